@@ -1,0 +1,244 @@
+"""Walk the paths, honour .gitignore and excludes, and classify every file by kind."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pathspec
+
+from archlint import scanning as k
+from archlint.findings import Finding
+from archlint.scanning import SourceFile
+
+# Never descended into while walking (an explicitly named path is still scanned).
+DEFAULT_EXCLUDES = (
+    ".git/", ".hg/", ".svn/", ".tox/", ".nox/", ".mypy_cache/", ".ruff_cache/", ".pytest_cache/",
+    "__pycache__/", "node_modules/", ".venv/", ".direnv/", ".eggs/", "*.egg-info/", ".archlint_cache/",
+)  # fmt: skip
+
+ELF_MAGIC = b"\x7fELF"
+AR_MAGIC = b"!<arch>\n"
+
+# Extensions that are never ELF, so we do not open them to sniff magic bytes.
+_TEXT_EXTS = frozenset(
+    ".md .rst .txt .html .htm .css .js .ts .tsx .jsx .png .jpg .jpeg .gif .svg .ico .cfg .ini .toml .lock "
+    ".csv .tsv .xml .sh .bash .zsh .go .rs .c .h .cc .cpp .hpp .java .kt .rb .php .pyc .pyo .gz .bz2 .xz .zip "
+    ".zst .jar .pdf .woff .woff2 .ttf .map .sql .proto .tf .hcl .tpl .j2 .gitignore .in .mod .sum".split()
+)
+_REQ_NAME = re.compile(r"^(?:.*requirements.*|constraints.*)\.(?:txt|in)$", re.IGNORECASE)
+_DOCKERFILE = re.compile(r"^(?:(?:docker|container)file(?:\..+)?|.+\.(?:docker|container)file)$", re.IGNORECASE)
+_COMPOSE = re.compile(r"^(?:docker-)?compose(?:[.-][\w.-]+)?\.ya?ml$")
+_PYLOCK = re.compile(r"^pylock\.(?:[^.]+\.)?toml$")
+_K8S_API = re.compile(rb'^\s*(?:-\s+)?"?apiVersion"?\s*:', re.MULTILINE)
+_K8S_KIND = re.compile(rb'^\s*(?:-\s+)?"?kind"?\s*:', re.MULTILINE)
+
+_EXACT = {
+    "pyproject.toml": k.PYPROJECT,
+    "poetry.lock": k.POETRY_LOCK,
+    "uv.lock": k.UV_LOCK,
+    "Pipfile.lock": k.PIPFILE_LOCK,
+    "pdm.lock": k.PDM_LOCK,
+    ".python-version": k.PYTHON_VERSION,
+    "skaffold.yaml": k.SKAFFOLD,
+    "skaffold.yml": k.SKAFFOLD,
+    "kustomization.yaml": k.KUSTOMIZATION,
+    "kustomization.yml": k.KUSTOMIZATION,
+    "Kustomization": k.KUSTOMIZATION,
+    ".gitlab-ci.yml": k.GITLAB_CI,
+    ".gitlab-ci.yaml": k.GITLAB_CI,
+}
+
+
+def classify(path: Path, rel: str) -> tuple[str | None, bytes | None]:
+    """The kind of a file, and its bytes when we had to read them to decide."""
+    name = path.name
+    kind = _EXACT.get(name)
+    if kind:
+        return kind, None
+    lower = name.lower()
+    suffix = os.path.splitext(lower)[1]
+    if suffix in (".py", ".pyi"):
+        return k.PYTHON, None
+    if suffix == ".ipynb":
+        return k.NOTEBOOK, None
+    if suffix == ".whl":
+        return k.WHEEL, None
+    if _PYLOCK.match(name):
+        return k.PYLOCK, None
+    if _REQ_NAME.match(name) or (suffix in (".txt", ".in") and path.parent.name == "requirements"):
+        return k.REQUIREMENTS, None
+    if _DOCKERFILE.match(name):
+        return k.DOCKERFILE, None
+    if suffix in (".yaml", ".yml"):
+        if _COMPOSE.match(name):
+            return k.COMPOSE, None
+        if "/.github/workflows/" in f"/{rel}":
+            return k.GITHUB_WORKFLOW, None
+    if suffix in (".yaml", ".yml", ".json"):
+        data = _read_head(path, 64 * 1024 * 1024)
+        if data is not None and _K8S_API.search(data) and _K8S_KIND.search(data):
+            return k.KUBERNETES, data
+        return None, None
+    if lower.endswith((".tar", ".tar.gz", ".tgz")):
+        return k.TARBALL, None
+    if suffix in _TEXT_EXTS:
+        return None, None
+    head = _read_head(path, 8)
+    if head is None:
+        return None, None
+    if head.startswith(ELF_MAGIC):
+        return k.ELF, None
+    if head.startswith(AR_MAGIC):
+        return k.AR_ARCHIVE, None
+    return None, None
+
+
+def _read_head(path: Path, n: int) -> bytes | None:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(n)
+    except OSError:
+        return None
+
+
+@dataclass
+class Discovery:
+    files: list[SourceFile] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    count: int = 0  # every regular file seen (classified or not)
+
+
+@dataclass
+class _Walker:
+    root: Path
+    excludes: pathspec.PathSpec
+    respect_gitignore: bool
+    out: Discovery
+    seen_dirs: set[tuple[int, int]] = field(default_factory=set)
+
+    def rel(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def add_file(self, path: Path, rel: str) -> None:
+        self.out.count += 1
+        try:
+            kind, data = classify(path, rel)
+        except OSError as e:
+            self.unreadable(rel, e)
+            return
+        if kind:
+            self.out.files.append(SourceFile(path=path, rel=rel, kind=kind, data=data))
+
+    def unreadable(self, rel: str, err: OSError | str) -> None:
+        reason = err if isinstance(err, str) else (err.strerror or str(err))
+        self.out.findings.append(
+            Finding(rule="ARCH001", message=f"cannot read {rel}: {reason}", path=rel, key="unreadable")
+        )
+
+    def walk(self, directory: Path, ignores: list[tuple[str, pathspec.PathSpec]]) -> None:
+        try:
+            st = directory.stat()
+        except OSError as e:
+            self.unreadable(self.rel(directory), e)
+            return
+        ident = (st.st_dev, st.st_ino)
+        if ident in self.seen_dirs:
+            self.unreadable(self.rel(directory), "symlink loop (directory already visited)")
+            return
+        self.seen_dirs.add(ident)
+        dir_rel = self.rel(directory)
+        if self.respect_gitignore:
+            spec = _gitignore(directory)
+            if spec is not None:
+                ignores = [*ignores, (dir_rel, spec)]
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as e:
+            self.unreadable(dir_rel, e)
+            return
+        for entry in entries:
+            path = Path(entry.path)
+            rel = self.rel(path)
+            try:
+                is_dir = entry.is_dir()  # follows symlinks
+                is_link = entry.is_symlink()
+            except OSError as e:
+                self.unreadable(rel, e)
+                continue
+            if self._ignored(rel, is_dir, ignores):
+                continue
+            if is_link and not path.exists():
+                self.unreadable(rel, "broken symlink or symlink loop")
+                continue
+            if is_dir:
+                self.walk(path, ignores)
+            else:
+                try:
+                    mode = entry.stat().st_mode
+                except OSError as e:
+                    self.unreadable(rel, e)
+                    continue
+                if stat.S_ISREG(mode):
+                    self.add_file(path, rel)
+
+    def _ignored(self, rel: str, is_dir: bool, ignores: list[tuple[str, pathspec.PathSpec]]) -> bool:
+        probe = rel + "/" if is_dir else rel
+        if self.excludes.match_file(probe):
+            return True
+        for base, spec in ignores:
+            sub = probe if base in ("", ".") else probe[len(base) + 1 :] if probe.startswith(base + "/") else None
+            if sub and spec.match_file(sub):
+                return True
+        return False
+
+
+def _gitignore(directory: Path) -> pathspec.PathSpec | None:
+    gi = directory / ".gitignore"
+    try:
+        lines = gi.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+def discover(
+    paths: list[Path],
+    root: Path,
+    excludes: list[str],
+    respect_gitignore: bool = True,
+) -> Discovery:
+    out = Discovery()
+    spec = pathspec.GitIgnoreSpec.from_lines([*DEFAULT_EXCLUDES, *excludes])
+    walker = _Walker(root=Path(os.path.abspath(root)), excludes=spec, respect_gitignore=respect_gitignore, out=out)
+    for p in paths:
+        path = Path(os.path.abspath(p))
+        rel = walker.rel(path)
+        if path.is_dir():
+            ignores: list[tuple[str, pathspec.PathSpec]] = []
+            if respect_gitignore:
+                # .gitignore files between the root and a named subdirectory still apply.
+                for parent in reversed(path.parents):
+                    if parent == walker.root or walker.root in parent.parents:
+                        s = _gitignore(parent)
+                        if s is not None:
+                            ignores.append((walker.rel(parent), s))
+            walker.walk(path, ignores)
+        elif path.is_file():
+            walker.add_file(path, rel)
+        elif os.path.islink(path):
+            walker.unreadable(rel, "broken symlink or symlink loop")
+        else:
+            walker.unreadable(rel, "no such file or directory")
+    return out
+
+
+def iter_kind(files: list[SourceFile], *kinds: str) -> Iterator[SourceFile]:
+    return (f for f in files if f.kind in kinds)

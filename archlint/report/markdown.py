@@ -1,0 +1,57 @@
+"""A Markdown summary sized for a pull-request comment or a job summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ICON = {"error": "🔴", "warning": "🟡", "info": "🔵"}
+MAX_ROWS = 50  # PR comments have a size limit; the full list is in SARIF/JSON
+
+
+def _cell(s: str) -> str:
+    return s.replace("|", "\\|").replace("\n", " ")
+
+
+def render(report: dict[str, Any]) -> str:
+    s = report["summary"]
+    out = ["## archlint: arm64 readiness", ""]
+    verdict = "❌ blocking problems found" if s["errors"] else "✅ no blocking problems"
+    out.append(f"**{verdict}**: {s['errors']} error(s), {s['warnings']} warning(s), {s['infos']} info "
+               f"in {s['files']} file(s).")  # fmt: skip
+    out.append("")
+    if report["workloads"]:
+        wl = s["workloads"]
+        out += [
+            f"Workloads: **{wl['arm64']}** arm64, **{wl['multi-arch']}** multi-arch, "
+            f"**{wl['amd64']}** amd64, **{wl['unknown']}** unknown.",
+            "",
+            "| Workload | Can land on | Recommendation | Why |",
+            "|---|---|---|---|",
+        ]
+        for w in report["workloads"]:
+            p = w["placement"]
+            out.append(
+                f"| `{_cell(w['id'])}` | {', '.join(p['current']) or 'unschedulable'} | {p['recommendation']} "
+                f"| {_cell(p['reasons'][0]) if p['reasons'] else ''} |"
+            )
+        out.append("")
+    findings = report["findings"]
+    if findings:
+        out += ["| | Rule | Location | Message |", "|---|---|---|---|"]
+        for f in findings[:MAX_ROWS]:
+            out.append(
+                f"| {_ICON[f['severity']]} | `{f['rule']}` {f['name']} | `{_cell(f['path'])}:{f['line']}` "
+                f"| {_cell(f['message'])} |"
+            )
+        if len(findings) > MAX_ROWS:
+            out.append(f"\n…and {len(findings) - MAX_ROWS} more (see the SARIF or JSON report).")
+        out.append("")
+    deps = [d for d in report["dependencies"] if d["status"] in ("unavailable", "needs-build")]
+    if deps:
+        out += ["<details><summary>Dependencies without arm64 wheels</summary>", "",
+                "| Package | Version | Status | Suggestion |", "|---|---|---|---|"]  # fmt: skip
+        for d in deps[:MAX_ROWS]:
+            sug = d["suggestion"]["version"] if d["suggestion"] else ""
+            out.append(f"| {d['name']} | {d['version'] or d['specifier']} | {d['status']} | {sug} |")
+        out += ["", "</details>", ""]
+    return "\n".join(out)

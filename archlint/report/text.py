@@ -1,0 +1,63 @@
+"""Coloured text for people: findings grouped by file, a placement table, a summary."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import IO, Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def render(report: dict[str, Any], out: IO[str], color: bool, show_fixes: bool = False) -> None:
+    console = Console(file=out, force_terminal=color, no_color=not color, highlight=False, width=None if color else 200,
+                      soft_wrap=True)  # fmt: skip
+    by_file: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for f in report["findings"]:
+        by_file[f["path"]].append(f)
+    for path in sorted(by_file):
+        console.print(Text(path, style="bold underline"))
+        for f in by_file[path]:
+            line = Text("  ")
+            line.append(f"{f['line']}:{f['column']}", style="dim")
+            line.append("  ")
+            line.append(f"{f['severity']:<7}", style=_STYLE[f["severity"]])
+            line.append(f" {f['rule']} ", style="bold")
+            line.append(f["message"])
+            if f["workload"]:
+                line.append(f"  [{f['workload']}]", style="dim")
+            if f["fix"]:
+                line.append(f"  ({f['fix']['applicability']} fix: {f['fix']['description']})", style="green")
+            console.print(line)
+        console.print()
+    workloads = report["workloads"]
+    if workloads:
+        table = Table(title="Placement", title_justify="left", show_lines=False)
+        for col in ("workload", "current", "recommendation", "top reason"):
+            table.add_column(col, overflow="fold")
+        for w in workloads:
+            p = w["placement"]
+            current = ", ".join(p["current"]) or "unschedulable"
+            table.add_row(w["id"], current, p["recommendation"], p["reasons"][0] if p["reasons"] else "")
+        console.print(table)
+        console.print()
+    s = report["summary"]
+    summary = Text()
+    summary.append(f"{s['errors']} error(s)", style=_STYLE["error"] if s["errors"] else "")
+    summary.append(", ")
+    summary.append(f"{s['warnings']} warning(s)", style=_STYLE["warning"] if s["warnings"] else "")
+    summary.append(f", {s['infos']} info in {s['files']} file(s)")
+    if report["dependencies"]:
+        summary.append(f"; {len(report['dependencies'])} dependencies ({s['unknown_dependencies']} unknown)")
+    if workloads:
+        wl = s["workloads"]
+        summary.append(
+            f"; workloads: {wl['arm64']} arm64, {wl['multi-arch']} multi-arch, {wl['amd64']} amd64, {wl['unknown']} unknown"
+        )
+    fixable = sum(1 for f in report["findings"] if f["fix"] and f["fix"]["applicability"] != "manual")
+    if fixable:
+        summary.append(f"\n{fixable} fixable with --fix (add --unsafe-fixes for version changes); --diff to preview")
+    console.print(summary)

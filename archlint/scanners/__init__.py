@@ -1,0 +1,15 @@
+"""The registry of scanners, one module per area. Order matters: placement runs last."""
+
+from __future__ import annotations
+
+from archlint.scanning import Scanner
+
+
+def all_scanners() -> list[Scanner]:
+    # Imported here so `archlint rules` and config validation stay fast.
+    from archlint.scanners.dependencies import DependencyScanner
+
+    scanners: list[Scanner] = [
+        DependencyScanner(),
+    ]
+    return sorted(scanners, key=lambda s: s.order)

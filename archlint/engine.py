@@ -138,10 +138,10 @@ def finalise(
     cfg: config_mod.Config,
 ) -> tuple[list[Finding], int]:
     comment_files = []
-    for f in files:
-        if f.kind in suppress.COMMENT_KINDS:
+    for sf in files:
+        if sf.kind in suppress.COMMENT_KINDS:
             try:
-                comment_files.append((f.rel, f.read_bytes().decode("utf-8", errors="replace")))
+                comment_files.append((sf.rel, sf.read_bytes().decode("utf-8", errors="replace")))
             except Exception:  # unreadable files were already reported by their scanner
                 continue
     sup = suppress.build(cat, comment_files, facts.region_ignores, cfg.get("per-file-ignores") or {})

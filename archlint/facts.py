@@ -125,6 +125,19 @@ class BuildContext:
     platforms: tuple[str, ...] = ()  # platforms CI builds it for, when known
 
 
+@dataclass(frozen=True)
+class RuntimeHint:
+    """What a build context's base image says about the Python environment inside it
+    (python:3.11-slim -> 3.11 on glibc; python:3.12-alpine -> musl). Dependency targets for
+    files under `directory` come from the nearest hint."""
+
+    directory: str  # repo-relative POSIX directory ("." for the root)
+    python: str | None  # "3.11"
+    libc: str  # "glibc" | "musl"
+    libc_version: str | None  # "2.36", "1.2"
+    source: str  # "Dockerfile:1: FROM python:3.11-slim"
+
+
 @dataclass
 class ImageVerdict:
     ref: str
@@ -170,6 +183,7 @@ class Facts:
     workloads: list[Workload] = field(default_factory=list)
     images: dict[str, ImageVerdict] = field(default_factory=dict)
     targets: list[Target] = field(default_factory=list)
+    runtime_hints: list[RuntimeHint] = field(default_factory=list)
     # Region suppressions from YAML object annotations: (path, first_line, last_line, rule names/codes).
     region_ignores: list[tuple[str, int, int, frozenset[str]]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)  # scanner-private cross-scanner data

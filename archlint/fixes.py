@@ -101,7 +101,7 @@ def write(p: FixPlan) -> None:
 
 
 def unified_diff(p: FixPlan) -> str:
-    chunks = []
+    chunks: list[str] = []
     for rel, (_path, old, new) in sorted(p.new_texts.items()):
         chunks.extend(
             difflib.unified_diff(

@@ -13,7 +13,7 @@ import pathspec
 from archlint.catalogue import Catalogue
 from archlint.findings import Finding
 
-# `# noqa` alone suppresses everything on the line; `# noqa: A, B` only those codes.
+# A bare noqa comment suppresses everything on the line; `# noqa: A, B` only those codes.
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Za-z0-9_-]+(?:[\s,]+[A-Za-z0-9_-]+)*))?", re.IGNORECASE)
 _IGNORE = re.compile(r"#\s*archlint:\s*ignore(?:\[(?P<codes>[^\]]*)\])?", re.IGNORECASE)
 _CODE = re.compile(r"^ARCH\d+$", re.IGNORECASE)
@@ -74,7 +74,7 @@ class Suppressor:
     catalogue: Catalogue
     lines: dict[tuple[str, int], list[LineSuppression]]
     regions: list[tuple[str, int, int, frozenset[str]]]
-    per_file: list[tuple[pathspec.PathSpec, str, list[str]]]
+    per_file: list[tuple[pathspec.GitIgnoreSpec, str, list[str]]]
 
     def suppressed(self, f: Finding) -> bool:
         rule = self.catalogue.by_code.get(f.rule)

@@ -20,7 +20,7 @@ from archlint.scanning import ScanContext, Scanner, SourceFile, guarded
 
 
 def x86_only() -> dict[str, dict[str, str]]:
-    return knowledge("x86_only")["packages"]  # type: ignore[no-any-return]
+    return knowledge("x86_only")["packages"]
 
 
 def _name_span(line_text: str, name: str) -> tuple[int, int]:

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import io
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from archlint.main import main
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def _isolate(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Crashes must fail tests, not turn into ARCH004 findings; no test may touch the user's cache
+    # or pick up a developer's index settings.
+    monkeypatch.setenv("ARCHLINT_RAISE", "1")
+    monkeypatch.setenv("ARCHLINT_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    for var in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "UV_INDEX_URL", "NO_COLOR"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def report_schema() -> dict[str, Any]:
+    text = resources.files("archlint.schema").joinpath("report-v1.schema.json").read_text(encoding="utf-8")
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+def validate_report(report: dict[str, Any]) -> dict[str, Any]:
+    jsonschema.Draft202012Validator(report_schema()).validate(report)
+    return report
+
+
+@dataclass
+class CliResult:
+    rc: int
+    out: str
+    err: str
+
+    def json(self) -> dict[str, Any]:
+        """The JSON report, validated against the shipped schema."""
+        return validate_report(json.loads(self.out))
+
+
+def _run(args: list[str], stdin: bytes | None = None, cwd: Path | None = None) -> CliResult:
+    out, err = io.StringIO(), io.StringIO()
+    old = sys.stdout, sys.stderr, sys.stdin
+    import os
+
+    prev = os.getcwd()
+    sys.stdout, sys.stderr = out, err
+    if stdin is not None:
+        sys.stdin = io.TextIOWrapper(io.BytesIO(stdin))
+    try:
+        if cwd:
+            os.chdir(cwd)
+        rc = main(args)
+    finally:
+        os.chdir(prev)
+        sys.stdout, sys.stderr, sys.stdin = old
+    return CliResult(rc, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def cli() -> Callable[..., CliResult]:
+    """Run `archlint ARGS` in-process; `.json()` validates the report against the schema."""
+    return _run

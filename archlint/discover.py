@@ -80,9 +80,18 @@ def classify(path: Path, rel: str) -> tuple[str | None, bytes | None]:
         if "/.github/workflows/" in f"/{rel}":
             return k.GITHUB_WORKFLOW, None
     if suffix in (".yaml", ".yml", ".json"):
-        data = _read_head(path, 64 * 1024 * 1024)
-        if data is not None and _K8S_API.search(data) and _K8S_KIND.search(data):
-            return k.KUBERNETES, data
+        data = _read_head(path, k.MAX_READ_BYTES + 1)
+        if data is None:
+            return None, None
+        truncated = len(data) > k.MAX_READ_BYTES
+        if truncated:
+            data = data[: k.MAX_READ_BYTES]
+        if suffix == ".json":
+            if b'"apiVersion"' in data and b'"kind"' in data:
+                return k.KUBERNETES, None if truncated else data
+        elif _K8S_API.search(data) and _K8S_KIND.search(data):
+            # An oversized file is not preloaded: its scanner's read_bytes() reports the size cap.
+            return k.KUBERNETES, None if truncated else data
         return None, None
     if lower.endswith((".tar", ".tar.gz", ".tgz")):
         return k.TARBALL, None
@@ -120,6 +129,9 @@ class _Walker:
     respect_gitignore: bool
     out: Discovery
     seen_dirs: set[tuple[int, int]] = field(default_factory=set)
+    # An explicitly named directory that the excludes would skip (`archlint check .venv`): what is
+    # under it is matched against the excludes relative to it, so they do not swallow it whole.
+    named_base: str = ""
 
     def rel(self, path: Path) -> str:
         try:
@@ -191,7 +203,10 @@ class _Walker:
 
     def _ignored(self, rel: str, is_dir: bool, ignores: list[tuple[str, pathspec.PathSpec]]) -> bool:
         probe = rel + "/" if is_dir else rel
-        if self.excludes.match_file(probe):
+        if self.named_base and probe.startswith(self.named_base + "/"):
+            if self.excludes.match_file(probe[len(self.named_base) + 1 :]):
+                return True
+        elif self.excludes.match_file(probe):
             return True
         for base, spec in ignores:
             sub = probe if base in ("", ".") else probe[len(base) + 1 :] if probe.startswith(base + "/") else None
@@ -230,7 +245,11 @@ def discover(
                         s = _gitignore(parent)
                         if s is not None:
                             ignores.append((walker.rel(parent), s))
+            if rel not in ("", ".") and walker._ignored(rel, True, ignores):
+                # Named on purpose (a virtualenv, an exported container filesystem): scan it.
+                walker.named_base, ignores = rel, []
             walker.walk(path, ignores)
+            walker.named_base = ""
         elif path.is_file():
             walker.add_file(path, rel)
         elif os.path.islink(path):

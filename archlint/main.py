@@ -179,9 +179,19 @@ def cmd_rule(args: argparse.Namespace) -> int:
     if rule is None:
         raise FatalError(f"unknown rule {args.code!r} (see `archlint rules`)")
     if args.format == "json":
-        print(json.dumps({"code": rule.code, "name": rule.name, "severity": rule.severity.label, "summary": rule.summary,
-                          "what": rule.what, "why": rule.why, "example": rule.example, "fix": rule.fix,
-                          "references": list(rule.references), "fixable": rule.fixable}, indent=2))  # fmt: skip
+        doc = {
+            "code": rule.code,
+            "name": rule.name,
+            "severity": rule.severity.label,
+            "summary": rule.summary,
+            "what": rule.what,
+            "why": rule.why,
+            "example": rule.example,
+            "fix": rule.fix,
+            "references": list(rule.references),
+            "fixable": rule.fixable,
+        }
+        print(json.dumps(doc, indent=2))
         return EXIT_OK
     lines = [
         f"# {rule.name} ({rule.code})",

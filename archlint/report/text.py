@@ -55,7 +55,8 @@ def render(report: dict[str, Any], out: IO[str], color: bool, show_fixes: bool =
     if workloads:
         wl = s["workloads"]
         summary.append(
-            f"; workloads: {wl['arm64']} arm64, {wl['multi-arch']} multi-arch, {wl['amd64']} amd64, {wl['unknown']} unknown"
+            f"; workloads: {wl['arm64']} arm64, {wl['multi-arch']} multi-arch, "
+            f"{wl['amd64']} amd64, {wl['unknown']} unknown"
         )
     fixable = sum(1 for f in report["findings"] if f["fix"] and f["fix"]["applicability"] != "manual")
     if fixable:

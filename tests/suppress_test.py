@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from archlint.suppress import parse_comment
+
+
+@pytest.mark.parametrize(
+    ("line", "codes"),
+    [
+        ("x==1  # noqa: ARCH101", {"ARCH101"}),
+        ("x==1  # noqa:ARCH101,ARCH102", {"ARCH101", "ARCH102"}),
+        ("x==1  # NOQA: ARCH101 ARCH102", {"ARCH101", "ARCH102"}),
+        ("x==1  # archlint: ignore[ARCH101, x86-only-dependency]", {"ARCH101", "x86-only-dependency"}),
+        ("x==1  # noqa", None),
+        ("x==1  # archlint: ignore", None),
+    ],
+)
+def test_parse_comment(line: str, codes):
+    parsed = parse_comment(line)
+    assert parsed is not None
+    assert parsed[0] == (frozenset(codes) if codes is not None else None)
+
+
+def test_no_comment():
+    assert parse_comment("x==1  # pinned for reasons") is None
+
+
+def _report(cli, root: Path, *extra: str):
+    return cli(["check", str(root), "--offline", "--format", "json", *extra]).json()
+
+
+def test_noqa_variants_suppress_and_unused_is_reported(cli, tmp_path: Path):
+    (tmp_path / "requirements.txt").write_text(
+        "mkl==2024.0.0  # noqa: ARCH101\n"
+        "tbb==2021.13.0  # archlint: ignore[x86-only-dependency]\n"
+        "intel-openmp==2024.2.1  # noqa\n"
+        "flask==3.0.3  # noqa: ARCH101\n"
+        "daal4py==2024.5.0  # noqa: E501\n"
+    )
+    report = _report(cli, tmp_path)
+    by_line = {(f["rule"], f["line"]) for f in report["findings"]}
+    assert ("ARCH101", 1) not in by_line and ("ARCH101", 2) not in by_line and ("ARCH101", 3) not in by_line
+    assert ("ARCH003", 4) in by_line  # names a rule that reported nothing there
+    assert ("ARCH101", 5) in by_line  # someone else's code does not suppress ours
+    assert ("ARCH003", 5) not in by_line  # ... and is not ours to call unused
+    [unused] = [f for f in report["findings"] if f["rule"] == "ARCH003"]
+    assert unused["severity"] == "info" and "ARCH101" in unused["message"]
+
+
+def test_unused_not_reported_for_rules_that_did_not_run(cli, tmp_path: Path):
+    (tmp_path / "requirements.txt").write_text("flask==3.0.3  # noqa: ARCH101\n")
+    report = _report(cli, tmp_path, "--select", "ARCH0")
+    assert not any(f["rule"] == "ARCH003" for f in report["findings"])
+
+
+def test_per_file_ignores_in_pyproject(cli, tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.archlint.per-file-ignores]\n"ci/**" = ["ARCH1"]\n'
+    )
+    (tmp_path / "ci").mkdir()
+    (tmp_path / "ci" / "requirements.txt").write_text("mkl==2024.0.0\n")
+    (tmp_path / "requirements.txt").write_text("mkl==2024.0.0\n")
+    report = _report(cli, tmp_path)
+    assert {f["path"] for f in report["findings"] if f["rule"] == "ARCH101"} == {"requirements.txt"}
+
+
+def test_config_ignore(cli, tmp_path: Path):
+    (tmp_path / "archlint.toml").write_text('ignore = ["x86-only-dependency"]\n')
+    (tmp_path / "requirements.txt").write_text("mkl==2024.0.0\n")
+    assert not any(f["rule"] == "ARCH101" for f in _report(cli, tmp_path)["findings"])

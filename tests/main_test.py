@@ -200,3 +200,22 @@ def test_fingerprints_stable_across_line_moves(cli, repo):
     assert fa == fb and fa
     lines = {f["line"] for f in b["findings"] if f["rule"] == "ARCH101"}
     assert lines == {4}
+
+
+def test_text_colour_only_when_asked(cli, repo):
+    plain = cli(_args(repo))
+    assert "\x1b[" not in plain.out  # not a terminal
+    coloured = cli(_args(repo, "--color", "always"))
+    assert "\x1b[" in coloured.out and "ARCH101" in coloured.out
+
+
+def test_show_fixes_describes_each_fix(cli, repo):
+    r = cli(_args(repo, "--show-fixes"))
+    assert "[~] remove intel-openmp" in r.out
+    assert "[~]" in cli(_args(repo)).out and "remove intel-openmp" not in cli(_args(repo)).out
+
+
+def test_stdin_dash_without_manifests_is_not_an_error(cli, tmp_path):
+    r = cli(["check", "-", "--offline", "--format", "json"], stdin=b"")
+    assert r.rc == 0
+    assert r.json()["findings"] == []

@@ -30,7 +30,11 @@ def render(report: dict[str, Any], out: IO[str], color: bool, show_fixes: bool =
             if f["workload"]:
                 line.append(f"  [{f['workload']}]", style="dim")
             if f["fix"]:
-                line.append(f"  ({f['fix']['applicability']} fix: {f['fix']['description']})", style="green")
+                # ruff's convention: [*] marks what --fix applies; [~] needs --unsafe-fixes; [m] is manual.
+                mark = {"safe": "[*]", "unsafe": "[~]", "manual": "[m]"}[f["fix"]["applicability"]]
+                line.append(f"  {mark}", style="green")
+                if show_fixes:
+                    line.append(f" {f['fix']['description']}", style="green")
             console.print(line)
         console.print()
     workloads = report["workloads"]
@@ -58,7 +62,13 @@ def render(report: dict[str, Any], out: IO[str], color: bool, show_fixes: bool =
             f"; workloads: {wl['arm64']} arm64, {wl['multi-arch']} multi-arch, "
             f"{wl['amd64']} amd64, {wl['unknown']} unknown"
         )
-    fixable = sum(1 for f in report["findings"] if f["fix"] and f["fix"]["applicability"] != "manual")
-    if fixable:
-        summary.append(f"\n{fixable} fixable with --fix (add --unsafe-fixes for version changes); --diff to preview")
+    fixes = [f["fix"]["applicability"] for f in report["findings"] if f["fix"]]
+    safe, unsafe = fixes.count("safe"), fixes.count("unsafe")
+    if safe or unsafe:
+        summary.append(f"\n[*] {safe} fixable with --fix")
+        if unsafe:
+            summary.append(f"; [~] {unsafe} more with --fix --unsafe-fixes")
+        summary.append("; --diff previews them")
+        if not show_fixes:
+            summary.append("; --show-fixes describes each")
     console.print(summary)

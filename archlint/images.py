@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 
 DOCKER_HUB = "docker.io"
+DOCKER_HUB_ENDPOINT = "registry-1.docker.io"  # where Docker Hub serves the distribution API
 _DIGEST = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,}$")
 _TAG = re.compile(r"^[\w][\w.-]{0,127}$")
 
@@ -75,3 +76,9 @@ def name_of(ref: str) -> str | None:
         return parse(ref).name
     except InvalidReference:
         return None
+
+
+def registry_endpoint(registry: str) -> str:
+    """The host that serves the distribution API for `registry` (`docker.io` names are
+    only an alias: the API lives on registry-1.docker.io)."""
+    return DOCKER_HUB_ENDPOINT if registry == DOCKER_HUB else registry

@@ -1,0 +1,1 @@
+"""Container registries: which platforms an image is published for (`--check-images`)."""

@@ -61,11 +61,37 @@ def build_parser() -> argparse.ArgumentParser:
         "--check-images", action="store_true", help="ask registries which platforms images are published for"
     )
     c.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    c.add_argument("--baseline", metavar="FILE", help="leave out findings recorded in FILE (see `archlint baseline`)")
+    c.add_argument(
+        "--diff-base",
+        metavar="REF",
+        help="only findings in files changed since git REF, and in workloads whose build context changed",
+    )
     r = sub.add_parser("rule", help="explain one rule")
     r.add_argument("code", help="a rule code (ARCH101) or name")
     r.add_argument("--format", choices=("text", "json"), default="text")
     rs = sub.add_parser("rules", help="list every rule")
     rs.add_argument("--format", choices=("text", "json"), default="text")
+    b = sub.add_parser("baseline", help="record today's findings so that `check --baseline` fails only on new ones")
+    b.add_argument("paths", nargs="*", default=["."], help="files or directories (default .)")
+    b.add_argument("--output", "-o", metavar="FILE", default="archlint-baseline.json", help="(default %(default)s)")
+    for flag in ("--config", "--cache-dir"):
+        b.add_argument(flag, metavar=flag.strip("-").split("-")[0].upper())
+    b.add_argument("--select", type=_codes, metavar="CODES")
+    b.add_argument("--ignore", type=_codes, default=[], metavar="CODES")
+    b.add_argument("--python", action="append", default=[], metavar="X.Y")
+    for flag in ("--offline", "--no-cache", "--check-images"):
+        b.add_argument(flag, action="store_true")
+    rp = sub.add_parser("report", help="work with JSON reports of many repositories")
+    rpsub = rp.add_subparsers(dest="report_command", required=True, parser_class=_Parser)
+    m = rpsub.add_parser("merge", help="merge JSON reports (one per repository) into one fleet report")
+    m.add_argument("reports", nargs="+", metavar="REPORT.json", help="reports written by `check --format json`")
+    m.add_argument(
+        "--name", action="append", default=[], help="repository name of the n-th report (repeatable; default: its file)"
+    )
+    m.add_argument("--format", choices=("json", "markdown", "html"), default="markdown")
+    m.add_argument("--output", "-o", metavar="FILE", help="write the fleet report to FILE instead of stdout")
+    m.add_argument("--title", default="arm64 readiness across the fleet", help="heading of the markdown/html report")
     return p
 
 
@@ -101,6 +127,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     from archlint.report import model
 
     pythons = [_validate_python(v) for v in args.python]
+    from archlint.gate import Gate
+
+    gate = Gate.prepare(args.baseline, args.diff_base, args.paths)
     stdin = sys.stdin.buffer.read() if "-" in args.paths else None
     cache_dir = args.cache_dir or None
     progress = _progress()
@@ -140,6 +169,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             opts.stdin = None if "-" not in args.paths else stdin
             result = engine.run(opts)
         print(f"archlint: applied {total} fix(es)", file=sys.stderr)
+    for note in gate.apply(result):
+        print(f"archlint: {note}", file=sys.stderr)
     report = model.build(result)
     fail_on = Severity.parse(args.fail_on or result.ctx.config.get("fail-on") or "error")
     out = _open_output(args.output)
@@ -226,10 +257,24 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_baseline(args: argparse.Namespace) -> int:
+    from archlint import gate
+
+    args.python = [_validate_python(v) for v in args.python]
+    return gate.cmd_baseline(args)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from archlint.fleet import cli
+
+    return cli.cmd_merge(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        handler = {"check": cmd_check, "rule": cmd_rule, "rules": cmd_rules}[args.command]
+        handler = {"check": cmd_check, "rule": cmd_rule, "rules": cmd_rules, "baseline": cmd_baseline,
+                   "report": cmd_report}[args.command]  # fmt: skip
         return handler(args)
     except FatalError as e:
         print(f"archlint: error: {e}", file=sys.stderr)

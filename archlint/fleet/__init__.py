@@ -1,0 +1,1 @@
+"""Fleet reports: many repositories' JSON reports merged into one organisation-wide view."""

@@ -8,8 +8,10 @@ from archlint.scanning import Scanner
 def all_scanners() -> list[Scanner]:
     # Imported here so `archlint rules` and config validation stay fast.
     from archlint.scanners.dependencies import DependencyScanner
+    from archlint.scanners.registry import RegistryScanner
 
     scanners: list[Scanner] = [
         DependencyScanner(),
+        RegistryScanner(),
     ]
     return sorted(scanners, key=lambda s: s.order)

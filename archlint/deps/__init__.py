@@ -1,0 +1,1 @@
+"""The dependency engine: targets, the package index, availability, upgrades, vulnerabilities."""

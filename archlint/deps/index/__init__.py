@@ -1,0 +1,25 @@
+"""Package indexes: `make_index` picks the implementation for a run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from archlint.deps.index.cache import HttpCache
+from archlint.deps.index.interface import OfflineIndex, PackageIndex
+from archlint.deps.index.simple_json import DEFAULT_TIMEOUT, SimpleJsonIndex
+from archlint.deps.index.urls import index_urls
+from archlint.scanning import ScanContext
+
+
+def cache_for(cache_dir: Path | None) -> HttpCache | None:
+    return HttpCache(cache_dir / "index-v1") if cache_dir is not None else None
+
+
+def make_index(ctx: ScanContext, file_urls: Iterable[str] = ()) -> PackageIndex:
+    if ctx.offline:
+        return OfflineIndex()
+    cfg = ctx.config
+    urls = index_urls(cfg.get("index-url"), cfg.str_list("extra-index-url"), file_urls)
+    timeout = float(cfg.get("index-timeout", DEFAULT_TIMEOUT))
+    return SimpleJsonIndex(urls, cache_for(ctx.cache_dir), timeout=timeout)

@@ -5,42 +5,14 @@ The registries are started once per session: images are pushed once and only rea
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 import requests
+
+from registry_support.catalog import IMAGES, REFRESH_TOKENS, USERS, Pushed
 from registry_support.oci_layout import Layout, Pusher
 from registry_support.servers import RegistryProcess, ScriptedServer, TokenServer, registry_binary
-
-# repository:tag -> what it is, as pushed by `_push_all`.
-IMAGES = {
-    "archlint/multi:1.0": ("linux/amd64", "linux/arm64"),
-    "archlint/amd64only:1.0": ("linux/amd64",),
-    "archlint/arm64only:1.0": ("linux/arm64",),
-    "archlint/dockerlist:1.0": ("linux/amd64", "linux/arm/v7", "linux/arm64"),
-    "archlint/attested:1.0": ("linux/amd64",),
-    "team/deep/nested/api:2.0": ("linux/amd64", "linux/arm64"),
-}
-
-USERS = {"ci": "s3cret-pa55"}
-REFRESH_TOKENS = {"refresh-0123456789"}
-
-
-@dataclass
-class Pushed:
-    registry: RegistryProcess
-    digests: dict[str, str] = field(default_factory=dict)  # "repo:tag" -> top manifest digest
-    token_server: TokenServer | None = None
-
-    @property
-    def host(self) -> str:
-        return self.registry.host
-
-    def ref(self, name: str) -> str:
-        return f"{self.host}/{name}"
 
 
 def _build(layout: Layout) -> None:
@@ -133,7 +105,3 @@ def scripted() -> Iterator[ScriptedServer]:
         yield server
     finally:
         server.stop()
-
-
-def basic_auth_entry(user: str, password: str) -> dict[str, str]:
-    return {"auth": base64.b64encode(f"{user}:{password}".encode()).decode()}

@@ -93,10 +93,14 @@ class Layout:
 
     def attestation(self, subject: Descriptor) -> Descriptor:
         """A buildx-style provenance attestation manifest for `subject` (an `unknown/unknown` index entry)."""
-        statement = {"_type": "https://in-toto.io/Statement/v0.1", "subject": [{"digest": {"sha256": subject["digest"][7:]}}]}
+        statement = {
+            "_type": "https://in-toto.io/Statement/v0.1",
+            "subject": [{"digest": {"sha256": subject["digest"][7:]}}],
+        }
         layer = self.blob(_canonical(statement), IN_TOTO)
         layer["annotations"] = {"in-toto.io/predicate-type": "https://slsa.dev/provenance/v0.2"}
-        cfg = self.blob(_canonical({"architecture": "unknown", "os": "unknown", "rootfs": {"type": "layers", "diff_ids": []}}), OCI_CONFIG)
+        config = {"architecture": "unknown", "os": "unknown", "rootfs": {"type": "layers", "diff_ids": []}}
+        cfg = self.blob(_canonical(config), OCI_CONFIG)
         manifest = {"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": cfg, "layers": [layer]}
         desc = self.blob(_canonical(manifest), OCI_MANIFEST)
         desc["platform"] = {"architecture": "unknown", "os": "unknown"}

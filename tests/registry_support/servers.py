@@ -31,7 +31,9 @@ REGISTRY_BINARY = "docker-registry"
 
 
 def registry_binary() -> str | None:
-    return shutil.which(REGISTRY_BINARY) or (f"/usr/bin/{REGISTRY_BINARY}" if os.path.exists(f"/usr/bin/{REGISTRY_BINARY}") else None)
+    # /usr/bin may be missing from PATH in minimal CI shells.
+    fallback = f"/usr/bin/{REGISTRY_BINARY}"
+    return shutil.which(REGISTRY_BINARY) or (fallback if os.path.exists(fallback) else None)
 
 
 def free_port() -> int:
@@ -83,7 +85,7 @@ class RegistryProcess:
             self.port = free_port()
             config = self.workdir / "config.yml"
             config.write_text(self._config())
-            log = open(self.workdir / "registry.log", "wb")  # noqa: SIM115 - owned by the process
+            log = open(self.workdir / "registry.log", "wb")
             env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.workdir)}
             self.proc = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=log, env=env)
             log.close()
@@ -254,7 +256,8 @@ class _TokenHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         form = urllib.parse.parse_qs(self.rfile.read(length).decode())
         self.owner.log.append({"method": "POST", "form": form})
-        if form.get("grant_type") != ["refresh_token"] or form.get("refresh_token", [""])[0] not in self.owner.refresh_tokens:
+        refresh = form.get("refresh_token", [""])[0]
+        if form.get("grant_type") != ["refresh_token"] or refresh not in self.owner.refresh_tokens:
             self._answer(401, {"error": "invalid_grant"})
             return
         scopes = form.get("scope", [])

@@ -1,0 +1,1 @@
+"""Test support for the registry tests: OCI layouts, the real registry, scripted servers."""

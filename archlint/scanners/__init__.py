@@ -8,10 +8,15 @@ from archlint.scanning import Scanner
 def all_scanners() -> list[Scanner]:
     # Imported here so `archlint rules` and config validation stay fast.
     from archlint.scanners.dependencies import DependencyScanner
+    from archlint.scanners.docker import DockerScanner
+    from archlint.scanners.placement import ImageVerdictScanner, PlacementScanner
     from archlint.scanners.registry import RegistryScanner
 
     scanners: list[Scanner] = [
         DependencyScanner(),
+        DockerScanner(),
+        ImageVerdictScanner(),
+        PlacementScanner(),
         RegistryScanner(),
     ]
     return sorted(scanners, key=lambda s: s.order)

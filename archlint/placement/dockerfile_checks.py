@@ -1,0 +1,333 @@
+"""What a Dockerfile says about arm64: platform pins, base images, x86-only downloads and
+packages, inline pip pins (handed to the dependency scanner) and vendored binaries it copies."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from archlint.catalogue import knowledge
+from archlint.facts import Dependency, Evidence, RuntimeHint
+from archlint.findings import Applicability, Edit, Finding, Fix
+from archlint.placement import baseimages
+from archlint.placement.dockerfile import Dockerfile, Instruction, Stage, substitute
+from archlint.placement.shell import commands
+
+# A URL word that names an x86 build; bounded by non-alphanumerics so "x64" in "dx64y" does not count.
+_X86_TOKEN = re.compile(
+    r"(?<![A-Za-z0-9])(amd64|x86_64|x86-64|x64|linux64|intel64|em64t|64bit|64-bit)(?![A-Za-z0-9])", re.IGNORECASE
+)
+_URL = re.compile(r"(?:https?|ftp)://[^\s\"'<>|;&)]+")
+# Any of these in a RUN means the command picks the artifact per architecture.
+_ARCH_AWARE = re.compile(
+    r"TARGETARCH|TARGETPLATFORM|TARGETVARIANT|uname\s+-[a-z]*m|dpkg\s+--print-architecture|\$\(\s*arch\s*\)|`arch`"
+    r"|apk\s+--print-arch|rpm\s+--eval\s+'?%\{?_arch|\bgo\s+env\s+GOARCH|platform\.machine"
+)
+_DOWNLOADERS = frozenset({"curl", "wget", "aria2c", "ADD"})
+_PIP = re.compile(r"(?:^|/)(?:pip3?(?:\.\d+)?)$")
+_PKG_MANAGERS = {"apt-get": "apt", "apt": "apt", "aptitude": "apt", "yum": "rpm", "dnf": "rpm", "microdnf": "rpm",
+                 "zypper": "rpm", "apk": "apk", "conda": "conda", "mamba": "conda", "micromamba": "conda"}  # fmt: skip
+_PLATFORM_OK = ("$BUILDPLATFORM", "${BUILDPLATFORM}", "$TARGETPLATFORM", "${TARGETPLATFORM}")
+
+
+@dataclass
+class CopySource:
+    line: int
+    sources: tuple[str, ...]  # repo-relative POSIX paths (context + source)
+
+
+@dataclass
+class Analysis:
+    findings: list[Finding] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+    dependencies: list[Dependency] = field(default_factory=list)
+    copies: list[CopySource] = field(default_factory=list)
+    hint: RuntimeHint | None = None
+    bases: list[tuple[int, str]] = field(default_factory=list)  # (line, external base image) of the image's lineage
+
+
+def _system_packages() -> dict[str, dict[str, str]]:
+    return knowledge("system_packages")["packages"]
+
+
+def _match_system_package(name: str) -> tuple[str, dict[str, str]] | None:
+    for pattern, info in _system_packages().items():
+        if pattern.endswith("*") and name.startswith(pattern[:-1]) or name == pattern:
+            return pattern, info
+    return None
+
+
+def _find_text(lines: list[str], ins: Instruction, needle: str) -> tuple[int, int]:
+    """1-based (line, column) of `needle` within the instruction's physical lines."""
+    for ln in range(ins.line, min(ins.end_line, len(lines)) + 1):
+        col = lines[ln - 1].find(needle)
+        if col >= 0:
+            return ln, col + 1
+    return ins.line, 1
+
+
+def analyse(df: Dockerfile, rel: str, context_dir: str, hint_dir: str) -> Analysis:
+    """Check a parsed Dockerfile at repo-relative `rel`, built from `context_dir`."""
+    out = Analysis()
+    if not df.stages:
+        return out
+    final = df.stages[-1]
+    contributing = {s.index for s in df.contributing(final)}
+    lineage = df.lineage(final)
+    _platform_pins(df, rel, lineage, out)
+    _base_images(df, rel, lineage, out)
+    for stage in df.stages:
+        blocks = stage.index in contributing
+        for ins in stage.instructions:
+            scope = {**df.global_args, **stage.args}
+            if ins.keyword in ("RUN", "ADD"):
+                _downloads(df, rel, stage, ins, scope, blocks, out)
+            if ins.keyword == "RUN":
+                _run_commands(df, rel, ins, scope, blocks, out)
+            if ins.keyword in ("COPY", "ADD") and blocks:
+                _copies(ins, context_dir, out)
+    out.hint = _runtime_hint(df, rel, hint_dir, lineage, [s for s in df.stages if s.index in contributing])
+    return out
+
+
+def _platform_pins(df: Dockerfile, rel: str, lineage: list[Stage], out: Analysis) -> None:
+    for stage in lineage:
+        raw = stage.platform_raw
+        if not raw or raw in _PLATFORM_OK:
+            continue
+        value = stage.platform or raw
+        if "arm64" in value or "aarch64" in value or "$" in value:
+            continue
+        line = df.lines[stage.line - 1]
+        m = re.search(r"--platform=\S+\s*", line)
+        fix = None
+        if m:
+            fix = Fix(
+                "remove the platform pin so the stage builds for each target platform",
+                Applicability.UNSAFE,
+                (Edit(rel, stage.line, m.start() + 1, stage.line, m.end() + 1, ""),),
+            )
+        why = f"FROM --platform={raw}" + (f" (= {value})" if value != raw else "")
+        out.findings.append(
+            Finding(
+                rule="ARCH301",
+                message=f"{why} pins the image to {value}: it never builds for linux/arm64",
+                path=rel,
+                line=stage.line,
+                column=(m.start() + 1) if m else 1,
+                end_line=stage.line,
+                end_column=(m.end() + 1) if m else None,
+                key=f"platform-pin:{stage.index}",
+                fix=fix,
+            )
+        )
+        out.evidence.append(Evidence(rel, stage.line, f"{why} pins the image to {value}", True, "ARCH301"))
+
+
+def _base_images(df: Dockerfile, rel: str, lineage: list[Stage], out: Analysis) -> None:
+    root = lineage[-1]
+    base = root.base
+    out.bases.append((root.line, base))
+    if base.lower() == "scratch" or "$" in base:
+        return
+    info = baseimages.lookup(base)
+    if info is None:
+        return
+    if info.arm64:
+        out.evidence.append(
+            Evidence(rel, root.line, f"base image {base} publishes linux/arm64", False, "", arm64_ok=True)
+        )
+        return
+    note = f": {info.note}" if info.note else ""
+    out.findings.append(
+        Finding(
+            rule="ARCH302",
+            message=f"base image {base} is published for linux/amd64 only{note}",
+            path=rel,
+            line=root.line,
+            key=f"base:{info.name}",
+        )
+    )
+    out.evidence.append(Evidence(rel, root.line, f"base image {base} is linux/amd64 only", True, "ARCH302"))
+
+
+def _downloads(
+    df: Dockerfile, rel: str, stage: Stage, ins: Instruction, scope: dict[str, str | None], blocks: bool, out: Analysis
+) -> None:
+    if _ARCH_AWARE.search(ins.args):
+        return
+    expanded = substitute(ins.args, scope)
+    if _ARCH_AWARE.search(expanded):
+        return
+    for url in _URL.findall(expanded):
+        m = _X86_TOKEN.search(url.split("?", 1)[0])
+        if not m:
+            continue
+        written = next((u for u in _URL.findall(ins.args) if substitute(u, scope) == url), url)
+        line, col = _find_text(df.lines, ins, written[:40])
+        via = "" if written == url else f" (expands to {url})"
+        out.findings.append(
+            Finding(
+                rule="ARCH303",
+                message=f"downloads an x86-64 build ({m.group(1)}) without selecting it by $TARGETARCH: {written}{via}",
+                path=rel,
+                line=line,
+                column=col,
+                key=f"download:{written}",
+            )
+        )
+        if blocks:
+            out.evidence.append(Evidence(rel, line, f"downloads x86-64 artifact {url}", True, "ARCH303"))
+
+
+def _run_commands(
+    df: Dockerfile, rel: str, ins: Instruction, scope: dict[str, str | None], blocks: bool, out: Analysis
+) -> None:
+    for words in commands(ins.args):
+        prog = words[0].rsplit("/", 1)[-1]
+        rest = words[1:]
+        if prog in ("python", "python3") or re.fullmatch(r"python3\.\d+", prog):
+            if rest[:2] == ["-m", "pip"]:
+                prog, rest = "pip", rest[2:]
+        if prog == "uv" and rest[:1] == ["pip"]:
+            prog, rest = "pip", rest[1:]
+        if _PIP.search(prog) and rest[:1] == ["install"]:
+            _pip_install(df, rel, ins, rest[1:], scope, out)
+        elif prog in _PKG_MANAGERS and any(w in ("install", "add") for w in rest[:3]):
+            _package_install(df, rel, ins, _PKG_MANAGERS[prog], rest, blocks, out)
+
+
+def _pip_install(
+    df: Dockerfile, rel: str, ins: Instruction, args: list[str], scope: dict[str, str | None], out: Analysis
+) -> None:
+    skip_next = False
+    for word in args:
+        if skip_next:
+            skip_next = False
+            continue
+        if word.startswith("-"):
+            # Options that take a value: skip it (-r files are scanned as requirement files themselves).
+            if word in ("-r", "-c", "-e", "-i", "-f", "--requirement", "--constraint", "--index-url",
+                        "--extra-index-url", "--find-links", "-t", "--target", "--prefix", "--root",
+                        "--platform", "--python-version", "--implementation", "--abi", "--editable"):  # fmt: skip
+                skip_next = True
+            continue
+        text = substitute(word, scope)
+        if "$" in text or "/" in text or text.startswith(".") or text.endswith((".whl", ".tar.gz", ".zip")):
+            continue
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            continue
+        line, col = _find_text(df.lines, ins, word)
+        spec = str(req.specifier)
+        pinned = [s.version for s in req.specifier if s.operator in ("==", "===") and "*" not in s.version]
+        out.dependencies.append(
+            Dependency(
+                name=canonicalize_name(req.name),
+                version=pinned[0] if len(pinned) == 1 else None,
+                specifier=spec,
+                path=rel,
+                line=line,
+                source="dockerfile",
+                marker=str(req.marker) if req.marker else None,
+                extras=tuple(sorted(req.extras)),
+                column=col,
+                end_column=col + len(word) if df.lines[line - 1][col - 1 : col - 1 + len(word)] == word else None,
+            )
+        )
+
+
+def _package_install(
+    df: Dockerfile, rel: str, ins: Instruction, family: str, args: list[str], blocks: bool, out: Analysis
+) -> None:
+    x86_python = knowledge("x86_only")["packages"]
+    for word in args:
+        if word.startswith("-") or word in ("install", "add", "-y"):
+            continue
+        name = re.split(r"[=<>]", word, maxsplit=1)[0].lower()
+        hit = _match_system_package(name)
+        reason = replacement = ""
+        if hit is not None:
+            reason, replacement = hit[1]["reason"], hit[1].get("replacement", "")
+        elif family == "conda" and canonicalize_name(name) in x86_python:
+            reason = x86_python[canonicalize_name(name)]["reason"]
+            replacement = x86_python[canonicalize_name(name)].get("replacement", "")
+        if not reason:
+            continue
+        line, col = _find_text(df.lines, ins, word)
+        instead = f"; use {replacement} instead" if replacement else ""
+        out.findings.append(
+            Finding(
+                rule="ARCH304",
+                message=f"installs {name}, which exists for x86-64 only ({reason}){instead}",
+                path=rel,
+                line=line,
+                column=col,
+                end_line=line,
+                end_column=col + len(word),
+                key=f"package:{name}",
+            )
+        )
+        if blocks:
+            out.evidence.append(Evidence(rel, line, f"installs x86-only package {name}", True, "ARCH304"))
+
+
+def _copies(ins: Instruction, context_dir: str, out: Analysis) -> None:
+    flags = re.findall(r"--(\w[\w-]*)(?:=(\S*))?", ins.args.split("\n", 1)[0])
+    if any(k == "from" for k, _ in flags):
+        return
+    words = [w for w in ins.args.split("\n", 1)[0].split() if not w.startswith("--")]
+    if ins.args.lstrip().startswith("["):
+        words = re.findall(r'"([^"]*)"', ins.args)
+    if len(words) < 2:
+        return
+    sources = []
+    for src in words[:-1]:
+        if "://" in src or src.startswith("<<"):
+            continue
+        path = posixpath.normpath(posixpath.join(context_dir, src.lstrip("/")))
+        sources.append("." if path in ("", ".") else path)
+    if sources:
+        out.copies.append(CopySource(ins.line, tuple(sources)))
+
+
+def _runtime_hint(
+    df: Dockerfile, rel: str, directory: str, lineage: list[Stage], contributing: list[Stage]
+) -> RuntimeHint | None:
+    root = lineage[-1]
+    candidates = [(root.line, root.base)] + [
+        (df.lineage(s)[-1].line, df.lineage(s)[-1].base) for s in reversed(contributing)
+    ]
+    first: baseimages.BaseImageInfo | None = None
+    first_line = 0
+    for line, base in candidates:
+        info = baseimages.lookup(base)
+        if info is None:
+            continue
+        if first is None:
+            first, first_line = info, line
+        if info.python:
+            # The Python that runs the code: the final image's, else a contributing stage's (a
+            # venv built in python:3.11 and copied into distroless keeps 3.11's wheel tags).
+            libc_from = first
+            return RuntimeHint(
+                directory=directory,
+                python=info.python,
+                libc=libc_from.libc,
+                libc_version=libc_from.libc_version,
+                source=f"{rel}:{line}: FROM {base}",
+            )
+    if first is None:
+        return None
+    return RuntimeHint(directory, None, first.libc, first.libc_version, f"{rel}:{first_line}: FROM {root.base}")
+
+
+def iter_stage_bases(df: Dockerfile) -> Iterator[tuple[Stage, str]]:
+    for s in df.stages:
+        yield s, s.base

@@ -1,0 +1,145 @@
+"""Build sites: every place that says "this image is built from that directory" — skaffold
+artifacts, compose services, the config's `images` table, CI build steps."""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+from dataclasses import dataclass
+from typing import Any
+
+from archlint.findings import Fix
+from archlint.images import name_of
+from archlint.placement.yamlio import key_line
+
+# Link precedence: an explicit config entry beats what build tools say, which beats CI, which
+# beats guessing from a directory name.
+PRECEDENCE = {"config": 0, "skaffold": 1, "compose": 2, "ci": 3, "directory": 4}
+
+
+@dataclass(frozen=True)
+class BuildSite:
+    image: str  # normalised registry/repository; may hold "*" where CI expressions are unknown
+    context: str  # repo-relative POSIX directory
+    dockerfile: str | None  # repo-relative path
+    source: str  # config | skaffold | compose | ci | directory
+    path: str  # the file that says so
+    line: int
+    platforms: tuple[str, ...] | None = None  # None: not stated
+    target: str | None = None
+    fix: Fix | None = None  # CI only: adds linux/arm64 to this build
+    fix_note: str = ""  # why no automatic fix, when there is none
+
+    @property
+    def link(self) -> str:
+        if self.source == "config":
+            return f"{self.path}: images" if self.path else "config images"
+        if self.source == "directory":
+            return f"directory name ({self.context})"
+        prefix = "ci: " if self.source == "ci" else ""
+        return f"{prefix}{self.path}:{self.line}"
+
+    def matches(self, name: str) -> bool:
+        return self.image == name or ("*" in self.image and fnmatch.fnmatchcase(name, self.image))
+
+
+def join(base: str, rel: str) -> str:
+    """Repo-relative POSIX join that stays "." for the root."""
+    path = posixpath.normpath(posixpath.join(base, rel)) if rel else posixpath.normpath(base)
+    return "." if path in ("", ".") else path.lstrip("/") if not path.startswith("..") else path
+
+
+_WILD = "x0wildcard0x"
+
+
+def normalise_image(text: str) -> str | None:
+    """Normalised name of an image reference that may hold unresolved `*` parts."""
+    head = text.split("@", 1)[0]
+    if ":" in head.rsplit("/", 1)[-1]:
+        head = head[: head.rfind(":")]
+    last = head.rsplit("/", 1)[-1]
+    if not last.replace("*", ""):
+        return None  # nothing literal left to match on
+    if head.startswith("*"):
+        # An unknown registry/namespace prefix ($CI_REGISTRY_IMAGE/api): match any.
+        return head if name_of(head.replace("*", _WILD)) else None
+    name = name_of(head.replace("*", _WILD))
+    return name.replace(_WILD, "*") if name else None
+
+
+def _str_list(v: Any) -> tuple[str, ...] | None:
+    if isinstance(v, str):
+        return tuple(p.strip() for p in v.replace("\n", ",").split(",") if p.strip())
+    if isinstance(v, list) and all(isinstance(x, str) for x in v):
+        return tuple(v)
+    return None
+
+
+def skaffold_sites(docs: list[Any], rel: str) -> list[BuildSite]:
+    base = posixpath.dirname(rel) or "."
+    out: list[BuildSite] = []
+    for doc in docs:
+        if not isinstance(doc, dict):
+            continue
+        builds = [doc.get("build")]
+        for prof in doc.get("profiles") or []:
+            if isinstance(prof, dict):
+                builds.append(prof.get("build"))
+        for build in builds:
+            if not isinstance(build, dict):
+                continue
+            default_platforms = _str_list(build.get("platforms"))
+            for art in build.get("artifacts") or []:
+                if not isinstance(art, dict) or not isinstance(art.get("image"), str):
+                    continue
+                name = name_of(art["image"])
+                if name is None:
+                    continue
+                context = join(base, str(art.get("context") or "."))
+                docker = art.get("docker") if isinstance(art.get("docker"), dict) else {}
+                dockerfile = join(context, str(docker.get("dockerfile") or "Dockerfile"))
+                platforms = _str_list(art.get("platforms")) or default_platforms
+                out.append(BuildSite(name, context, dockerfile, "skaffold", rel, key_line(art, "image"), platforms,
+                                     docker.get("target") if isinstance(docker.get("target"), str) else None))  # fmt: skip
+    return out
+
+
+def compose_sites(docs: list[Any], rel: str) -> list[BuildSite]:
+    base = posixpath.dirname(rel) or "."
+    out: list[BuildSite] = []
+    for doc in docs:
+        services = doc.get("services") if isinstance(doc, dict) else None
+        if not isinstance(services, dict):
+            continue
+        for _svc, spec in services.items():
+            if not isinstance(spec, dict) or not isinstance(spec.get("image"), str) or "build" not in spec:
+                continue
+            name = name_of(spec["image"])
+            if name is None:
+                continue
+            build = spec["build"]
+            if isinstance(build, str):
+                build = {"context": build}
+            if not isinstance(build, dict):
+                continue
+            context = join(base, str(build.get("context") or "."))
+            dockerfile = join(context, str(build.get("dockerfile") or "Dockerfile"))
+            platforms = _str_list(build.get("platforms"))
+            if platforms is None and isinstance(spec.get("platform"), str):
+                platforms = (spec["platform"],)
+            target = build.get("target") if isinstance(build.get("target"), str) else None
+            out.append(BuildSite(name, context, dockerfile, "compose", rel, key_line(spec, "image"), platforms, target))
+    return out
+
+
+def config_sites(images: dict[str, str], config_rel: str, exists: Any) -> list[BuildSite]:
+    """`[tool.archlint.images]`: image -> directory (relative to the config file)."""
+    out = []
+    for ref, directory in images.items():
+        name = name_of(ref)
+        if name is None:
+            continue
+        context = join(".", directory)
+        dockerfile = join(context, "Dockerfile")
+        out.append(BuildSite(name, context, dockerfile if exists(dockerfile) else None, "config", config_rel, 1))
+    return out

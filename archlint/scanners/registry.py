@@ -106,8 +106,13 @@ class RegistryScanner(Scanner):
             client: RegistryClient = _CacheOnly(cache)
         else:
             client = self._client(ctx, cache)
-        # Build-context predictions (CI build platforms), taken before the registry's answer replaces them.
-        predicted = {name: v.platforms for name, v in facts.images.items() if v.platforms}
+        # What each image's build context says it is built for (CI, skaffold, compose platforms). Not
+        # facts.images[...].platforms: those may come from overrides or the well-known-image list.
+        predicted: dict[str, tuple[tuple[str, ...], str]] = {}
+        for bc in facts.build_contexts:
+            name = images.name_of(bc.image)
+            if name and bc.platforms and name not in predicted:
+                predicted[name] = (bc.platforms, bc.link)
         from archlint.registry.oci import check_many
 
         results = check_many(client, uses)
@@ -215,12 +220,12 @@ class RegistryScanner(Scanner):
         ref: images.ImageRef,
         res: ImagePlatforms,
         sites: list[tuple[Workload, str]],
-        predicted: tuple[str, ...] | None,
+        predicted: tuple[tuple[str, ...], str] | None,
     ) -> Iterator[Finding]:
         if not predicted:
             return
         # Normalised, so a build for linux/arm64 and a published linux/arm64/v8 agree.
-        want, have = _normalised(predicted), _normalised(res.platforms)
+        want, have = _normalised(predicted[0]), _normalised(res.platforms)
         if not want or want == have:
             return
         missing, extra = sorted(want - have), sorted(have - want)
@@ -235,7 +240,7 @@ class RegistryScanner(Scanner):
         wl, written = sites[0]
         yield Finding(
             rule="ARCH603",
-            message=f"{written} is published for {_listing(res.platforms)} but its build context is built for "
+            message=f"{written} is published for {_listing(res.platforms)} but its build ({predicted[1]}) produces "
             f"{_listing(want)} ({detail}): the tag was pushed by another pipeline or before the build changed",
             path=wl.path,
             line=wl.line,

@@ -7,6 +7,7 @@ from archlint.scanning import Scanner
 
 def all_scanners() -> list[Scanner]:
     # Imported here so `archlint rules` and config validation stay fast.
+    from archlint.scanners.binaries import BinaryScanner
     from archlint.scanners.dependencies import DependencyScanner
     from archlint.scanners.docker import DockerScanner
     from archlint.scanners.placement import ImageVerdictScanner, PlacementScanner
@@ -14,6 +15,7 @@ def all_scanners() -> list[Scanner]:
 
     scanners: list[Scanner] = [
         DependencyScanner(),
+        BinaryScanner(),
         DockerScanner(),
         ImageVerdictScanner(),
         PlacementScanner(),

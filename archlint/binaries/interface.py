@@ -1,0 +1,153 @@
+"""What every container reader (static archive, wheel, tarball) offers, and its errors.
+
+A reader yields `Member`s: a name, a declared size and a bounded random-access view of the
+bytes, so the ELF reader never needs the whole member in memory or on disk.
+"""
+
+from __future__ import annotations
+
+import abc
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Protocol
+
+
+class BinaryError(Exception):
+    """A binary or container that cannot be read as what it claims to be."""
+
+
+class Malformed(BinaryError):
+    """Truncated or corrupt data: reported as a parse error."""
+
+
+class LimitExceeded(BinaryError):
+    """A size, count, depth or compression-ratio cap was hit (a zip/tar bomb, or just huge)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps that keep memory and time bounded on hostile input. Defaults fit real wheels
+    (torch's is ~2 GiB unpacked) and real images; tests lower them."""
+
+    max_deep_read: int = 256 * 1024 * 1024  # bytes of one compressed member read to find its dynamic section
+    max_phnum: int = 512  # program headers examined
+    max_dyn_entries: int = 8192
+    max_needed: int = 512
+    max_note_bytes: int = 64 * 1024
+    max_section_headers: int = 4096  # relocatable objects are read through their section table
+    max_zip_members: int = 100_000
+    max_zip_total: int = 8 * 1024**3  # declared uncompressed bytes of a whole wheel
+    max_zip_ratio: int = 200  # declared uncompressed/compressed of one big member
+    ratio_floor: int = 16 * 1024 * 1024  # members smaller than this are never bombs by ratio
+    max_ar_members: int = 100_000
+    max_tar_members: int = 1_000_000
+    max_tar_bytes: int = 32 * 1024**3  # uncompressed bytes streamed from one tarball, all layers
+    max_tar_ratio: int = 200  # uncompressed/compressed bytes of a compressed tar stream
+    max_tar_depth: int = 2  # docker save: the outer tar, then one layer tar inside it
+    max_config_json: int = 1024 * 1024
+    max_evidence: int = 10_000  # evidence records from one container
+
+
+class Source(Protocol):
+    """Bounded random access to the bytes of one file or member."""
+
+    @property
+    def size(self) -> int: ...
+
+    def pread(self, offset: int, n: int) -> bytes:
+        """Up to `n` bytes at `offset` (fewer at the end); raises LimitExceeded past a cap."""
+        ...
+
+
+class BytesSource:
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    @property
+    def size(self) -> int:
+        return len(self._data)
+
+    def pread(self, offset: int, n: int) -> bytes:
+        return self._data[offset : offset + n] if offset >= 0 else b""
+
+
+class FileSource:
+    """A file on disk, read with pread (no seeks, no buffering beyond what is asked)."""
+
+    def __init__(self, fd: int, size: int) -> None:
+        self._fd = fd
+        self._size = size
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def pread(self, offset: int, n: int) -> bytes:
+        if offset < 0 or offset >= self._size or n <= 0:
+            return b""
+        return os.pread(self._fd, min(n, self._size - offset), offset)
+
+
+class SliceSource:
+    """A window [offset, offset+size) of another source (a static-archive member)."""
+
+    def __init__(self, parent: Source, offset: int, size: int) -> None:
+        self._parent = parent
+        self._offset = offset
+        self._size = size
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def pread(self, offset: int, n: int) -> bytes:
+        if offset < 0 or offset >= self._size or n <= 0:
+            return b""
+        return self._parent.pread(self._offset + offset, min(n, self._size - offset))
+
+
+class StreamSource:
+    """Random access over a forward-only stream (a zip or tar member): bytes are buffered as far
+    as the furthest read, up to `cap`; reading further raises LimitExceeded."""
+
+    def __init__(self, stream: IO[bytes], size: int, cap: int, prefix: bytes = b"") -> None:
+        self._stream = stream
+        self._size = size
+        self._cap = cap
+        self._buf = bytearray(prefix)
+        self._eof = False
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def pread(self, offset: int, n: int) -> bytes:
+        if offset < 0 or n <= 0 or offset >= self._size:
+            return b""
+        end = min(offset + n, self._size)
+        if end > len(self._buf) and not self._eof:
+            if end > self._cap:
+                raise LimitExceeded(f"data at offset {offset} lies beyond the {self._cap >> 20} MiB read cap")
+            while len(self._buf) < end:
+                chunk = self._stream.read(max(end - len(self._buf), 64 * 1024))
+                if not chunk:
+                    self._eof = True
+                    break
+                self._buf += chunk
+        return bytes(self._buf[offset:end])
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str  # path inside the container (for nested containers: "layer.tar!usr/lib/x.so")
+    size: int  # declared size
+    source: Source
+
+
+class ContainerReader(abc.ABC):
+    """Yields the members of one container that may be ELF files (by name or magic)."""
+
+    @abc.abstractmethod
+    def members(self) -> Iterator[Member]:
+        """Raises Malformed or LimitExceeded; members already yielded stay valid findings."""

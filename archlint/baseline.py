@@ -56,6 +56,7 @@ def write(path: str, findings: Iterable[Finding]) -> int:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".archlint-baseline-", dir=target.parent)
+        _readable(fd)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(doc, fh, indent=2)
             fh.write("\n")
@@ -87,8 +88,8 @@ def load(path: str) -> Baseline:
     if not isinstance(entries, list):
         raise FatalError(f'baseline {path}: "findings" must be a list')
     counts: Counter[str] = Counter()
-    for i, e in enumerate(entries):
-        fp = e.get("fingerprint") if isinstance(e, dict) else None
+    for i, entry in enumerate(entries):
+        fp = entry.get("fingerprint") if isinstance(entry, dict) else None
         if not isinstance(fp, str) or not fp:
             raise FatalError(f"baseline {path}: findings[{i}] has no fingerprint")
         counts[fp] += 1
@@ -107,3 +108,10 @@ def apply(findings: list[Finding], baseline: Baseline) -> tuple[list[Finding], i
         else:
             kept.append(f)
     return kept, dropped
+
+
+def _readable(fd: int) -> None:
+    # mkstemp creates 0600; the result is an ordinary file, so honour the umask like open() does.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)

@@ -1,0 +1,57 @@
+"""`archlint report merge`: read, validate and merge reports, then render one format."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from archlint.errors import FatalError
+from archlint.fleet import aggregate, inputs
+
+
+def render(fleet: dict[str, object], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(fleet, indent=2) + "\n"
+    if fmt == "html":
+        from archlint.fleet import html
+
+        return html.render(fleet)
+    from archlint.fleet import markdown
+
+    return markdown.render(fleet)
+
+
+def _write(path: str, text: str) -> None:
+    # Atomic: a dashboard that serves the file never sees half a report.
+    target = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".archlint-fleet-", dir=target.parent if str(target.parent) else ".")
+        _readable(fd)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except OSError as e:
+        raise FatalError(f"--output {path}: {e.strerror or e}") from None
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    reports = inputs.load_all(args.reports, args.name)
+    fleet = aggregate.merge(reports, args.title)
+    text = render(fleet, args.format)
+    if args.output:
+        _write(args.output, text)
+        print(f"archlint: merged {len(reports)} report(s) into {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _readable(fd: int) -> None:
+    # mkstemp creates 0600; the result is an ordinary file, so honour the umask like open() does.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)

@@ -338,7 +338,10 @@ class DependencyCheck:
         files = _release(ans, version)
         if files and all(classify(files, t) in (T_WHEEL, T_PURE) for t in targets):
             return version, ""
-        found = candidates(ans, version, targets)
-        if found.ordered:
-            return str(found.ordered[0]), f" ({replacement} {version} has no wheels for every target)"
-        return None, f" ({replacement} has no release with wheels for every target at or after {version})"
+        # Versions of two projects are not comparable: take the replacement's newest release with
+        # wheels for every target.
+        newest = candidates(ans, "0", targets).newest
+        if newest is not None:
+            why = "has no wheels for every target" if files else "does not exist"
+            return str(newest), f" ({replacement} {version} {why})"
+        return None, f" ({replacement} has no release with wheels for every target)"

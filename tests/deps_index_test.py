@@ -11,7 +11,7 @@ import pytest
 from deps_support.server import IndexServer, closed_port, running
 
 from archlint.deps.index.cache import HttpCache, freshness
-from archlint.deps.index.interface import BadIndexResponse, IndexUnreachable, OfflineIndex, Offline, ProjectNotFound
+from archlint.deps.index.interface import BadIndexResponse, IndexUnreachable, Offline, OfflineIndex, ProjectNotFound
 from archlint.deps.index.simple_json import SimpleJsonIndex
 from archlint.deps.index.urls import PYPI_SIMPLE, index_urls, redact
 
@@ -156,7 +156,9 @@ def test_index_url_order_and_environment() -> None:
     ]
     assert index_urls(None, [], [], {"UV_INDEX_URL": "https://uv/simple"}) == ["https://uv/simple/"]
     assert index_urls(None, [], [], {}) == [PYPI_SIMPLE]
-    assert redact("see https://user:tok@host/simple and http://tok@h/") == "see https://***@host/simple and http://***@h/"
+    assert (
+        redact("see https://user:tok@host/simple and http://tok@h/") == "see https://***@host/simple and http://***@h/"
+    )
 
 
 def test_freshness_rules() -> None:

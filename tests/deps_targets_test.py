@@ -7,7 +7,13 @@ from archlint.facts import RuntimeHint, Target
 
 
 def _resolve(directory: str = "svc", **kw: object) -> tg.TargetSet:
-    args: dict[str, object] = {"cli_pythons": (), "glibc": None, "hints": [], "version_files": {}, "requires_python": {}}
+    args: dict[str, object] = {
+        "cli_pythons": (),
+        "glibc": None,
+        "hints": [],
+        "version_files": {},
+        "requires_python": {},
+    }
     args.update(kw)
     return tg.resolve(directory, **args)  # type: ignore[arg-type]
 

@@ -119,7 +119,8 @@ class _Server:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
         self.httpd.owner = self  # type: ignore[attr-defined]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # A short poll interval: shutdown() waits for the loop to notice, once per server.
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
 
     @property
     def host(self) -> str:
@@ -273,8 +274,9 @@ class Reply:
 
 
 class ScriptedServer(_Server):
-    """Answers each path from a script: `script[path]` is a list of replies consumed in order,
-    the last one repeating. Unknown paths get 404. `log` records (method, path, headers)."""
+    """Answers each path from a script: `script[path]` (or `script["HEAD /path"]` for one method)
+    is a list of replies consumed in order, the last one repeating. Unknown paths get 404.
+    `log` records (method, path, headers)."""
 
     def __init__(self) -> None:
         super().__init__(_ScriptedHandler)
@@ -288,7 +290,8 @@ class ScriptedServer(_Server):
     def next_reply(self, method: str, path: str, headers: dict[str, str]) -> Reply:
         with self._lock:
             self.log.append((method, path, headers))
-            replies = self.script.get(path.split("?", 1)[0])
+            bare = path.split("?", 1)[0]
+            replies = self.script.get(f"{method} {bare}") or self.script.get(bare)
             if not replies:
                 return Reply(404, {"Content-Type": "application/json"}, b'{"errors":[{"code":"NAME_UNKNOWN"}]}')
             return replies.pop(0) if len(replies) > 1 else replies[0]

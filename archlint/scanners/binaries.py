@@ -57,7 +57,7 @@ class BinaryScanner(Scanner):
         for f in files:
             by_kind[f.kind].append(f)
         yield from guarded(by_kind[k.ELF], lambda f: self._loose(f, col, roots))
-        yield from guarded(by_kind[k.AR_ARCHIVE], lambda f: self._archive(f, col))
+        yield from guarded(by_kind[k.AR_ARCHIVE], lambda f: self._archive(f, col, roots))
         sdists: set[tuple[str, str]] = set()
         for f in by_kind[k.TARBALL]:
             try:
@@ -88,14 +88,17 @@ class BinaryScanner(Scanner):
 
     # --- static archives -----------------------------------------------------------------------
 
-    def _archive(self, f: SourceFile, col: Collector) -> Iterator[Finding]:
-        group = Group(f"ar:{f.rel}", f.rel, "static archive")
+    def _archive(self, f: SourceFile, col: Collector, roots: Roots) -> Iterator[Finding]:
+        # Inside a distribution or image filesystem the archive joins that group; else it is one.
+        outer = roots.group(f.rel)
+        group = outer or Group(f"ar:{f.rel}", f.rel, "static archive")
+        prefix = f"{_rel_to(f.rel, outer)}!" if outer else ""
         with _open_source(f) as src:
             try:
                 for m in ArReader(src, self.limits).members():
                     head = m.source.pread(0, elf.HEADER_BYTES)
                     if head.startswith(elf.MAGIC):
-                        col.record(examine(m.source, self.limits, head), f.rel, m.name, group)
+                        col.record(examine(m.source, self.limits, head), f.rel, prefix + m.name, group)
             except Malformed as e:
                 yield Finding(rule="ARCH002", message=f"malformed static archive: {e}", path=f.rel, key="ar")
             except LimitExceeded as e:

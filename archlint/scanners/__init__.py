@@ -12,6 +12,7 @@ def all_scanners() -> list[Scanner]:
     from archlint.scanners.docker import DockerScanner
     from archlint.scanners.placement import ImageVerdictScanner, PlacementScanner
     from archlint.scanners.registry import RegistryScanner
+    from archlint.scanners.source import SourceScanner
 
     scanners: list[Scanner] = [
         DependencyScanner(),
@@ -20,5 +21,6 @@ def all_scanners() -> list[Scanner]:
         ImageVerdictScanner(),
         PlacementScanner(),
         RegistryScanner(),
+        SourceScanner(),
     ]
     return sorted(scanners, key=lambda s: s.order)

@@ -1,0 +1,195 @@
+"""Analyse one file: prefilter, decode, parse once, walk once with every rule that wants it.
+
+Pure functions of (kind, bytes, limit): results depend on nothing else, which is what makes the
+per-file cache (keyed by content hash) and the process pool correct.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import functools
+import json
+import re
+import warnings
+from collections.abc import Sequence
+
+import libcst as cst
+
+from archlint.scanning import NOTEBOOK
+from archlint.source.context import Context
+from archlint.source.decode import decode
+from archlint.source.interface import FileResult, Hit, SourceRule, UndecodableSource
+from archlint.source.rules import all_rules
+from archlint.source.walker import Walker
+
+DEFAULT_MAX_BYTES = 1024 * 1024  # larger files that could match are skipped with an ARCH499 info
+
+_MAGIC = re.compile(r"^(\s*)(?:[%!]|\S.*\?$)")
+
+
+@functools.cache
+def _walker(rules: tuple[SourceRule, ...]) -> Walker:
+    return Walker(rules)
+
+
+def wanted(data: bytes, rules: Sequence[SourceRule] | None = None) -> tuple[SourceRule, ...]:
+    """The rules whose raw-bytes prefilter matches: only these run, and none means no parse."""
+    return tuple(r for r in (rules or all_rules()) if r.wants(data))
+
+
+@functools.cache
+def _notebook_needles() -> tuple[bytes, ...]:
+    from archlint.source.rules.imports import modules
+
+    needles = {n for r in all_rules() for n in r.needles} | {m.encode() for m in modules()}
+    needles |= {b"cpuinfo", b"cpu_info"}
+    return tuple(sorted(needles))
+
+
+def analyze(kind: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> FileResult:
+    if kind == NOTEBOOK:
+        return analyze_notebook(data, max_bytes)
+    rules = wanted(data)
+    if not rules:
+        return FileResult()
+    if len(data) > max_bytes:
+        return FileResult((_too_large(len(data), max_bytes),))
+    try:
+        text, encoding = decode(data)
+    except UndecodableSource as e:
+        return FileResult((Hit("ARCH002", e.message, e.line, key="decode"),))
+    return FileResult(tuple(analyze_text(text, rules, fixable=encoding.startswith("utf-8"))), parsed=True)
+
+
+def _too_large(size: int, limit: int) -> Hit:
+    return Hit(
+        "ARCH499",
+        f"not analysed: {size} bytes is over the {limit}-byte parse limit (config `source-max-bytes`); "
+        "a file this large is usually generated",
+        1,
+        key="too-large",
+    )
+
+
+def analyze_text(text: str, rules: Sequence[SourceRule], fixable: bool = True) -> list[Hit]:
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as e:
+        return [_syntax_error(text, e)]
+    except (RecursionError, MemoryError):
+        return [Hit("ARCH499", "not analysed: nested too deeply to parse", 1, key="too-deep")]
+    ctx = Context(module, [], fixable=fixable)
+    _walker(tuple(rules)).run(module, ctx)
+    return ctx.hits()
+
+
+def _syntax_error(text: str, e: cst.ParserSyntaxError) -> Hit:
+    # libcst's grammar can lag behind the interpreter's; only call it a syntax error when
+    # Python agrees (and take Python's line, which is the one users know).
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(text)
+    except SyntaxError as se:
+        line = se.lineno or e.raw_line
+        return Hit("ARCH002", f"syntax error: {se.msg}", line, (se.offset or 1), key="syntax")
+    except (RecursionError, MemoryError, ValueError):
+        pass
+    first = str(e.message).splitlines()[0] if e.message else "unsupported syntax"
+    return Hit("ARCH499", f"not analysed: libcst cannot parse line {e.raw_line} ({first})", e.raw_line, key="libcst")
+
+
+# --- notebooks -----------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class _Cell:
+    number: int  # 1-based position among all cells, as Jupyter shows them
+    start: int  # first line of the cell in the combined module
+    lines: int
+
+
+def _cells(nb: object) -> list[tuple[int, str]]:
+    if not isinstance(nb, dict):
+        raise ValueError("not a notebook: the top level is not an object")
+    cells = nb.get("cells")
+    if cells is None:  # nbformat 3
+        cells = [c for ws in nb.get("worksheets") or [] if isinstance(ws, dict) for c in ws.get("cells") or []]
+    if not isinstance(cells, list):
+        raise ValueError("not a notebook: `cells` is not a list")
+    out = []
+    for i, cell in enumerate(cells, 1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        src = cell.get("source", cell.get("input", ""))
+        if isinstance(src, list) and all(isinstance(s, str) for s in src):
+            src = "".join(src)
+        if not isinstance(src, str):
+            raise ValueError(f"cell {i}: `source` is neither a string nor a list of strings")
+        out.append((i, src))
+    return out
+
+
+def _python_lines(src: str) -> list[str]:
+    """The cell's lines with IPython magics and shell escapes blanked to `pass` (keeping
+    numbering and indentation); a cell magic (%%bash …) makes the whole cell non-Python."""
+    lines = src.split("\n")
+    if src.lstrip().startswith("%%"):
+        return [""] * len(lines)
+    out = []
+    for line in lines:
+        m = _MAGIC.match(line)
+        out.append(f"{m.group(1)}pass" if m else line)
+    return out
+
+
+def notebook_may_match(data: bytes) -> bool:
+    """The notebook prefilter: JSON escapes quotes, so only the rules' plain needles apply."""
+    return any(n in data for n in _notebook_needles())
+
+
+def analyze_notebook(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> FileResult:
+    """All code cells as one module (imports in one cell serve the next), findings mapped back
+    to `cell N, line L` with L counted within the cell's source."""
+    if not notebook_may_match(data):
+        return FileResult()
+    if len(data) > max_bytes:
+        return FileResult((_too_large(len(data), max_bytes),))
+    try:
+        nb = json.loads(data.decode("utf-8-sig"))
+        cells = _cells(nb)
+    except UnicodeDecodeError as e:
+        return FileResult((Hit("ARCH002", f"notebook is not UTF-8: {e.reason} at byte {e.start}", 1, key="decode"),))
+    except json.JSONDecodeError as e:
+        return FileResult((Hit("ARCH002", f"invalid notebook JSON: {e.msg}", e.lineno, e.colno, key="json"),))
+    except (ValueError, RecursionError) as e:
+        return FileResult((Hit("ARCH002", f"invalid notebook: {e}", 1, key="json"),))
+    parts: list[str] = []
+    spans: list[_Cell] = []
+    line = 1
+    for number, src in cells:
+        lines = _python_lines(src)
+        spans.append(_Cell(number, line, len(lines)))
+        parts.extend(lines)
+        line += len(lines)
+    text = "\n".join(parts) + "\n"
+    rules = wanted(text.encode("utf-8", "surrogatepass"))
+    if not rules:
+        return FileResult()
+    hits = analyze_text(text, rules, fixable=False)
+    return FileResult(tuple(_to_cell(h, spans) for h in hits), parsed=True)
+
+
+def _to_cell(hit: Hit, spans: list[_Cell]) -> Hit:
+    for cell in reversed(spans):
+        if hit.line >= cell.start:
+            line = hit.line - cell.start + 1
+            end = hit.end_line - cell.start + 1 if hit.end_line is not None else None
+            sev = "warning" if hit.rule == "ARCH002" else hit.severity  # notebooks often hold scratch code
+            return dataclasses.replace(
+                hit, message=f"cell {cell.number}, line {line}: {hit.message}", line=line, end_line=end,
+                key=f"cell:{hit.key}", severity=sev, fix=None,
+                evidence=f"cell {cell.number}: {hit.evidence}" if hit.evidence else "",
+            )  # fmt: skip
+    return hit

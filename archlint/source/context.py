@@ -1,0 +1,363 @@
+"""Per-file analysis state shared by all rules during the one pass: import aliases, variables
+that hold the machine name, enclosing frames and what they mention, and the reported hits.
+
+Hits are collected as candidates and only turned into positions at the end of the file: most
+parsed files report nothing, and libcst's PositionProvider costs more than the parse itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from archlint.source import arch
+from archlint.source.interface import EditSpec, FixSpec, Hit
+from archlint.source.nodes import block_exits, block_terminates, dotted, literal_values, string_value
+
+X86, OTHER, ARM, NOTARM = "x86", "other", "arm", "notarm"  # polarity: what a true test implies
+_FLIP = {X86: OTHER, OTHER: X86, ARM: NOTARM, NOTARM: ARM}
+
+MACHINE_CALLS = frozenset(
+    {"platform.machine", "platform.processor", "platform.platform", "sysconfig.get_platform",
+     "distutils.util.get_platform", "sysconfig.get_host_platform", "distutils.util.get_host_platform"}
+)  # fmt: skip
+UNAME_CALLS = frozenset({"os.uname", "platform.uname"})
+_CASE_METHODS = frozenset({"lower", "upper", "strip", "casefold", "rstrip", "lstrip"})
+_OS_NAMES = frozenset({"sys.platform", "os.name"})
+_NON_LINUX = ("win32", "nt", "cygwin", "darwin", "msys", "java")
+
+
+@dataclass(eq=False)
+class Frame:
+    node: cst.CSTNode
+    parent: Frame | None
+    arm: bool = False  # the code here mentions arm64 (a branch, a mapping, a download)
+
+    def arm_in_scope(self) -> bool:
+        f: Frame | None = self
+        while f is not None:
+            if f.arm:
+                return True
+            f = f.parent
+        return False
+
+
+@dataclass(eq=False)
+class Candidate:
+    node: cst.CSTNode
+    rule: str
+    message: str
+    frame: Frame
+    arm_guard: bool
+    key: str
+    severity: str | None
+    blocks: bool | None
+    evidence: str
+    fix: tuple[str, str, tuple[tuple[cst.CSTNode, str], ...]] | None  # description, applicability, replacements
+
+
+@dataclass
+class Guard:
+    """What protects a statement from running unconditionally on arm64."""
+
+    kind: str | None = None  # "try" | "arch" | "os" | "typing" | None
+    in_function: bool = False
+
+
+@dataclass(eq=False)
+class Context:
+    module: cst.Module
+    lines: list[str]  # the source, for messages
+    fixable: bool = True  # edits are offered only where positions map onto the file (not notebooks)
+    ancestors: list[cst.CSTNode] = field(default_factory=list)
+    aliases: dict[str, str] = field(default_factory=dict)  # local name -> qualified name
+    machine_vars: set[str] = field(default_factory=set)
+    uname_vars: set[str] = field(default_factory=set)
+    bool_vars: dict[str, str] = field(default_factory=dict)  # name -> polarity of what it holds
+    frame: Frame | None = None
+    candidates: list[Candidate] = field(default_factory=list)
+    _state: dict[str, Any] = field(default_factory=dict)
+
+    def state(self, owner: object) -> dict[str, Any]:
+        return self._state.setdefault(type(owner).__name__, {})
+
+    # --- names -------------------------------------------------------------------------------
+    def qualify(self, expr: cst.BaseExpression) -> str | None:
+        name = dotted(expr)
+        if name is None:
+            return None
+        head, dot, rest = name.partition(".")
+        return self.aliases.get(head, head) + dot + rest
+
+    def is_machine(self, expr: cst.BaseExpression) -> bool:
+        """Does the expression evaluate to the machine's architecture name?"""
+        if isinstance(expr, cst.Name):
+            return expr.value in self.machine_vars
+        if isinstance(expr, cst.Call):
+            func = expr.func
+            if isinstance(func, cst.Attribute) and func.attr.value in _CASE_METHODS:
+                return self.is_machine(func.value)
+            q = self.qualify(func)
+            if q in MACHINE_CALLS:
+                return True
+            if q == "str" and expr.args:
+                return self.is_machine(expr.args[0].value)
+            return False
+        if isinstance(expr, cst.Attribute) and expr.attr.value == "machine":
+            return self._is_uname(expr.value)
+        if isinstance(expr, cst.Subscript) and len(expr.slice) == 1:
+            idx = expr.slice[0].slice
+            if isinstance(idx, cst.Index) and isinstance(idx.value, cst.Integer) and idx.value.value == "4":
+                return self._is_uname(expr.value)
+        return False
+
+    def _is_uname(self, expr: cst.BaseExpression) -> bool:
+        if isinstance(expr, cst.Name):
+            return expr.value in self.uname_vars
+        return isinstance(expr, cst.Call) and self.qualify(expr.func) in UNAME_CALLS
+
+    def is_uname_call(self, expr: cst.BaseExpression) -> bool:
+        return isinstance(expr, cst.Call) and self.qualify(expr.func) in UNAME_CALLS
+
+    # --- tests -------------------------------------------------------------------------------
+    def machine_leaf(self, expr: cst.BaseExpression) -> str | None:
+        """Polarity of one machine comparison: `machine() == "x86_64"` -> X86."""
+        if isinstance(expr, cst.Name):
+            return self.bool_vars.get(expr.value)
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+            if expr.func.attr.value in ("startswith", "endswith") and expr.args and self.is_machine(expr.func.value):
+                return _values_polarity(literal_values(expr.args[0].value), True)
+            return None
+        if not isinstance(expr, cst.Comparison) or len(expr.comparisons) != 1:
+            return None
+        target = expr.comparisons[0]
+        op, left, right = target.operator, expr.left, target.comparator
+        positive = isinstance(op, (cst.Equal, cst.In, cst.Is))
+        if not positive and not isinstance(op, (cst.NotEqual, cst.NotIn, cst.IsNot)):
+            return None
+        if self.is_machine(left):
+            values = literal_values(right)
+        elif self.is_machine(right) and isinstance(op, (cst.Equal, cst.NotEqual, cst.In, cst.NotIn)):
+            values = literal_values(left)  # "x86" in machine: a substring test
+        else:
+            return None
+        return _values_polarity(values, positive)
+
+    def polarity(self, expr: cst.BaseExpression, leaf: Any = None) -> str | None:
+        """What a true `expr` implies about the machine (X86/OTHER/ARM/NOTARM), or None."""
+        leaf = leaf or self.machine_leaf
+        if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):
+            p = self.polarity(expr.expression, leaf)
+            return _FLIP[p] if p else None
+        if isinstance(expr, cst.BooleanOperation):
+            a, b = self.polarity(expr.left, leaf), self.polarity(expr.right, leaf)
+            if isinstance(expr.operator, cst.And):
+                if self.non_linux_test(expr.left) or self.non_linux_test(expr.right):
+                    return None  # never true on a Linux node
+                if X86 in (a, b):
+                    return X86  # not x86 -> the conjunction is false
+                if OTHER in (a, b) and (a == b or self.is_os_test(expr.left) or self.is_os_test(expr.right)):
+                    return OTHER  # `linux and not x86`: true on every arm64 Linux node
+                return None
+            if OTHER in (a, b):
+                return OTHER  # not x86 -> the disjunction is true
+            return X86 if a == b == X86 else None
+        result: str | None = leaf(expr)
+        return result
+
+    def is_os_test(self, expr: cst.BaseExpression) -> bool:
+        if isinstance(expr, cst.Comparison):
+            sides = [expr.left, *(t.comparator for t in expr.comparisons)]
+            return any(self.qualify(s) in _OS_NAMES or self._is_system_call(s) for s in sides)
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+            return self.qualify(expr.func.value) in _OS_NAMES
+        return False
+
+    def _is_system_call(self, expr: cst.BaseExpression) -> bool:
+        return isinstance(expr, cst.Call) and self.qualify(expr.func) == "platform.system"
+
+    def non_linux_test(self, expr: cst.BaseExpression) -> bool:
+        """`sys.platform == "win32"`, `os.name == "nt"`, `sys.platform.startswith("darwin")`."""
+        if isinstance(expr, cst.BooleanOperation) and isinstance(expr.operator, cst.And):
+            return self.non_linux_test(expr.left) or self.non_linux_test(expr.right)
+        if not self.is_os_test(expr):
+            return False
+        if isinstance(expr, cst.Comparison):
+            ops = expr.comparisons
+            if len(ops) != 1 or not isinstance(ops[0].operator, (cst.Equal, cst.In)):
+                return False
+            side = ops[0].comparator if not isinstance(ops[0].comparator, cst.Name) else expr.left
+            values = literal_values(side) or literal_values(expr.left) or []
+        else:
+            assert isinstance(expr, cst.Call)
+            values = (literal_values(expr.args[0].value) if expr.args else None) or []
+        return bool(values) and all(v.lower().startswith(_NON_LINUX) for v in values)
+
+    def exits(self, block: cst.BaseSuite) -> bool:
+        return block_exits(block, self.aliases)
+
+    # --- where a node sits ---------------------------------------------------------------------
+    def guard(self, node: cst.CSTNode, catches: frozenset[str]) -> Guard:
+        """The innermost protection around `node`: a try whose handler catches one of `catches`
+        and falls back (does not re-raise or exit), an x86-only branch, a non-Linux branch, or
+        `if TYPE_CHECKING:`. Also whether it sits in a function (runs only when called)."""
+        g = Guard()
+        anc = self.ancestors
+        child: cst.CSTNode = node
+        for a in reversed(anc):
+            if g.kind is None:
+                if isinstance(a, cst.Try) and child is a.body and self._falls_back(a, catches):
+                    g.kind = "try"
+                elif isinstance(a, cst.If):
+                    g.kind = self._if_guard(a, child)
+                elif isinstance(a, cst.With) and child is a.body and self._suppresses(a, catches):
+                    g.kind = "try"
+                elif isinstance(a, (cst.IndentedBlock, cst.Module)) and self._returned_early(a, child):
+                    g.kind = "arch"
+            if isinstance(a, (cst.FunctionDef, cst.Lambda)):
+                g.in_function = True
+            child = a
+        return g
+
+    def _if_guard(self, node: cst.If, child: cst.CSTNode) -> str | None:
+        test = node.test
+        if child is node.body:
+            if self.qualify(test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+                return "typing"
+            if self.non_linux_test(test):
+                return "os"
+            return "arch" if self.polarity(test) in (X86, NOTARM) else None
+        if child is node.orelse:
+            return "arch" if self.polarity(test) in (OTHER, ARM) else None
+        return None
+
+    def _returned_early(self, block: cst.IndentedBlock | cst.Module, child: cst.CSTNode) -> bool:
+        """`if machine() != "x86_64": return fallback` earlier in the block: only x86 gets here."""
+        for stmt in block.body:
+            if stmt is child:
+                return False
+            if (
+                isinstance(stmt, cst.If)
+                and stmt.orelse is None
+                and self.polarity(stmt.test) in (OTHER, ARM)
+                and block_terminates(stmt.body)
+            ):
+                return True
+        return False
+
+    def _falls_back(self, node: cst.Try, catches: frozenset[str]) -> bool:
+        for h in node.handlers:
+            if _catches(h.type, catches) and not self.exits(h.body):
+                return True
+        return False
+
+    def _suppresses(self, node: cst.With, catches: frozenset[str]) -> bool:
+        for item in node.items:
+            call = item.item
+            if isinstance(call, cst.Call) and self.qualify(call.func) in ("contextlib.suppress", "suppress"):
+                if any(_catches(a.value, catches) for a in call.args):
+                    return True
+        return False
+
+    def in_test_of_if(self, node: cst.CSTNode) -> bool:
+        for a in reversed(self.ancestors):
+            if isinstance(a, (cst.If, cst.While, cst.Assert, cst.IfExp)):
+                return True
+            if isinstance(a, (cst.BaseSmallStatement, cst.BaseCompoundStatement)):
+                return False
+        return False
+
+    # --- frames --------------------------------------------------------------------------------
+    def enter_frame(self, node: cst.CSTNode) -> None:
+        self.frame = Frame(node, self.frame)
+
+    def leave_frame(self) -> None:
+        assert self.frame is not None
+        self.frame = self.frame.parent
+
+    def mark_arm(self) -> None:
+        if self.frame is not None:
+            self.frame.arm = True
+
+    # --- reporting -----------------------------------------------------------------------------
+    def report(
+        self,
+        node: cst.CSTNode,
+        rule: str,
+        message: str,
+        *,
+        key: str,
+        severity: str | None = None,
+        blocks: bool | None = None,
+        evidence: str = "",
+        arm_guard: bool = True,
+        fix: tuple[str, str, tuple[tuple[cst.CSTNode, str], ...]] | None = None,
+    ) -> None:
+        """Record a hit at `node`. With `arm_guard`, the hit is dropped at the end of the file if
+        the enclosing function or the module mentions arm64 (an arm64 path exists)."""
+        assert self.frame is not None
+        self.candidates.append(
+            Candidate(node, rule, message, self.frame, arm_guard, key, severity, blocks, evidence, fix)
+        )
+
+    def hits(self, wrapper: MetadataWrapper | None = None) -> list[Hit]:
+        kept = [c for c in self.candidates if not (c.arm_guard and c.frame.arm_in_scope())]
+        if not kept:
+            return []
+        wrapper = wrapper or MetadataWrapper(self.module, unsafe_skip_copy=True)
+        pos = wrapper.resolve(PositionProvider)
+        out: list[Hit] = []
+        for c in kept:
+            r = pos[c.node]
+            fix = None
+            if c.fix is not None and self.fixable:
+                edits = []
+                for n, content in c.fix[2]:
+                    e = pos[n]
+                    edits.append(EditSpec(e.start.line, e.start.column + 1, e.end.line, e.end.column + 1, content))
+                fix = FixSpec(c.fix[0], c.fix[1], tuple(edits))
+            out.append(
+                Hit(
+                    rule=c.rule,
+                    message=c.message,
+                    line=r.start.line,
+                    column=r.start.column + 1,
+                    end_line=r.end.line,
+                    end_column=r.end.column + 1,
+                    key=c.key,
+                    severity=c.severity,
+                    blocks=c.blocks,
+                    evidence=c.evidence,
+                    fix=fix,
+                )
+            )
+        return out
+
+    def code_for(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+
+def _values_polarity(values: list[str] | None, positive: bool) -> str | None:
+    if not values:
+        return None
+    if all(arch.is_x86_value(v) for v in values):
+        return X86 if positive else OTHER
+    if all(arch.mentions_arm(v) for v in values):
+        return ARM if positive else NOTARM
+    return None
+
+
+def _catches(expr: cst.BaseExpression | None, catches: frozenset[str]) -> bool:
+    if expr is None:
+        return True  # bare except
+    if isinstance(expr, cst.Tuple):
+        return any(_catches(el.value, catches) for el in expr.elements)
+    name = dotted(expr)
+    return name is not None and name.rsplit(".", 1)[-1] in catches
+
+
+def literal(expr: cst.BaseExpression) -> str | None:
+    return string_value(expr)

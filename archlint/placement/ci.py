@@ -71,7 +71,7 @@ def _str_env(v: Any) -> dict[str, str]:
 
 
 def _split_list(values: list[str]) -> list[str]:
-    out = []
+    out: list[str] = []
     for v in values:
         out.extend(p.strip() for p in re.split(r"[,\n]", v) if p.strip())
     return out
@@ -115,7 +115,9 @@ def parse_build_command(words: list[str]) -> DockerBuild | None:
     buildx = False
     if prog == "docker" and rest[:2] == ["buildx", "build"]:
         rest, buildx = rest[2:], True
-    elif prog == "docker" and rest[:2] == ["image", "build"] or prog in ("docker", "podman") and rest[:1] == ["build"]:
+    elif (prog == "docker" and rest[:2] == ["image", "build"]) or (
+        prog in ("docker", "podman") and rest[:1] == ["build"]
+    ):
         rest = rest[2:] if rest[0] == "image" else rest[1:]
     elif prog == "buildx" and rest[:1] == ["build"]:
         rest, buildx = rest[1:], True
@@ -134,10 +136,14 @@ def parse_build_command(words: list[str]) -> DockerBuild | None:
     tags = option_value(rest, "-t", "--tag")
     platforms = tuple(_split_list(option_value(rest, "--platform")))
     files = option_value(rest, "-f", "--file")
-    return DockerBuild(tuple(tags), platforms, files[0] if files else None, positional[-1] if positional else ".", buildx)
+    return DockerBuild(
+        tuple(tags), platforms, files[0] if files else None, positional[-1] if positional else ".", buildx
+    )
 
 
-def _command_fix(rel: str, lines: list[str], start: int, nth: int, build: DockerBuild, extra: tuple[Edit, ...]) -> Fix | None:
+def _command_fix(
+    rel: str, lines: list[str], start: int, nth: int, build: DockerBuild, extra: tuple[Edit, ...]
+) -> Fix | None:
     """Edits that add linux/arm64 to the nth build command found from line `start` on."""
     count = -1
     for ln in range(start, min(len(lines), start + 2000) + 1):
@@ -260,7 +266,7 @@ def github_sites(doc: Any, rel: str, lines: list[str]) -> list[BuildSite]:
                     continue
                 step_scope = _Scope({**scope.env, **_str_env(step.get("env"))}, scope.matrix, scope.meta_images)
                 uses = str(step.get("uses", ""))
-                with_ = step.get("with") if isinstance(step.get("with"), dict) else {}
+                with_: dict[str, Any] = step["with"] if isinstance(step.get("with"), dict) else {}
                 if uses.startswith("docker/metadata-action") and isinstance(step.get("id"), str):
                     imgs = [v for raw in _split_list([str(with_.get("images", ""))]) for v in step_scope.resolve(raw)]
                     # metadata-action lines may carry options: "name=ghcr.io/acme/api,enable=true".

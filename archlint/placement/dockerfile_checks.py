@@ -57,7 +57,7 @@ def _system_packages() -> dict[str, dict[str, str]]:
 
 def _match_system_package(name: str) -> tuple[str, dict[str, str]] | None:
     for pattern, info in _system_packages().items():
-        if pattern.endswith("*") and name.startswith(pattern[:-1]) or name == pattern:
+        if (pattern.endswith("*") and name.startswith(pattern[:-1])) or name == pattern:
             return pattern, info
     return None
 

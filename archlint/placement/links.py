@@ -54,13 +54,27 @@ def _directory_site(name: str, dockerfiles: list[str]) -> tuple[BuildSite | None
     return site, [posixpath.dirname(h) for h in hits[1:]]
 
 
+def _namespace(name: str) -> str:
+    return name.rsplit("/", 1)[0]
+
+
+def _same_owner(name: str, owners: set[str]) -> bool:
+    return not owners or _namespace(name) in owners
+
+
 def choose(sites: list[BuildSite], wanted: Iterable[str], dockerfiles: list[str]) -> dict[str, Link]:
     names = {s.image for s in sites if "*" not in s.image} | set(wanted)
+    # Images of this repository share a registry namespace (ghcr.io/acme/…): a directory-name
+    # guess is only made inside a namespace the repository is known to build, so that
+    # registry.example.com/vendor/agent is not mistaken for services/agent.
+    owners = {_namespace(s.image) for s in sites if "*" not in s.image}
     out: dict[str, Link] = {}
     for name in sorted(names):
         matching = [s for s in sites if s.matches(name)]
         ambiguous: list[str] = []
         if not matching:
+            if not _same_owner(name, owners):
+                continue
             site, ambiguous = _directory_site(name, dockerfiles)
             if site is None:
                 continue

@@ -8,6 +8,7 @@ from archlint.facts import ImageVerdict
 
 ARM64, AMD64 = "arm64", "amd64"
 BOTH = frozenset({AMD64, ARM64})
+NO_EVIDENCE = "no build context, override or registry answer"
 
 
 def arches_of(platforms: tuple[str, ...]) -> frozenset[str]:
@@ -44,15 +45,19 @@ def recommend(images: list[tuple[str, ImageVerdict | None]]) -> Recommendation:
     x86 = [(ref, v) for ref, v in images if v is not None and v.arm64 is False]
     unknown = [(ref, v) for ref, v in images if v is None or v.arm64 is None]
     if x86:
-        reasons = []
-        for ref, v in x86:
-            reasons.extend(f"{ref} is x86-only: {line}" for line in _blockers(v))
-        reasons += [f"{ref}: {e}" for ref, v in x86 for e in v.evidence if e.startswith(("built from", "ci: "))]
+        reasons: list[str] = []
+        for ref, x in x86:
+            reasons.extend(f"{ref} is x86-only: {line}" for line in _blockers(x))
+        reasons += [f"{ref}: {e}" for ref, x in x86 for e in x.evidence if e.startswith(("built from", "ci: "))]
         return Recommendation(AMD64, reasons)
     if unknown:
         reasons = []
         for ref, v in unknown:
-            why = "; ".join(v.evidence) if v is not None and v.evidence else "no build context, override or registry answer"
+            why = (
+                "; ".join(v.evidence)
+                if v is not None and v.evidence
+                else "no build context, override or registry answer"
+            )
             reasons.append(f"nothing vouches for {ref} on arm64: {why}")
         return Recommendation("unknown", reasons)
     # Every image's code runs on arm64: what its builds produce decides.
@@ -64,16 +69,20 @@ def recommend(images: list[tuple[str, ImageVerdict | None]]) -> Recommendation:
     if common == BOTH:
         return Recommendation("multi-arch", ready)
     if common == {ARM64}:
-        built = [f"{ref} is built for linux/arm64 only ({', '.join(v.platforms)})" for ref, v in images if v and
-                 arches_of(v.platforms) == {ARM64}]  # fmt: skip
+        built = [
+            f"{ref} is built for linux/arm64 only ({', '.join(v.platforms)})"
+            for ref, v in images
+            if v is not None and arches_of(v.platforms) == {ARM64}
+        ]
         return Recommendation(ARM64, built + ready)
     if common == {AMD64}:
-        amd = [
-            f"{ref} is arm64-ready but built for linux/amd64 only: " + "; ".join(e for e in v.evidence if e.startswith("ci: ") or "builds" in e)
-            + "; add linux/arm64 to its build to run it on both"
-            for ref, v in images
-            if v is not None and ARM64 not in arches_of(v.platforms)
-        ]  # fmt: skip
+        amd = []
+        for ref, v in images:
+            if v is not None and ARM64 not in arches_of(v.platforms):
+                builds = "; ".join(e for e in v.evidence if e.startswith("ci: ") or " builds " in e)
+                amd.append(
+                    f"{ref} is arm64-ready but built for linux/amd64 only: {builds}; add linux/arm64 to its build"
+                )
         return Recommendation(AMD64, amd + ready)
     return Recommendation("unknown", ["no single architecture runs every image: " + "; ".join(
         f"{ref} built for {', '.join(v.platforms)}" for ref, v in images if v is not None)])  # fmt: skip

@@ -40,7 +40,7 @@ def commands(script: str) -> list[list[str]]:
     # Drop leading environment assignments and wrappers (`sudo`, `env X=1`) from each command.
     cleaned = []
     for cmd in out:
-        while cmd and ("=" in cmd[0] and not cmd[0].startswith("-") or cmd[0] in ("sudo", "env", "exec", "then",
+        while cmd and (("=" in cmd[0] and not cmd[0].startswith("-")) or cmd[0] in ("sudo", "env", "exec", "then",
                                                                                     "do", "else", "time")):  # fmt: skip
             cmd = cmd[1:]
         if cmd:

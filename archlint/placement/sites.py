@@ -96,11 +96,12 @@ def skaffold_sites(docs: list[Any], rel: str) -> list[BuildSite]:
                 if name is None:
                     continue
                 context = join(base, str(art.get("context") or "."))
-                docker = art.get("docker") if isinstance(art.get("docker"), dict) else {}
+                docker: dict[str, Any] = art["docker"] if isinstance(art.get("docker"), dict) else {}
                 dockerfile = join(context, str(docker.get("dockerfile") or "Dockerfile"))
                 platforms = _str_list(art.get("platforms")) or default_platforms
-                out.append(BuildSite(name, context, dockerfile, "skaffold", rel, key_line(art, "image"), platforms,
-                                     docker.get("target") if isinstance(docker.get("target"), str) else None))  # fmt: skip
+                target = docker.get("target") if isinstance(docker.get("target"), str) else None
+                line = key_line(art, "image")
+                out.append(BuildSite(name, context, dockerfile, "skaffold", rel, line, platforms, target))
     return out
 
 

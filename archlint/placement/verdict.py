@@ -7,7 +7,6 @@ supports arm64; unknown when nothing vouches either way. Config `image-overrides
 
 from __future__ import annotations
 
-import posixpath
 from dataclasses import dataclass, field
 
 from archlint.facts import UNKNOWN, Evidence, Facts, ImageVerdict
@@ -77,8 +76,8 @@ class Verdicts:
             platforms = (AMD64, ARM64) if info.arm64 else (AMD64,)
             what = "publishes linux/arm64" if info.arm64 else "is published for linux/amd64 only"
             note = f" ({info.note})" if info.note else ""
-            return ImageVerdict(ref=name, arm64=info.arm64, platforms=platforms,
-                                evidence=[f"rules/kb/base_images.toml: well-known image {name} {what}{note}"])  # fmt: skip
+            line = f"rules/kb/base_images.toml: well-known image {name} {what}{note}"
+            return ImageVerdict(ref=name, arm64=info.arm64, evidence=[line], platforms=platforms)
         return None
 
     def _belongs(self, path: str, link: Link) -> bool:
@@ -117,7 +116,7 @@ class Verdicts:
                 unknown += 1
         copies = self.state.dockerfiles.get(ctx.dockerfile or "")
         for ev in blockers[:MAX_EVIDENCE]:
-            line = ev.render()
+            line = _render(ev)
             if copies is not None and ev.path not in self.state.dockerfiles:
                 cp = next((c for c in copies.copies if any(under(ev.path, s) for s in c.sources)), None)
                 if cp is not None:
@@ -160,7 +159,7 @@ class Verdicts:
             return True
         for ev in positives:
             if ev.path == ctx.dockerfile:
-                evidence.append(ev.render())
+                evidence.append(_render(ev))
                 return True
         if baseimages.lookup(base) is not None:
             return False  # amd64-only base: its blocker is already in the evidence
@@ -176,5 +175,7 @@ class Verdicts:
         return None
 
 
-def context_dir_of(path: str) -> str:
-    return posixpath.dirname(path) or "."
+def _render(ev: Evidence) -> str:
+    # Some scanners start the reason with the path itself; say it once.
+    reason = ev.reason.removeprefix(f"{ev.path}: ")
+    return Evidence(ev.path, ev.line, reason, ev.blocks_arm64, ev.rule, ev.arm64_ok).render()

@@ -167,7 +167,11 @@ class PlacementScanner(Scanner):
         for ref, v in pairs:
             name = name_of(ref) or ref
             if v is None or v.arm64 is None:
-                why = "; ".join(v.evidence) if v is not None and v.evidence else "no build context, override or registry answer"
+                why = (
+                    "; ".join(v.evidence)
+                    if v is not None and v.evidence
+                    else "no build context, override or registry answer"
+                )
                 yield Finding(
                     rule="ARCH306",
                     message=f"nothing vouches for {ref} on arm64 ({why}); link it in config `images`, set "
@@ -186,8 +190,8 @@ class PlacementScanner(Scanner):
                                 f"{wl.id} can be scheduled on arm64 nodes but {ref} is x86-only: "
                                 + (v.evidence[1] if len(v.evidence) > 1 else v.evidence[0]))  # fmt: skip
             elif v.arm64 and arches == {ARM64} and AMD64 in current:
-                yield self._pin(wl, ref, name, "ARCH307", ARM64, text, profile,
-                                f"{wl.id} can be scheduled on amd64 nodes but {ref} is built for linux/arm64 only")  # fmt: skip
+                msg = f"{wl.id} can be scheduled on amd64 nodes but {ref} is built for linux/arm64 only"
+                yield self._pin(wl, ref, name, "ARCH307", ARM64, text, profile, msg)
             elif v.arm64 is not False and ARM64 in current and ARM64 not in arches:
                 link = st.links.get(name)
                 for site in link.ci if link else []:

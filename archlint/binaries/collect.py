@@ -79,12 +79,14 @@ class Collector:
         group: Group | None,
         blocking: bool = True,
         machine: bool = True,
+        where: str | None = None,
     ) -> None:
         """The standard observations for one examined binary (x86, arm32, foreign, malformed).
 
         `blocking`: also record placement evidence for x86 code; `machine`: report the machine
-        itself (off for wheels, whose machine is judged against their tags and siblings)."""
-        where = subject if subject == path else f"{path}!{subject}" if group is None else subject
+        itself (off for wheels, whose machine is judged against their tags and siblings); `where`:
+        how evidence names it (`app.whl!pkg/_x.so` for a member; default: the file's path)."""
+        where = where or path
         for problem in ex.problems:
             self.observe("ARCH002", path, subject, f"malformed ELF: {problem}", group, tag="malformed")
         for skipped in ex.skipped:

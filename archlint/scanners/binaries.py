@@ -98,7 +98,8 @@ class BinaryScanner(Scanner):
                 for m in ArReader(src, self.limits).members():
                     head = m.source.pread(0, elf.HEADER_BYTES)
                     if head.startswith(elf.MAGIC):
-                        col.record(examine(m.source, self.limits, head), f.rel, prefix + m.name, group)
+                        ex = examine(m.source, self.limits, head)
+                        col.record(ex, f.rel, prefix + m.name, group, where=f"{f.path.name}!{m.name}")
             except Malformed as e:
                 yield Finding(rule="ARCH002", message=f"malformed static archive: {e}", path=f.rel, key="ar")
             except LimitExceeded as e:
@@ -139,7 +140,7 @@ class BinaryScanner(Scanner):
                 yield from guarded([w.file], self._wheel_reader(w, True))
                 group = Group(f"wheel:{w.file.rel}", w.file.rel, "wheel")
                 for member, ex in w.members:
-                    col.record(ex, w.file.rel, member, group)
+                    col.record(ex, w.file.rel, member, group, where=f"{w.file.path.name}!{member}")
 
     def _judge_group(self, name: str, version: str, ws: list[_Wheel], sdist: bool, col: Collector) -> Iterator[Finding]:
         runs_on_arm64, x86_wheels = [], []
@@ -157,7 +158,7 @@ class BinaryScanner(Scanner):
             for member, ex in w.members:
                 if blocked and w in x86_wheels:
                     # Evidence, x86-only libraries and ISA level; the machine itself is ARCH505 below.
-                    col.record(ex, w.file.rel, member, group, blocking=True, machine=False)
+                    col.record(ex, w.file.rel, member, group, machine=False, where=f"{w.file.path.name}!{member}")
                 else:  # judged by its tags and siblings: only malformations and caps are news
                     col.record(Examined(None, problems=ex.problems, skipped=ex.skipped), w.file.rel, member, group)
         if not blocked:
@@ -215,7 +216,7 @@ class BinaryScanner(Scanner):
             reader = TarReader(fh, self.limits)
             try:
                 for m in reader.members():
-                    col.record(examine(m.source, self.limits), f.rel, m.name, group)
+                    col.record(examine(m.source, self.limits), f.rel, m.name, group, where=f"{f.path.name}!{m.name}")
             except Malformed as e:
                 yield Finding(rule="ARCH002", message=f"malformed tarball: {e}", path=f.rel, key="tar")
             except LimitExceeded as e:

@@ -119,6 +119,8 @@ def run(opts: Options) -> Result:
             opts.progress(f"{scanner.name}: {len(mine)} files")
         try:
             raw.extend(scanner.scan(mine, ctx, facts))
+        except FatalError:  # a bad config value a scanner validates (cluster pools): exit 2
+            raise
         except Exception as e:
             if os.environ.get("ARCHLINT_RAISE"):
                 raise

@@ -10,6 +10,7 @@ def all_scanners() -> list[Scanner]:
     from archlint.scanners.binaries import BinaryScanner
     from archlint.scanners.dependencies import DependencyScanner
     from archlint.scanners.docker import DockerScanner
+    from archlint.scanners.kubernetes import KubernetesScanner
     from archlint.scanners.placement import ImageVerdictScanner, PlacementScanner
     from archlint.scanners.registry import RegistryScanner
     from archlint.scanners.source import SourceScanner
@@ -19,6 +20,7 @@ def all_scanners() -> list[Scanner]:
         BinaryScanner(),
         DockerScanner(),
         ImageVerdictScanner(),
+        KubernetesScanner(),
         PlacementScanner(),
         RegistryScanner(),
         SourceScanner(),

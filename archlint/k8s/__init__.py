@@ -1,0 +1,1 @@
+"""Kubernetes manifests: reading them with lines, the cluster profile, scheduling, findings, edits."""

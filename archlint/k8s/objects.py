@@ -1,0 +1,229 @@
+"""Kubernetes objects in parsed documents, and the pod templates (workloads) inside them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from archlint.k8s.yamlread import Doc
+
+# kind -> path from the object to its pod spec.
+POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
+    "Pod": ("spec",),
+    "PodTemplate": ("template", "spec"),
+    "Deployment": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "DaemonSet": ("spec", "template", "spec"),
+    "ReplicaSet": ("spec", "template", "spec"),
+    "ReplicationController": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+# Built-in kinds that never hold a pod template: not walked.
+NO_POD_KINDS = frozenset(
+    "ConfigMap Secret Service ServiceAccount Namespace Role RoleBinding ClusterRole ClusterRoleBinding Ingress "
+    "IngressClass NetworkPolicy PersistentVolume PersistentVolumeClaim StorageClass HorizontalPodAutoscaler "
+    "PodDisruptionBudget CustomResourceDefinition Endpoints EndpointSlice LimitRange ResourceQuota PriorityClass "
+    "MutatingWebhookConfiguration ValidatingWebhookConfiguration APIService Node Event Lease".split()
+)
+CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
+MAX_WALK_DEPTH = 10
+IGNORE_PREFIX = "ignore-check.archlint.io/"
+
+
+@dataclass
+class KObject:
+    """One Kubernetes object: a document, or an item of a `kind: List`."""
+
+    data: dict[str, Any]
+    doc: Doc
+    path: tuple[str | int, ...]  # from the document root ((), or ("items", i))
+
+    @property
+    def kind(self) -> str:
+        return str(self.data.get("kind"))
+
+    @property
+    def api_version(self) -> str:
+        return str(self.data.get("apiVersion"))
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        m = self.data.get("metadata")
+        return m if isinstance(m, dict) else {}
+
+    @property
+    def name(self) -> str:
+        n = self.meta.get("name") or self.meta.get("generateName")
+        return str(n) if n not in (None, "") else "<unnamed>"
+
+    @property
+    def namespace(self) -> str:
+        ns = self.meta.get("namespace")
+        return str(ns) if ns not in (None, "") else "default"
+
+    @property
+    def id(self) -> str:
+        return f"{self.kind}/{self.namespace}/{self.name}"
+
+    @property
+    def lines(self) -> tuple[int, int]:
+        if not self.path:
+            return self.doc.start_line, self.doc.end_line
+        return self.doc.span(self.data)
+
+    @property
+    def line(self) -> int:
+        """The object's first line: its `kind:` key when it has one (a stable, visible anchor)."""
+        return self.doc.locate_key((*self.path, "kind"))[0]
+
+    def locate(self, rel: tuple[str | int, ...]) -> tuple[int, int]:
+        return self.doc.locate((*self.path, *rel))
+
+    def locate_key(self, rel: tuple[str | int, ...]) -> tuple[int, int]:
+        return self.doc.locate_key((*self.path, *rel))
+
+    def ignored_rules(self) -> frozenset[str]:
+        ann = self.meta.get("annotations")
+        if not isinstance(ann, dict):
+            return frozenset()
+        return frozenset(k[len(IGNORE_PREFIX) :] for k in ann if isinstance(k, str) and k.startswith(IGNORE_PREFIX))
+
+
+def is_object(data: Any) -> bool:
+    return isinstance(data, dict) and isinstance(data.get("apiVersion"), str) and isinstance(data.get("kind"), str)
+
+
+def objects(doc: Doc) -> Iterator[KObject]:
+    """The Kubernetes objects of a document; anything else (Helm values, compose files) is skipped."""
+    data = doc.data
+    if not is_object(data):
+        return
+    items = data.get("items")
+    if data["kind"] == "List" or (data["kind"].endswith("List") and isinstance(items, list)):
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            if is_object(item):
+                yield KObject(item, doc, ("items", i))
+        return
+    yield KObject(data, doc, ())
+
+
+@dataclass
+class PodTemplate:
+    spec: dict[str, Any]
+    path: tuple[str | int, ...]  # from the object to the pod spec
+
+
+def _looks_like_pod_spec(d: dict[str, Any]) -> bool:
+    c = d.get("containers")
+    return isinstance(c, list) and any(isinstance(x, dict) and "image" in x for x in c)
+
+
+def _walk(node: Any, path: tuple[str | int, ...], depth: int) -> Iterator[PodTemplate]:
+    if depth > MAX_WALK_DEPTH:
+        return
+    if isinstance(node, dict):
+        if _looks_like_pod_spec(node):
+            yield PodTemplate(node, path)
+            return
+        for k, v in node.items():
+            if isinstance(v, (dict, list)) and k not in ("metadata", "status"):
+                yield from _walk(v, (*path, k), depth + 1)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            if isinstance(v, (dict, list)):
+                yield from _walk(v, (*path, i), depth + 1)
+
+
+def pod_templates(obj: KObject) -> Iterator[PodTemplate] | list[PodTemplate]:
+    """Pod specs in an object: at the known path for built-in kinds, by a walk to `containers`
+    for custom resources (Argo Rollout, Knative Service, Kubeflow, ...)."""
+    kind = obj.kind
+    known = POD_SPEC_PATHS.get(kind)
+    if known is not None and obj.api_version in _BUILTIN_GROUPS.get(kind, (obj.api_version,)):
+        node: Any = obj.data
+        for step in known:
+            node = node.get(step) if isinstance(node, dict) else None
+        return [PodTemplate(node, known)] if isinstance(node, dict) else []
+    if is_builtin_group(obj.api_version) and (kind in NO_POD_KINDS or kind in POD_SPEC_PATHS):
+        return []
+    return _walk(obj.data.get("spec"), ("spec",), 0) if isinstance(obj.data.get("spec"), dict) else []
+
+
+_BUILTIN_GROUPS: dict[str, tuple[str, ...]] = {
+    "Pod": ("v1",),
+    "PodTemplate": ("v1",),
+    "ReplicationController": ("v1",),
+    "Deployment": ("apps/v1", "apps/v1beta1", "apps/v1beta2", "extensions/v1beta1"),
+    "StatefulSet": ("apps/v1", "apps/v1beta1", "apps/v1beta2"),
+    "DaemonSet": ("apps/v1", "apps/v1beta2", "extensions/v1beta1"),
+    "ReplicaSet": ("apps/v1", "apps/v1beta2", "extensions/v1beta1"),
+    "Job": ("batch/v1",),
+    "CronJob": ("batch/v1", "batch/v1beta1"),
+}
+
+
+def is_builtin_group(api_version: str) -> bool:
+    """Core ("v1") and *.k8s.io groups; a Knative `Service` is not a core Service."""
+    group = api_version.rpartition("/")[0]
+    return group in ("", "apps", "batch", "extensions", "policy", "autoscaling") or group.endswith(".k8s.io")
+
+
+def images(spec: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    """(path from the pod spec, reference) for every container image, as written."""
+    out = []
+    for key in CONTAINER_LISTS:
+        cs = spec.get(key)
+        if isinstance(cs, list):
+            for i, c in enumerate(cs):
+                if isinstance(c, dict) and isinstance(c.get("image"), str) and c["image"]:
+                    out.append(((key, i, "image"), c["image"]))
+    return out
+
+
+_TYPES: dict[str, tuple[type, str]] = {
+    "nodeSelector": (dict, "a mapping of label = value"),
+    "affinity": (dict, "a mapping"),
+    "tolerations": (list, "a list of tolerations"),
+    "nodeName": (str, "a string"),
+}
+
+
+def type_problems(spec: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Fields the scheduling analysis relies on that have the wrong type (path, message)."""
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    for key in CONTAINER_LISTS:
+        cs = spec.get(key)
+        if cs is None:
+            continue
+        if not isinstance(cs, list):
+            out.append(((key,), f"{key} must be a list of containers, not {_tname(cs)} {cs!r:.40}"))
+            continue
+        for i, c in enumerate(cs):
+            if not isinstance(c, dict):
+                out.append(((key, i), f"{key}[{i}] must be a mapping, not {_tname(c)}"))
+            elif "image" in c and not isinstance(c["image"], str):
+                out.append(((key, i, "image"), f"{key}[{i}].image must be a string, not {_tname(c['image'])}"))
+    if "containers" not in spec:
+        out.append(((), "the pod spec has no containers"))
+    for key, (typ, what) in _TYPES.items():
+        v = spec.get(key)
+        if v is not None and not isinstance(v, typ):
+            out.append(((key,), f"{key} must be {what}, not {_tname(v)}"))
+    sel = spec.get("nodeSelector")
+    if isinstance(sel, dict):
+        for k, v in sel.items():
+            if not isinstance(v, str):
+                out.append((("nodeSelector", k), f"nodeSelector value for {k} must be a string, not {_tname(v)}"))
+    tols = spec.get("tolerations")
+    if isinstance(tols, list):
+        for i, t in enumerate(tols):
+            if not isinstance(t, dict):
+                out.append((("tolerations", i), f"tolerations[{i}] must be a mapping, not {_tname(t)}"))
+    return out
+
+
+def _tname(v: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", int: "an integer",
+            float: "a number", type(None): "null"}.get(type(v), type(v).__name__)  # fmt: skip

@@ -1,0 +1,226 @@
+"""Schema validation of built-in objects with kubernetes-validate's bundled OpenAPI schemas.
+
+kubernetes-validate reloads the schema and its 5 MB of definitions on every call (~10 ms per
+object). We load each (version, kind) schema once and, because the Kubernetes schemas use only
+a handful of keywords, compile it into a small predicate that answers "valid?" in microseconds;
+only objects it rejects (or schemas using a keyword it does not know) go through jsonschema,
+which then produces the exact messages. The predicate is conservative: it never calls an
+invalid object valid.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema
+from kubernetes_validate import utils as kv
+from referencing import Registry, Resource
+
+Check = Callable[[Any], bool]
+MAX_ERRORS_PER_OBJECT = 5
+
+
+class UnsupportedVersion(ValueError):
+    pass
+
+
+@functools.cache
+def versions() -> list[str]:
+    return kv.all_versions()  # type: ignore[no-any-return]
+
+
+def _mm(v: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in re.findall(r"\d+", v)[:2])
+
+
+def resolve_version(wanted: str | None) -> str:
+    """The newest bundled schema version not newer than `wanted` (default: the newest)."""
+    all_v = versions()
+    if not wanted:
+        return all_v[-1]
+    w = wanted.lstrip("v")
+    if not re.match(r"^\d+\.\d+(\.\d+)?$", w):
+        raise UnsupportedVersion(f"expected a version such as 1.30, got {wanted!r}")
+    fits = [v for v in all_v if _mm(v) <= _mm(w)]
+    if not fits or _mm(w) > _mm(all_v[-1]):
+        raise UnsupportedVersion(
+            f"Kubernetes {wanted} is not covered by the bundled schemas ({_mm_s(all_v[0])} to {_mm_s(all_v[-1])})"
+        )
+    return fits[-1]
+
+
+def _mm_s(v: str) -> str:
+    return ".".join(str(x) for x in _mm(v))
+
+
+@functools.cache
+def _definitions(version: str) -> dict[str, Any]:
+    return kv.schema_contents(f"kubernetes-json-schema/v{version}-local-strict/_definitions.json", version)  # type: ignore[no-any-return]
+
+
+def _schema_name(kind: str, api_version: str) -> str:
+    api = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    return f"{kind.lower()}-{api}.json"
+
+
+@dataclass
+class Validator:
+    fast: Check
+    slow: jsonschema.protocols.Validator
+    version: str
+
+
+@functools.lru_cache(maxsize=256)
+def validator(version: str, kind: str, api_version: str) -> Validator | None:
+    """The validator for one kind, or None when the bundle has no schema for it (CRDs)."""
+    try:
+        schema = kv.schema_contents(f"kubernetes-json-schema/v{version}-local-strict/{_schema_name(kind, api_version)}",
+                                    version)  # fmt: skip
+    except (FileNotFoundError, kv.InvalidSchemaError):
+        return None
+    defs = _definitions(version)
+    registry: Registry[Any] = Resource.from_contents(defs) @ (Resource.from_contents(schema) @ Registry())
+    slow = jsonschema.Draft202012Validator(schema, registry=registry)
+    fast = _Compiler(defs.get("$defs", {})).compile(schema)
+    return Validator(fast, slow, _mm_s(version))
+
+
+@dataclass
+class SchemaError:
+    path: tuple[str | int, ...]  # where in the object
+    message: str
+    unexpected_key: str | None = None  # for unknown fields: the key to point at
+
+
+def validate(obj: dict[str, Any], version: str) -> list[SchemaError] | None:
+    """Schema errors of one object; None when there is no schema for its kind."""
+    v = validator(version, str(obj.get("kind")), str(obj.get("apiVersion")))
+    if v is None:
+        return None
+    if v.fast(obj):
+        return []
+    out: list[SchemaError] = []
+    for e in sorted(v.slow.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path))):
+        path = tuple(e.absolute_path)
+        msg = e.message if len(e.message) <= 200 else e.message[:197] + "..."
+        extra = None
+        if e.validator == "additionalProperties" and isinstance(e.instance, dict):
+            props = e.schema.get("properties", {}) if isinstance(e.schema, dict) else {}
+            unexpected = [k for k in e.instance if k not in props]
+            extra = unexpected[0] if unexpected else None
+        out.append(SchemaError(path, msg, extra))
+        if len(out) >= MAX_ERRORS_PER_OBJECT:
+            break
+    return out
+
+
+def _is_integer(v: Any) -> bool:
+    return (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer())
+
+
+_TYPE_CHECKS: dict[str, Check] = {
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "string": lambda v: isinstance(v, str),
+    "integer": _is_integer,
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+}
+_IGNORED = frozenset({"description", "format", "$schema", "$id", "title", "default", "example"})
+_REF = "/api/_definitions.json#/$defs/"
+
+
+def _never(_: Any) -> bool:
+    return False
+
+
+class _Compiler:
+    """Schema -> predicate, for the keywords the Kubernetes schemas use. Anything else compiles
+    to a predicate that always fails, which sends the object to jsonschema."""
+
+    def __init__(self, defs: dict[str, Any]) -> None:
+        self.defs = defs
+        self.refs: dict[str, Check] = {}
+
+    def ref(self, ref: str) -> Check:
+        if ref in self.refs:
+            return self.refs[ref]
+        name = ref.split("#/$defs/", 1)[1] if "#/$defs/" in ref else None
+        if not (ref.startswith(_REF) or ref.startswith("#/$defs/")) or name not in self.defs:
+            return _never
+        cell: list[Check] = []
+        self.refs[ref] = lambda v: cell[0](v)  # recursive schemas (JSONSchemaProps) refer to themselves
+        compiled = self.compile(self.defs[name])
+        cell.append(compiled)
+        self.refs[ref] = compiled
+        return compiled
+
+    def compile(self, schema: Any) -> Check:
+        if schema is True or schema == {}:
+            return lambda v: True
+        if not isinstance(schema, dict):
+            return _never
+        checks: list[Check] = []
+        for key in schema:
+            if key in _IGNORED or key.startswith("x-") or key in ("properties", "additionalProperties"):
+                continue
+            if key == "$ref":
+                checks.append(self.ref(schema["$ref"]))
+            elif key == "type":
+                types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+                tcs = [_TYPE_CHECKS[t] for t in types if t in _TYPE_CHECKS]
+                if len(tcs) != len(types):
+                    return _never
+                checks.append(lambda v, tcs=tcs: any(c(v) for c in tcs))
+            elif key == "required":
+                req = tuple(schema["required"])
+                checks.append(lambda v, req=req: not isinstance(v, dict) or all(k in v for k in req))
+            elif key == "enum":
+                allowed = tuple(schema["enum"])
+                # Only strings and None compare safely with ==; anything else goes to jsonschema.
+                checks.append(lambda v, allowed=allowed: (v is None or isinstance(v, str)) and v in allowed)
+            elif key == "items":
+                item = self.compile(schema["items"])
+                checks.append(lambda v, item=item: not isinstance(v, list) or all(item(x) for x in v))
+            elif key == "oneOf":
+                subs = [self.compile(s) for s in schema["oneOf"]]
+                checks.append(lambda v, subs=subs: sum(1 for s in subs if s(v)) == 1)
+            else:
+                return _never
+        if "properties" in schema or "additionalProperties" in schema:
+            checks.append(self._object(schema))
+        if not checks:
+            return lambda v: True
+        if len(checks) == 1:
+            return checks[0]
+        return lambda v: all(c(v) for c in checks)
+
+    def _object(self, schema: dict[str, Any]) -> Check:
+        props = {k: self.compile(s) for k, s in (schema.get("properties") or {}).items()}
+        addl = schema.get("additionalProperties", True)
+        extra: Check | None
+        if addl is True:
+            extra = None
+        elif addl is False:
+            extra = _never
+        else:
+            extra = self.compile(addl)
+
+        def check(v: Any) -> bool:
+            if not isinstance(v, dict):
+                return True
+            for k, x in v.items():
+                c = props.get(k)
+                if c is not None:
+                    if not c(x):
+                        return False
+                elif extra is not None and not extra(x):
+                    return False
+            return True
+
+        return check

@@ -66,7 +66,7 @@ def _reference_details(path: Path) -> tuple[list[str], str | None, int | None]:
             if isinstance(seg, InterpSegment):
                 interp = seg.get_interp_name()
             elif isinstance(seg, DynamicSegment):
-                needed = [t.needed for t in seg.iter_tags() if t.entry.d_tag == "DT_NEEDED"]
+                needed = [getattr(t, "needed") for t in seg.iter_tags() if t.entry.d_tag == "DT_NEEDED"]  # noqa: B009
             elif isinstance(seg, NoteSegment):
                 for note in seg.iter_notes():
                     if note["n_type"] == "NT_GNU_PROPERTY_TYPE_0":

@@ -71,7 +71,6 @@ def _venv(root: Path) -> Path:
     shutil.copy(ELF / "x86_64/libhello.so", site / "fastpkg/sub/_b.cpython-311-x86_64-linux-gnu.so")
     shutil.copy(ELF / "x86_64/libkernel_v3.so", site / "fastpkg.libs/libkernel-1234.so")
     shutil.copy(ELF / "aarch64/libhello.so", site / "armpkg/_c.cpython-311-aarch64-linux-gnu.so")
-    (site / "fastpkg/__init__.py").write_text("")
     return venv
 
 

@@ -1,0 +1,316 @@
+"""The Kubernetes scanner end to end through the CLI: real manifests, profiles, fixes, bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archlint.k8s.yamlread import read_all
+from tests.conftest import FIXTURES, CliResult
+
+K8S = FIXTURES / "k8s"
+Cli = Callable[..., CliResult]
+
+OVERRIDES = """
+[image-overrides]
+"registry.example.com/shop/checkout" = "amd64"
+"registry.example.com/shop/catalog" = "multi-arch"
+"envoyproxy/envoy" = "multi-arch"
+"registry.example.com/shop/search" = "multi-arch"
+"quay.io/prometheus/node-exporter" = "multi-arch"
+"ghcr.io/acme/inference" = "arm64"
+"ghcr.io/acme/recommender" = "arm64"
+"ghcr.io/acme/thumbnailer" = "multi-arch"
+"registry.example.com/analytics/report" = "amd64"
+"registry.example.com/edge/gateway" = "amd64"
+"registry.example.com/finance/billing" = "multi-arch"
+"registry.example.com/finance/ledger" = "amd64"
+"""
+
+
+def line_of(path: Path, needle: str, nth: int = 1) -> int:
+    """1-based line of the nth line containing `needle`: expectations come from the fixture."""
+    hits = [i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line]
+    return hits[nth - 1]
+
+
+def project(tmp_path: Path, files: list[str], config: str = OVERRIDES) -> Path:
+    for name in files:
+        src = K8S / name
+        dst = tmp_path / name
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, dst)
+        else:
+            shutil.copy(src, dst)
+    (tmp_path / "archlint.toml").write_text(config, encoding="utf-8")
+    return tmp_path
+
+
+def check(cli: Cli, root: Path, *args: str, stdin: bytes | None = None) -> tuple[int, dict[str, Any]]:
+    res = cli(["check", *args, "--format", "json", "--offline", "--config", str(root / "archlint.toml")], stdin=stdin)
+    assert res.rc in (0, 1), res.err
+    return res.rc, res.json()
+
+
+def by_rule(report: dict[str, Any], rule: str) -> list[dict[str, Any]]:
+    return [f for f in report["findings"] if f["rule"] == rule]
+
+
+def workload(report: dict[str, Any], wid: str) -> dict[str, Any]:
+    return next(w for w in report["workloads"] if w["id"] == wid)
+
+
+def test_x86_image_that_can_land_on_arm64_is_an_error_at_its_image_line(cli: Cli, tmp_path: Path) -> None:
+    root = project(tmp_path, ["deployments.yaml"])
+    rc, rep = check(cli, root, str(root / "deployments.yaml"))
+    assert rc == 1
+    [f] = by_rule(rep, "ARCH201")
+    assert f["workload"] == "Deployment/shop/checkout"
+    assert f["line"] == line_of(root / "deployments.yaml", "image: \"registry.example.com/shop/checkout")
+    assert f["path"] == "deployments.yaml"
+    assert f["fix"]["applicability"] == "safe"
+    assert workload(rep, "Deployment/shop/checkout")["placement"]["current"] == ["amd64", "arm64"]
+    # The catalog pins amd64 with the beta label while its images are multi-arch: warning + opportunity.
+    beta = by_rule(rep, "ARCH204")
+    assert [b["line"] for b in beta] == [line_of(root / "deployments.yaml", "beta.kubernetes.io/arch: amd64")]
+    [opp] = by_rule(rep, "ARCH206")
+    assert opp["workload"] == "Deployment/shop/catalog" and opp["severity"] == "info"
+
+
+def test_fix_then_check_is_clean_and_keeps_the_yaml(cli: Cli, tmp_path: Path) -> None:
+    root = project(tmp_path, ["deployments.yaml", "cronjob.yaml", "manifest.json", "rollout.yaml", "list.yaml"])
+    before = {p.name: p.read_text(encoding="utf-8") for p in root.glob("*.*")}
+    fixable = ("ARCH201", "ARCH202", "ARCH204", "ARCH205", "ARCH206")
+    _, rep = check(cli, root, str(root))
+    assert {f["rule"] for f in rep["findings"]} >= {"ARCH201", "ARCH204", "ARCH205", "ARCH206"}
+    res = cli(["check", str(root), "--fix", "--unsafe-fixes", "--offline", "--config", str(root / "archlint.toml")])
+    assert "applied" in res.err
+    _, after = check(cli, root, str(root))
+    assert [f for f in after["findings"] if f["rule"] in fixable] == []
+    text = (root / "deployments.yaml").read_text(encoding="utf-8")
+    # Comments, quoting and flow style survive; only lines were added or renamed.
+    for keep in ("# the API", 'image: "registry.example.com/shop/checkout:2.14.1"', "value: '/opt/oracle'",
+                 "requests: {cpu: 250m, memory: 512Mi}", "# no node selector yet"):  # fmt: skip
+        assert keep in text
+    # Only lines were added, except the catalog's amd64 pin, which the multi-arch fix removes.
+    old_lines = before["deployments.yaml"].splitlines()
+    assert [ln for ln in old_lines if ln not in text.splitlines()] == [
+        "        beta.kubernetes.io/arch: amd64   # legacy label from the 1.12 days"
+    ]
+    json.loads((root / "manifest.json").read_text(encoding="utf-8"))  # still JSON
+    gw = workload(after, "Deployment/edge/gateway")
+    assert gw["placement"]["current"] == ["amd64"]
+    cron = workload(after, "CronJob/analytics/nightly-report")
+    assert cron["placement"]["current"] == ["amd64"]
+    assert workload(after, "Rollout/ml/recommender")["placement"]["current"] == ["arm64"]
+    assert workload(after, "Deployment/shop/catalog")["placement"]["current"] == ["amd64", "arm64"]
+
+
+def test_safe_fixes_rename_beta_labels_in_place(cli: Cli, tmp_path: Path) -> None:
+    root = project(tmp_path, ["deployments.yaml"])
+    cli(["check", str(root), "--fix", "--offline", "--config", str(root / "archlint.toml")])
+    text = (root / "deployments.yaml").read_text(encoding="utf-8")
+    assert "        kubernetes.io/arch: amd64   # legacy label from the 1.12 days\n" in text
+    _, rep = check(cli, root, str(root))
+    assert by_rule(rep, "ARCH204") == [] and by_rule(rep, "ARCH201") == []
+    assert by_rule(rep, "ARCH206")  # the opportunity is an unsafe fix: left for --unsafe-fixes
+
+
+def test_cronjob_patch_goes_through_the_job_template(cli: Cli, tmp_path: Path) -> None:
+    root = project(tmp_path, ["cronjob.yaml"])
+    _, rep = check(cli, root, str(root / "cronjob.yaml"))
+    [f] = by_rule(rep, "ARCH201")
+    assert f["line"] == line_of(root / "cronjob.yaml", "image: registry.example.com/analytics/report")
+    [edit] = f["fix"]["edits"]
+    assert edit["content"].startswith("          nodeSelector:\n")  # at the pod spec's indentation
+    from archlint.fixes import apply_edits
+    from archlint.findings import Edit
+
+    new, _ = apply_edits((root / "cronjob.yaml").read_text(), [Edit(**{k: edit[k] for k in edit})])
+    spec = read_all(new)[0].data["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert spec["nodeSelector"] == {"kubernetes.io/arch": "amd64"}
+
+
+def test_cluster_profile_from_nodes_file_tainted_arm64_pool(cli: Cli, tmp_path: Path) -> None:
+    root = project(tmp_path, ["deployments.yaml", "helm-output.yaml", "cluster/nodes.json"],
+                   OVERRIDES + '\n[cluster]\nnodes-file = "cluster/nodes.json"\n')  # fmt: skip
+    _, rep = check(cli, root, str(root / "deployments.yaml"), str(root / "helm-output.yaml"))
+    taint = {f["workload"]: f for f in by_rule(rep, "ARCH202")}
+    assert set(taint) == {"StatefulSet/shop/search", "Deployment/default/release-name-inference"}
+    assert "hardware-type=agi-arm:NoSchedule" in taint["StatefulSet/shop/search"]["message"]
+    assert taint["StatefulSet/shop/search"]["line"] == line_of(root / "deployments.yaml", "kubernetes.io/arch: arm64")
+    assert workload(rep, "StatefulSet/shop/search")["placement"]["current"] == []
+    # Under this profile the x86-only checkout cannot reach the tainted arm64 pool: no ARCH201.
+    assert by_rule(rep, "ARCH201") == []
+    # The inference pod asks for 1500m CPU on a dedicated arm64 pool: QoS info once it can land.
+    cli(["check", str(root), "--fix", "--offline", "--config", str(root / "archlint.toml")])
+    _, after = check(cli, root, str(root / "deployments.yaml"), str(root / "helm-output.yaml"))
+    assert by_rule(after, "ARCH202") == []
+    assert workload(after, "Deployment/default/release-name-inference")["placement"]["current"] == ["arm64"]
+    [qos] = by_rule(after, "ARCH207")
+    assert qos["workload"] == "Deployment/default/release-name-inference" and "fractional CPU" in qos["message"]
+    text = (root / "helm-output.yaml").read_text(encoding="utf-8")
+    assert "# Source: inference/templates/deployment.yaml" in text and "securityContext:\n        {}" in text
+
+
+def test_list_items_annotation_suppression_and_node_name(cli: Cli, tmp_path: Path) -> None:
+    root = project(tmp_path, ["list.yaml", "cluster/nodes.json"], OVERRIDES + '\n[cluster]\nnodes-file = "cluster/nodes.json"\n')
+    _, rep = check(cli, root, str(root / "list.yaml"))
+    # billing's beta label is suppressed by its ignore-check annotation; the workload is still there.
+    assert by_rule(rep, "ARCH204") == []
+    billing = workload(rep, "Deployment/finance/billing")
+    assert billing["line"] == line_of(root / "list.yaml", "kind: Deployment")
+    assert billing["placement"]["current"] == ["amd64"]
+    assert billing["placement"]["patch"] is None or "items" not in json.dumps(billing["placement"]["patch"])
+    # The bound pod runs on the node its nodeName names: an amd64 node.
+    assert workload(rep, "Pod/finance/ledger-migrate-7bq2x")["placement"]["current"] == ["amd64"]
+    _, unsuppressed = check(cli, root, str(root / "list.yaml"), "--select", "ARCH204")
+    assert unsuppressed["findings"] == [] and by_rule(rep, "ARCH204") == []
+
+
+def test_annotation_removed_shows_the_finding(cli: Cli, tmp_path: Path) -> None:
+    root = project(tmp_path, ["list.yaml"])
+    p = root / "list.yaml"
+    p.write_text("\n".join(ln for ln in p.read_text().splitlines() if "ignore-check.archlint.io" not in ln) + "\n")
+    _, rep = check(cli, root, str(p))
+    [f] = by_rule(rep, "ARCH204")
+    assert f["line"] == line_of(p, "key: beta.kubernetes.io/arch")
+
+
+def test_custom_resources_found_by_walking_to_containers(cli: Cli, tmp_path: Path) -> None:
+    root = project(tmp_path, ["rollout.yaml", "knative.yaml"])
+    _, rep = check(cli, root, str(root))
+    ids = {w["id"] for w in rep["workloads"]}
+    assert {"Rollout/ml/recommender", "Service/media/thumbnailer"} <= ids
+    [f] = by_rule(rep, "ARCH205")
+    assert f["workload"] == "Rollout/ml/recommender" and f["severity"] == "warning"
+    assert f["line"] == line_of(root / "rollout.yaml", "image: ghcr.io/acme/recommender")
+    assert workload(rep, "Service/media/thumbnailer")["placement"]["current"] == ["amd64", "arm64"]
+
+
+def test_stdin_helm_template_output(cli: Cli, tmp_path: Path) -> None:
+    root = project(tmp_path, [])
+    data = (K8S / "helm-output.yaml").read_bytes()
+    _, rep = check(cli, root, "-", stdin=data)
+    inf = workload(rep, "Deployment/default/release-name-inference")
+    assert inf["path"] == "<stdin>"
+    assert inf["line"] == line_of(K8S / "helm-output.yaml", "kind: Deployment")
+    # The default profile's arm64 pool has no hardware-type label: nothing admits the pod.
+    assert inf["placement"]["current"] == []
+    [f] = by_rule(rep, "ARCH203")
+    assert f["path"] == "<stdin>" and "hardware-type=agi-arm (node lacks the label)" in f["message"]
+
+
+def test_kustomization_rendered_and_reported_at_the_base(cli: Cli, tmp_path: Path) -> None:
+    root = project(tmp_path, ["kustomize"])
+    _, rep = check(cli, root, str(root / "kustomize"))
+    ids = [w["id"] for w in rep["workloads"]]
+    # The overlay's render, once: not the raw base on its own, not the replicas patch as a workload.
+    assert ids == ["Deployment/prod/prod-orders"]
+    [f] = by_rule(rep, "ARCH201")
+    base = root / "kustomize/base/deployment.yaml"
+    assert f["path"] == "kustomize/base/deployment.yaml"
+    assert f["line"] == line_of(base, "image: registry.example.com/shop/checkout")
+    assert f["fix"]["applicability"] == "safe"  # the base's pod spec is what renders: editing it works
+    cli(["check", str(root), "--fix", "--offline", "--config", str(root / "archlint.toml")])
+    _, after = check(cli, root, str(root / "kustomize"))
+    assert by_rule(after, "ARCH201") == []
+    assert "kubernetes.io/arch: amd64" in base.read_text()
+
+
+def test_kustomization_without_kubectl_says_so_and_checks_raw_files(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = project(tmp_path, ["kustomize"])
+    monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))
+    _, rep = check(cli, root, str(root / "kustomize"))
+    missing = by_rule(rep, "ARCH213")
+    assert missing and all("kubectl is not on PATH" in f["message"] for f in missing)
+    assert "Deployment/default/orders" in {w["id"] for w in rep["workloads"]}
+
+
+def test_bad_input_is_findings_with_lines_and_the_scan_continues(cli: Cli, tmp_path: Path) -> None:
+    root = project(tmp_path, ["bad"])
+    (root / "bad" / "latin1.yaml").write_bytes(b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: caf\xe9\n")
+    _, rep = check(cli, root, str(root / "bad"))
+    bomb = by_rule(rep, "ARCH210")
+    assert [f["path"] for f in bomb] == ["bad/alias-bomb.yaml"]
+    assert "Pod/default/after-the-bomb" in {w["id"] for w in rep["workloads"]}
+    [syntax] = [f for f in by_rule(rep, "ARCH002") if f["path"] == "bad/malformed.yaml"]
+    assert syntax["line"] in (line_of(root / "bad/malformed.yaml", "image:"), line_of(root / "bad/malformed.yaml", "---"))
+    assert "Pod/default/still-read" in {w["id"] for w in rep["workloads"]}
+    [dup] = by_rule(rep, "ARCH211")
+    assert dup["line"] == line_of(root / "bad/duplicate-keys.yaml", "nodeSelector:", 2)
+    [typed] = [f for f in by_rule(rep, "ARCH209") if "typed-wrong" in f["message"]]
+    assert typed["line"] == line_of(root / "bad/wrong-types.yaml", "containers: 7")
+    types = by_rule(rep, "ARCH212")
+    assert {f["line"] for f in types} == {line_of(root / "bad/wrong-types.yaml", "nodeSelector: ["),
+                                          line_of(root / "bad/wrong-types.yaml", "image: 42")}  # fmt: skip
+    assert any(f["path"] == "bad/latin1.yaml" and f["rule"] == "ARCH002" for f in rep["findings"])
+    assert not by_rule(rep, "ARCH004")
+
+
+def test_schema_validation_points_at_the_unknown_field(cli: Cli, tmp_path: Path) -> None:
+    root = project(tmp_path, ["deployments.yaml"])
+    p = root / "deployments.yaml"
+    p.write_text(p.read_text().replace("      serviceAccountName: checkout", "      nodeSelecter:\n        disktype: ssd"))
+    _, rep = check(cli, root, str(p))
+    [f] = by_rule(rep, "ARCH209")
+    assert f["line"] == line_of(p, "nodeSelecter:") and "nodeSelecter" in f["message"]
+    assert "Kubernetes 1." in f["message"]
+
+
+def test_non_kubernetes_yaml_is_skipped_quietly(cli: Cli, tmp_path: Path) -> None:
+    root = project(tmp_path, [])
+    (root / "values.yaml").write_text("image:\n  repository: nginx\nkind: values\napiVersion: 3\n")
+    (root / "empty.yaml").write_text("---\n---\n")
+    rc, rep = check(cli, root, str(root))
+    assert rc == 0 and rep["findings"] == [] and rep["workloads"] == []
+
+
+@pytest.mark.parametrize(
+    ("cluster", "needle"),
+    [
+        ('[[cluster.pools]]\nname = "x"\narch = "sparc"\n', "cluster.pools[0].arch"),
+        ('[[cluster.pools]]\narch = "arm64"\n', "cluster.pools[0].name"),
+        ('[[cluster.pools]]\nname = "a"\narch = "arm64"\ntaints = [{key = "k", effect = "Sometimes"}]\n',
+         "cluster.pools[0].taints[0].effect"),
+        ('[cluster]\npreset = "openshift"\n', "cluster.preset"),
+        ('[cluster]\nnodes-file = "missing.json"\n', "cluster.nodes-file"),
+        ('kubernetes-version = "1.2"\n', "kubernetes-version"),
+    ],
+)
+def test_bad_cluster_config_exits_2_naming_file_and_key(cli: Cli, tmp_path: Path, cluster: str, needle: str) -> None:
+    root = project(tmp_path, ["cronjob.yaml"], cluster)
+    res = cli(["check", str(root), "--offline", "--config", str(root / "archlint.toml")])
+    assert res.rc == 2
+    assert "archlint.toml" in res.err and needle in res.err
+
+
+def test_config_pools_and_presets(cli: Cli, tmp_path: Path) -> None:
+    pools = """
+[[cluster.pools]]
+name = "general"
+arch = "amd64"
+
+[[cluster.pools]]
+name = "agi-arm"
+arch = "arm64"
+labels = { "hardware-type" = "agi-arm" }
+taints = [ { key = "hardware-type", value = "agi-arm", effect = "NoSchedule" } ]
+"""
+    root = project(tmp_path, ["deployments.yaml"], OVERRIDES + pools)
+    _, rep = check(cli, root, str(root / "deployments.yaml"))
+    assert workload(rep, "Deployment/shop/checkout")["placement"]["current"] == ["amd64"]
+    assert by_rule(rep, "ARCH202")[0]["workload"] == "StatefulSet/shop/search"
+    (root / "archlint.toml").write_text(OVERRIDES + '\n[cluster]\npreset = "gke"\n')
+    _, gke = check(cli, root, str(root / "deployments.yaml"))
+    # GKE tolerates its arm64 taint for pods that select arm64: search can land.
+    assert workload(gke, "StatefulSet/shop/search")["placement"]["current"] == ["arm64"]
+    assert workload(gke, "Deployment/shop/checkout")["placement"]["current"] == ["amd64"]

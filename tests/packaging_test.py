@@ -28,3 +28,6 @@ def test_wheel_ships_rules_kb_and_schema(tmp_path: Path):
     assert {f"archlint/rules/kb/{n}" for n in kb_files} <= names
     assert "archlint/schema/report-v1.schema.json" in names
     assert any(n.endswith("entry_points.txt") for n in names)
+    modules = {p.relative_to(REPO).as_posix() for p in (REPO / "archlint").rglob("*.py")}
+    missing = {m for m in modules if m not in names and "__pycache__" not in m}
+    assert not missing, f"modules not shipped in the wheel (add their package to pyproject.toml): {missing}"

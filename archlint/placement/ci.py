@@ -63,7 +63,16 @@ class _Scope:
             results = [r + v for r in results for v in self.expr(m.group(1))]
             pos = m.end()
         results = [r + text[pos:] for r in results]
-        return [_SHVAR.sub(lambda m: self.env.get(m.group(1) or m.group(2), "*"), r) for r in results]
+        return [self._shell(r) for r in results]
+
+    def _shell(self, text: str) -> str:
+        """Expand $VAR / ${VAR}; variables may refer to others (IMAGE: $CI_REGISTRY_IMAGE/api)."""
+        for _ in range(5):
+            new = _SHVAR.sub(lambda m: self.env.get(m.group(1) or m.group(2), m.group(0)), text)
+            if new == text:
+                break
+            text = new
+        return _SHVAR.sub("*", text)
 
 
 def _str_env(v: Any) -> dict[str, str]:

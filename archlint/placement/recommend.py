@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from archlint.facts import ImageVerdict
@@ -31,58 +32,69 @@ class Recommendation:
     reasons: list[str]
 
 
+# Evidence lines that explain, vouch or link rather than block (see verdict.py).
+_NOT_BLOCKING = re.compile(
+    r"^(built from |ci: |also named like |registry: |config image-overrides|[^:]+: image-overrides says )"
+    r"|publishes linux/arm64|^\d+ dependenc(y|ies) of unknown| builds [\w/,]+$|: FROM scratch|support unknown"
+    r"|is built here and is (arm64-ready|of unknown)"
+)
+
+
 def _blockers(v: ImageVerdict) -> list[str]:
-    """Evidence lines that explain an x86-only verdict (skip the link and positive lines)."""
-    skip = ("built from", "ci: ", "also named like", "rules/kb/base_images.toml: well-known image", "registry: ")
-    lines = [e for e in v.evidence if not e.startswith(skip) and "publishes linux/arm64" not in e]
-    return lines or v.evidence
+    """Evidence lines that explain an x86-only verdict."""
+    lines = [e for e in v.evidence if not _NOT_BLOCKING.search(e)]
+    return lines or v.evidence[:1]
+
+
+def _built(v: ImageVerdict) -> str:
+    if not v.platforms:
+        return "build platforms not stated (a multi-platform build is assumed possible)"
+    return f"built for {', '.join(v.platforms)}"
+
+
+def _details(ref: str, v: ImageVerdict) -> list[str]:
+    return [f"{ref}: {e}" for e in v.evidence]
 
 
 def recommend(images: list[tuple[str, ImageVerdict | None]]) -> Recommendation:
-    """`images`: (reference as written, verdict or None) for every container of the pod."""
+    """`images`: (reference as written, verdict or None) for every container of the pod.
+
+    reasons[0] is the one-line answer (the report's "top reason"); the rest is the evidence chain.
+    """
     if not images:
         return Recommendation("unknown", ["the pod template names no image"])
     x86 = [(ref, v) for ref, v in images if v is not None and v.arm64 is False]
-    unknown = [(ref, v) for ref, v in images if v is None or v.arm64 is None]
+    unknown = [(ref, u) for ref, u in images if u is None or u.arm64 is None]
+    reasons: list[str] = []
     if x86:
-        reasons: list[str] = []
         for ref, x in x86:
             reasons.extend(f"{ref} is x86-only: {line}" for line in _blockers(x))
-        reasons += [f"{ref}: {e}" for ref, x in x86 for e in x.evidence if e.startswith(("built from", "ci: "))]
+        for ref, x in x86:
+            reasons.extend(r for r in _details(ref, x) if r not in reasons and not r.endswith(tuple(_blockers(x))))
         return Recommendation(AMD64, reasons)
     if unknown:
-        reasons = []
-        for ref, v in unknown:
-            why = (
-                "; ".join(v.evidence)
-                if v is not None and v.evidence
-                else "no build context, override or registry answer"
-            )
+        for ref, u in unknown:
+            why = "; ".join(u.evidence) if u is not None and u.evidence else NO_EVIDENCE
             reasons.append(f"nothing vouches for {ref} on arm64: {why}")
         return Recommendation("unknown", reasons)
     # Every image's code runs on arm64: what its builds produce decides.
+    verdicts = [(ref, v) for ref, v in images if v is not None]
     common = BOTH
-    for _ref, v in images:
-        assert v is not None
+    for _ref, v in verdicts:
         common = common & arches_of(v.platforms)
-    ready = [f"{ref} is arm64-ready: " + "; ".join(v.evidence) for ref, v in images if v is not None]
+    details = [d for ref, v in verdicts for d in _details(ref, v)]
     if common == BOTH:
-        return Recommendation("multi-arch", ready)
+        head = [f"{ref} is arm64-ready, {_built(v)}" for ref, v in verdicts]
+        return Recommendation("multi-arch", head + details)
     if common == {ARM64}:
-        built = [
-            f"{ref} is built for linux/arm64 only ({', '.join(v.platforms)})"
-            for ref, v in images
-            if v is not None and arches_of(v.platforms) == {ARM64}
-        ]
-        return Recommendation(ARM64, built + ready)
+        head = [f"{ref} is built for linux/arm64 only" for ref, v in verdicts if arches_of(v.platforms) == {ARM64}]
+        return Recommendation(ARM64, head + details)
     if common == {AMD64}:
-        amd = []
-        for ref, v in images:
-            if v is not None and ARM64 not in arches_of(v.platforms):
-                builds = "; ".join(e for e in v.evidence if e.startswith("ci: ") or " builds " in e)
-                amd.append(
-                    f"{ref} is arm64-ready but built for linux/amd64 only: {builds}; add linux/arm64 to its build"
-                )
-        return Recommendation(AMD64, amd + ready)
-    return Recommendation("unknown", ["no single architecture runs every image: " + "; ".join(
-        f"{ref} built for {', '.join(v.platforms)}" for ref, v in images if v is not None)])  # fmt: skip
+        head = [
+            f"{ref} is arm64-ready but built for linux/amd64 only; build it for linux/arm64 too to run it on both"
+            for ref, v in verdicts
+            if ARM64 not in arches_of(v.platforms)
+        ]
+        return Recommendation(AMD64, head + details)
+    built = "; ".join(f"{ref} {_built(v)}" for ref, v in verdicts)
+    return Recommendation("unknown", [f"no single architecture runs every image: {built}", *details])

@@ -89,12 +89,11 @@ class Verdicts:
 
     def _from_context(self, name: str, link: Link) -> ImageVerdict:
         ctx = link.context
+        # Blockers come first: consumers quote evidence[0] as the reason.
         evidence: list[str] = []
         where = f"built from {ctx.directory}/" if ctx.directory != "." else "built from the repository root"
         df = f" with {ctx.dockerfile}" if ctx.dockerfile else ""
-        evidence.append(f"{where}{df} (linked by {ctx.link})")
-        if link.ambiguous:
-            evidence.append(f"also named like directories {', '.join(link.ambiguous)}; link it in config `images`")
+        link_line = f"{where}{df} (linked by {ctx.link})"
         blockers: list[Evidence] = []
         positives: list[Evidence] = []
         for ev in self.facts.evidence:
@@ -124,6 +123,9 @@ class Verdicts:
             evidence.append(line)
         if len(blockers) > MAX_EVIDENCE:
             evidence.append(f"…and {len(blockers) - MAX_EVIDENCE} more blockers")
+        evidence.append(link_line)
+        if link.ambiguous:
+            evidence.append(f"also named like directories {', '.join(link.ambiguous)}; link it in config `images`")
         base_ok = self._base(link, positives, evidence)
         if link.ci:
             for site in link.ci:

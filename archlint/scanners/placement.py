@@ -113,8 +113,7 @@ class PlacementScanner(Scanner):
                 pairs.append((ref, self._attach(wl, ref, verdict)))
             rec = recommend(pairs)
             current = list(wl.placement.current) if wl.placement else []
-            link_reasons = self._links(wl, st)
-            reasons = rec.reasons + [r for r in link_reasons if r not in rec.reasons]
+            reasons = rec.reasons
             if wl.path not in texts:
                 texts[wl.path] = _text_of(ctx, wl.path)
             patch = None
@@ -143,16 +142,6 @@ class PlacementScanner(Scanner):
             existing.arm64 = verdict.arm64
             existing.platforms = existing.platforms or verdict.platforms
         return existing
-
-    @staticmethod
-    def _links(wl: Workload, st: state.PlacementState) -> list[str]:
-        out = []
-        for ref in wl.images:
-            name = name_of(ref)
-            link = st.links.get(name) if name else None
-            if link is not None:
-                out.append(f"{ref} is built from {link.context.directory} (link: {link.context.link})")
-        return out
 
     def _findings(
         self,
@@ -185,17 +174,30 @@ class PlacementScanner(Scanner):
             if (wl.id, name) in reported:
                 continue  # the registry scanner reported this conflict from the published manifest
             arches = arches_of(v.platforms)
-            if v.arm64 is False and ARM64 in current and name not in st.preseen:
+            # x86-only images that had a verdict before the Kubernetes scanner ran had their
+            # conflict reported there (ARCH201); only later verdicts are ours. arm64-only images
+            # that can land on amd64 are always ours (ARCH307; the Kubernetes scanner reports the
+            # preferred-only case as ARCH205).
+            late = name not in st.preseen
+            if v.arm64 is False and ARM64 in current and late:
                 yield self._pin(wl, ref, name, "ARCH308", AMD64, text, profile,
                                 f"{wl.id} can be scheduled on arm64 nodes but {ref} is x86-only: "
-                                + (v.evidence[1] if len(v.evidence) > 1 else v.evidence[0]))  # fmt: skip
-            elif v.arm64 and arches == {ARM64} and AMD64 in current:
+                                + v.evidence[0])  # fmt: skip
+            elif v.arm64 and arches == {ARM64} and AMD64 in current and not self._prefers_arm64(wl):
                 msg = f"{wl.id} can be scheduled on amd64 nodes but {ref} is built for linux/arm64 only"
                 yield self._pin(wl, ref, name, "ARCH307", ARM64, text, profile, msg)
             elif v.arm64 is not False and ARM64 in current and ARM64 not in arches:
                 link = st.links.get(name)
                 for site in link.ci if link else []:
                     yield self._ci(wl, ref, name, site)
+
+    @staticmethod
+    def _prefers_arm64(wl: Workload) -> bool:
+        try:
+            from archlint.k8s import schedule
+        except ImportError:
+            return False
+        return bool(schedule.prefers_arch(wl.pod_spec, "arm64")) and not schedule.arch_restriction(wl.pod_spec)
 
     @staticmethod
     def _pin(wl: Workload, ref: str, name: str, rule: str, want: str, text: str | None, profile: Any,

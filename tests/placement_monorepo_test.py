@@ -1,0 +1,167 @@
+"""The issue's acceptance test: a realistic monorepo (fixtures/monorepo), offline.
+
+Every workload gets the right `current` and `recommendation`, every conflict is an error on its
+workload, and `check --fix --unsafe-fixes` followed by `check` leaves no error on any workload.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archlint.placement.yamlio import load_all
+from tests.conftest import FIXTURES
+
+MONOREPO = FIXTURES / "monorepo"
+
+# workload -> (current, recommendation) before any fix
+EXPECTED = {
+    "Deployment/shop/api": (["amd64"], "multi-arch"),  # clean, CI builds both; the arm64 pool is tainted
+    "Deployment/ml/ml-inference": (["amd64", "arm64"], "amd64"),  # tensorflow-intel pinned in its Dockerfile
+    "StatefulSet/ml/trainer": (["arm64"], "amd64"),  # FROM --platform=linux/amd64, x86_64 Miniconda download
+    "DaemonSet/kube-system/node-agent": (["amd64", "arm64"], "amd64"),  # vendored x86-64 .so
+    "Job/shop/db-migrate": (["arm64"], "multi-arch"),
+    "CronJob/shop/nightly-report": (["amd64", "arm64"], "amd64"),  # ready, but CI builds linux/amd64 only
+    "Job/data/batch-import": (["amd64"], "amd64"),  # apt-get install intel-mkl
+    "Deployment/shop/worker": (["arm64"], "amd64"),  # ready, `docker buildx build --platform linux/amd64`
+    "ReplicaSet/edge/edge-gateway": (["amd64"], "arm64"),  # built natively on an arm64 runner only
+    "Pod/default/debug-shell": (["amd64"], "multi-arch"),  # busybox: well-known multi-arch image
+    "ReplicationController/data/legacy-db": (["amd64", "arm64"], "amd64"),  # SQL Server: amd64-only image
+    "Deployment/data/vendor-agent": (["amd64"], "unknown"),  # nothing vouches for a vendor's image
+}
+
+# The conflicts: workloads that can land where one of their images cannot run.
+CONFLICTS = {
+    "Deployment/ml/ml-inference",
+    "StatefulSet/ml/trainer",
+    "DaemonSet/kube-system/node-agent",
+    "ReplicationController/data/legacy-db",
+    "ReplicaSet/edge/edge-gateway",
+    "CronJob/shop/nightly-report",
+    "Deployment/shop/worker",
+}
+
+
+@pytest.fixture(scope="module")
+def report() -> dict[str, Any]:
+    from tests.conftest import _run
+
+    r = _run(["check", str(MONOREPO), "--offline", "--format", "json"])
+    assert r.rc == 1, r.err
+    return r.json()
+
+
+def _workloads(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {w["id"]: w for w in report["workloads"]}
+
+
+def test_every_workload_gets_current_and_recommendation(report: dict[str, Any]) -> None:
+    got = {wid: (w["placement"]["current"], w["placement"]["recommendation"]) for wid, w in _workloads(report).items()}
+    assert got == EXPECTED
+    assert report["summary"]["workloads"] == {"arm64": 1, "multi-arch": 3, "amd64": 7, "unknown": 1}
+
+
+def test_every_conflict_is_an_error_on_its_workload_with_a_fix(report: dict[str, Any]) -> None:
+    errors = [f for f in report["findings"] if f["severity"] == "error" and f["workload"]]
+    assert {f["workload"] for f in errors} == CONFLICTS
+    assert all(f["fix"] and f["fix"]["applicability"] in ("safe", "unsafe") for f in errors)
+    # The CI conflicts point at the workflow step that builds without linux/arm64.
+    ci = {f["workload"]: (f["path"], f["line"]) for f in errors if f["rule"] == "ARCH305"}
+    assert ci == {
+        "CronJob/shop/nightly-report": (".github/workflows/images.yml", 48),
+        "Deployment/shop/worker": (".github/workflows/images.yml", 64),
+    }
+    unknown = [f for f in report["findings"] if f["rule"] == "ARCH306"]
+    assert [(f["workload"], f["severity"]) for f in unknown] == [("Deployment/data/vendor-agent", "warning")]
+
+
+def test_reasons_name_the_evidence_and_the_link(report: dict[str, Any]) -> None:
+    wl = _workloads(report)
+    reasons = {wid: w["placement"]["reasons"] for wid, w in wl.items()}
+    assert reasons["DaemonSet/kube-system/node-agent"][0].startswith(
+        "ghcr.io/acme/agent:3.1.0 is x86-only: services/agent/vendor/lib/libfastcrc.so"
+    )
+    assert "copied into the image by services/agent/Dockerfile:7" in reasons["DaemonSet/kube-system/node-agent"][0]
+    assert any("linked by directory name (services/agent)" in r for r in reasons["DaemonSet/kube-system/node-agent"])
+    assert reasons["Deployment/ml/ml-inference"][0] == (
+        "ghcr.io/acme/ml:2.3.0 is x86-only: services/ml/Dockerfile:6: tensorflow-intel: Intel's build of TensorFlow "
+        "for x86-64"
+    )
+    trainer = reasons["StatefulSet/ml/trainer"]
+    assert any("services/trainer/Dockerfile:1: FROM --platform=linux/amd64" in r for r in trainer)
+    assert any("Miniconda3-py311_24.7.1-0-Linux-x86_64.sh" in r for r in trainer)
+    assert any("linked by compose.yaml:4" in r for r in trainer)
+    assert any("linked by archlint.toml: images" in r for r in reasons["Job/data/batch-import"])
+    assert any("linked by skaffold.yaml:9" in r for r in reasons["Deployment/shop/api"])
+    assert any("ci: .github/workflows/images.yml:74 builds linux/arm64" in r for r in
+               reasons["ReplicaSet/edge/edge-gateway"])  # fmt: skip
+    # Per-image verdicts in the workload's report.
+    images = {i["ref"]: i for w in wl.values() for i in w["images"]}
+    assert images["ghcr.io/acme/api:1.8.0"]["arm64"] is True
+    assert images["ghcr.io/acme/agent:3.1.0"]["arm64"] is False
+    assert images["quay.io/prometheus/node-exporter:v1.8.2"]["arm64"] is True
+    assert images["registry.example.com/vendor/agent:4.2"] == {
+        "ref": "registry.example.com/vendor/agent:4.2", "arm64": None, "evidence": []
+    }  # fmt: skip
+
+
+def test_patches_implement_the_recommendation(report: dict[str, Any]) -> None:
+    wl = _workloads(report)
+    for wid, w in wl.items():
+        rec = w["placement"]["recommendation"]
+        if rec == "unknown":
+            assert w["placement"]["patch"] is None, wid
+    edge = wl["ReplicaSet/edge/edge-gateway"]["placement"]["patch"]
+    assert "arm64" in str(edge) and "agi-arm" in str(edge)  # requires arm64 and tolerates the pool
+    assert "amd64" in str(wl["DaemonSet/kube-system/node-agent"]["placement"]["patch"])
+
+
+def test_fix_then_check_leaves_no_error_on_any_workload(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    repo = tmp_path / "monorepo"
+    shutil.copytree(MONOREPO, repo)
+    fixed = cli(["check", str(repo), "--offline", "--fix", "--unsafe-fixes"])
+    assert "applied" in fixed.err
+    r = cli(["check", str(repo), "--offline", "--format", "json"])
+    after = r.json()
+    workload_errors = [f for f in after["findings"] if f["severity"] == "error" and f["workload"]]
+    assert workload_errors == []
+    # The edits kept every manifest valid: no key added twice, nothing left unparsable.
+    assert not [f for f in after["findings"] if f["rule"] in ("ARCH002", "ARCH211", "ARCH209")]
+    for manifest in (repo / "k8s").glob("*.yaml"):
+        load_all(manifest.read_text())  # ruamel refuses duplicate keys
+    got = {w["id"]: (w["placement"]["current"], w["placement"]["recommendation"]) for w in after["workloads"]}
+    assert got["ReplicaSet/edge/edge-gateway"] == (["arm64"], "arm64")
+    assert got["Deployment/shop/worker"] == (["arm64"], "multi-arch")
+    assert got["CronJob/shop/nightly-report"] == (["amd64", "arm64"], "multi-arch")
+    for wid in ("StatefulSet/ml/trainer", "DaemonSet/kube-system/node-agent", "ReplicationController/data/legacy-db"):
+        assert got[wid] == (["amd64"], "amd64"), wid
+    # The workflow was edited in place: comments kept, arm64 added, QEMU set up once per job.
+    wf = (repo / ".github/workflows/images.yml").read_text()
+    assert "platforms: linux/amd64,linux/arm64  # arm64 later" in wf
+    assert "--platform linux/amd64,linux/arm64 \\" in wf
+    assert wf.count("docker/setup-qemu-action@v3") == 3
+    # The original fixture is untouched.
+    assert "platforms: linux/amd64  # arm64 later" in (MONOREPO / ".github/workflows/images.yml").read_text()
+
+
+def test_text_report_ends_with_the_placement_table(cli: Callable[..., Any]) -> None:
+    r = cli(["check", str(MONOREPO), "--offline"])
+    out = r.out
+    table = out[out.index("Placement") :]
+    for wid, (_current, rec) in EXPECTED.items():
+        assert wid in table
+    assert "ghcr.io/acme/agent:3.1.0 is x86-only" in table
+    assert out.rstrip().splitlines()[-1].startswith(("1 fixable", "2", "3", "4", "5", "6", "7", "8", "9")) or \
+        "workloads:" in out.rstrip().splitlines()[-1] or "fixable" in out.rstrip().splitlines()[-1]  # fmt: skip
+
+
+def test_markdown_summary_fits_a_pr_comment(cli: Callable[..., Any]) -> None:
+    r = cli(["check", str(MONOREPO), "--offline", "--format", "markdown"])
+    md = r.out
+    assert len(md) < 65536  # GitHub's comment size limit
+    assert "| `ReplicaSet/edge/edge-gateway` | amd64 | arm64 |" in md
+    assert "| `Deployment/data/vendor-agent` | amd64 | unknown |" in md

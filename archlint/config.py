@@ -70,7 +70,10 @@ KEYS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "vulnerability-service": (lambda v: v in ("osv", "pypi", "none"), '"osv", "pypi" or "none"'),
     "osv-url": (_str, "a URL of an OSV-compatible /v1/query endpoint"),
     "images": (_str_map, "a table of image = directory"),
-    "image-overrides": (_str_map, 'a table of image = "arm64" | "multi-arch" | "amd64"'),
+    "image-overrides": (
+        lambda v: _str_map(v) and all(x in ("arm64", "multi-arch", "amd64") for x in v.values()),
+        'a table of image = "arm64" | "multi-arch" | "amd64"',
+    ),
     "cluster": (_table, "a table"),
     "kubernetes-version": (_str, 'a version string such as "1.30"'),
     "check-images": (_bool, "true or false"),

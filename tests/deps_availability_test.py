@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from archlint.deps.availability import classify, status_of
-from archlint.deps.index.interface import DistFile, Project
-from archlint.deps.index.simple_json import parse_page
+from archlint.deps.index.interface import Project
+from archlint.deps.index.simple_json import parse_page, releases
 from archlint.deps.upgrade import candidates
 from archlint.facts import Target
 
@@ -18,8 +18,7 @@ AMD311 = Target("linux/amd64", "3.11")
 
 
 def project(name: str) -> Project:
-    page = parse_page((RECORDED / f"{name}.json").read_bytes(), "test")
-    return Project(name, "test", {v: tuple(DistFile(*f) for f in fs) for v, fs in page.items()})
+    return Project(name, "test", releases(parse_page((RECORDED / f"{name}.json").read_bytes(), "test")))
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_TTL = 600.0
-_FORMAT = 1
+_FORMAT = 2  # bump when the payload layout changes
 
 
 @dataclass

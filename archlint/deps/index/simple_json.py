@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import marshal
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import requests
 from packaging.utils import canonicalize_name
@@ -30,29 +31,64 @@ DEFAULT_TIMEOUT = 10.0
 DEFAULT_WORKERS = 16
 _SDIST_EXTS = (".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz", ".tar")
 
-# Compact, marshal-friendly page: {normalised version: [(filename, yanked, requires_python, sha256), ...]}
-Page = dict[str, list[tuple[str, bool, str | None, str | None]]]
+# The cached form of a page: {normalised version: marshal([(filename, yanked, requires_python, sha256), ...])}.
+# One blob per release keeps a warm run cheap: it decodes only the releases it looks at.
+Page = dict[str, bytes]
 
 
-def _version_of(filename: str, memo: dict[str, str | None]) -> str | None:
+class LazyReleases(Mapping[str, tuple[DistFile, ...]]):
+    """Releases decoded on first access (a page may hold thousands of files; a pin needs one release)."""
+
+    def __init__(self, blobs: Mapping[str, list[bytes]]) -> None:
+        self._blobs = blobs
+        self._decoded: dict[str, tuple[DistFile, ...]] = {}
+
+    def __getitem__(self, version: str) -> tuple[DistFile, ...]:
+        hit = self._decoded.get(version)
+        if hit is None:
+            hit = tuple(DistFile(*t) for blob in self._blobs[version] for t in marshal.loads(blob))
+            self._decoded[version] = hit
+        return hit
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._blobs)
+
+    def __len__(self) -> int:
+        return len(self._blobs)
+
+
+def releases(*pages: Page) -> LazyReleases:
+    merged: dict[str, list[bytes]] = {}
+    for page in pages:
+        for v, blob in page.items():
+            merged.setdefault(v, []).append(blob)
+    return LazyReleases(merged)
+
+
+def _raw_version(filename: str) -> str | None:
     if filename.endswith(".whl"):
-        parts = filename.split("-")
-        raw = parts[1] if len(parts) >= 5 else None
-    else:
-        stem = next((filename[: -len(e)] for e in _SDIST_EXTS if filename.endswith(e)), None)
-        raw = stem.rsplit("-", 1)[1] if stem and "-" in stem else None
-    if raw is None:
-        return None  # eggs, installers: pip does not install these
-    if raw not in memo:
-        try:
-            memo[raw] = str(Version(raw))
-        except InvalidVersion:
-            memo[raw] = None
-    return memo[raw]
+        parts = filename.split("-", 2)
+        return parts[1] if len(parts) == 3 else None
+    for ext in _SDIST_EXTS:
+        if filename.endswith(ext):
+            stem = filename[: -len(ext)]
+            return stem.rsplit("-", 1)[1] if "-" in stem else None
+    return None  # eggs, installers: pip does not install these
+
+
+def _normalise(raw: str) -> str | None:
+    try:
+        return str(Version(raw))
+    except InvalidVersion:
+        return None
 
 
 def parse_page(body: bytes, url: str) -> Page:
-    """PEP 691 JSON -> compact page; BadIndexResponse for anything else."""
+    """PEP 691 JSON -> compact page; BadIndexResponse for anything else.
+
+    This loop runs over every file of every release (10^5 files for the biggest projects),
+    so it stays deliberately flat.
+    """
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as e:
@@ -62,21 +98,32 @@ def parse_page(body: bytes, url: str) -> Page:
     api = str((data.get("meta") or {}).get("api-version", "1.0"))
     if not api.startswith("1."):
         raise BadIndexResponse(f"{redact(url)}: unsupported simple API version {api}")
-    page: Page = {}
-    memo: dict[str, str | None] = {}
+    grouped: dict[str, list[tuple[str, bool, str | None, str | None]]] = {}
+    versions: dict[str, str | None] = {}  # raw version text -> normalised (or None: invalid)
     for f in data["files"]:
-        if not isinstance(f, dict) or not isinstance(f.get("filename"), str):
+        try:
+            fn = f["filename"]
+            raw = _raw_version(fn)
+        except (TypeError, KeyError, AttributeError):
             continue
-        fn = f["filename"]
-        v = _version_of(fn, memo)
+        if raw is None:
+            continue
+        v = versions.get(raw, "")
+        if v == "":
+            v = versions[raw] = _normalise(raw)
         if v is None:
             continue
         hashes = f.get("hashes")
-        sha = hashes.get("sha256") if isinstance(hashes, dict) else None
+        sha = hashes.get("sha256") if type(hashes) is dict else None
         rp = f.get("requires-python")
-        # PEP 592: "yanked" is false or true or a reason string.
-        page.setdefault(v, []).append((fn, bool(f.get("yanked")), rp if isinstance(rp, str) else None, sha))
-    return page
+        # PEP 592: "yanked" is false, true or a reason string.
+        entry = (fn, bool(f.get("yanked")), rp if type(rp) is str else None, sha)
+        files = grouped.get(v)
+        if files is None:
+            grouped[v] = [entry]
+        else:
+            files.append(entry)
+    return {v: marshal.dumps(files) for v, files in grouped.items()}
 
 
 class SimpleJsonIndex(PackageIndex):
@@ -116,7 +163,7 @@ class SimpleJsonIndex(PackageIndex):
         return hit
 
     def _project(self, name: str) -> Project | IndexServiceError:
-        merged: dict[str, list[DistFile]] = {}
+        pages: list[Page] = []
         found: list[str] = []
         errors: list[IndexServiceError] = []
         for base in self.urls:
@@ -128,14 +175,13 @@ class SimpleJsonIndex(PackageIndex):
                 errors.append(e)
                 continue
             found.append(host_of(base))
-            for v, files in page.items():
-                merged.setdefault(v, []).extend(DistFile(*f) for f in files)
+            pages.append(page)
         if not found:
             if errors:
                 return errors[0]
             where = ", ".join(host_of(u) for u in self.urls)
             return ProjectNotFound(f"{name} was not found on {where}")
-        return Project(name, ", ".join(found), {v: tuple(fs) for v, fs in merged.items()})
+        return Project(name, ", ".join(found), releases(*pages))
 
     def _page(self, url: str) -> Page:
         entry = self.cache.get(url) if self.cache else None

@@ -2,9 +2,34 @@
 
 from __future__ import annotations
 
-from archlint.deps.vulns.interface import OfflineVulnerabilities, VulnerabilitySource
-from archlint.deps.vulns.pip_audit_service import PipAuditVulnerabilities
+import threading
+from collections.abc import Callable
+
+from archlint.deps.vulns.interface import Advisory, OfflineVulnerabilities, VulnerabilitySource
 from archlint.scanning import ScanContext
+
+
+class LazyVulnerabilities(VulnerabilitySource):
+    """Imports pip-audit (about a second of start-up) only when a suggestion needs checking."""
+
+    def __init__(self, make: Callable[[], VulnerabilitySource]) -> None:
+        self._make = make
+        self._source: VulnerabilitySource | None = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> VulnerabilitySource:
+        with self._lock:
+            if self._source is None:
+                self._source = self._make()
+                self.name = self._source.name
+            return self._source
+
+    def advisories(self, name: str, version: str) -> list[Advisory]:
+        return self._get().advisories(name, version)
+
+    def warm_up(self) -> None:
+        """Start the import in the background, overlapping it with the index requests."""
+        threading.Thread(target=self._get, daemon=True).start()
 
 
 def make_vulnerability_source(ctx: ScanContext) -> VulnerabilitySource:
@@ -13,8 +38,12 @@ def make_vulnerability_source(ctx: ScanContext) -> VulnerabilitySource:
         return OfflineVulnerabilities("offline (--offline)")
     if service == "none":
         return OfflineVulnerabilities('the vulnerability check is disabled (vulnerability-service = "none")')
-    return PipAuditVulnerabilities(
-        service=service,
-        cache_dir=ctx.cache_dir / "vulns" if ctx.cache_dir else None,
-        osv_url=ctx.config.get("osv-url"),
-    )
+    cache_dir = ctx.cache_dir / "vulns" if ctx.cache_dir else None
+    osv_url = ctx.config.get("osv-url")
+
+    def make() -> VulnerabilitySource:
+        from archlint.deps.vulns.pip_audit_service import PipAuditVulnerabilities
+
+        return PipAuditVulnerabilities(service=service, cache_dir=cache_dir, osv_url=osv_url)
+
+    return LazyVulnerabilities(make)

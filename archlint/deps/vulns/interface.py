@@ -24,6 +24,9 @@ class VulnerabilitySource(abc.ABC):
     def advisories(self, name: str, version: str) -> list[Advisory]:
         """Known advisories affecting name==version; raises VulnerabilityServiceError."""
 
+    def warm_up(self) -> None:  # noqa: B027 - optional hook
+        """Prepare for queries that are likely to come (no network)."""
+
 
 class OfflineVulnerabilities(VulnerabilitySource):
     """Answers nothing, on purpose: callers say 'vulnerability status unknown'."""

@@ -290,3 +290,19 @@ def test_docker_hub_references_go_to_registry_1(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(Unavailable, match="Connection refused"):
         make_client(max_attempts=1).platforms(parse("python:3.12-slim"))
     assert asked == ["https://registry-1.docker.io/v2/library/python/manifests/3.12-slim"]
+
+
+def test_compressed_bomb_is_cut_at_the_limit(scripted: ScriptedServer) -> None:
+    import gzip
+    import tracemalloc
+
+    bomb = gzip.compress(b" " * (16 * 1024 * 1024), compresslevel=6)  # 16 MiB of spaces, ~16 KiB on the wire
+    scripted.on(PATH, Reply(200, {"Content-Type": OCI_INDEX, "Content-Encoding": "gzip"}, bomb))
+    tracemalloc.start()
+    try:
+        with pytest.raises(InvalidResponse, match="limit"):
+            make_client().platforms(parse(ref(scripted)))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * MAX_MANIFEST_BYTES

@@ -164,3 +164,11 @@ def test_endpoints_and_schemes() -> None:
 )
 def test_normalise_platform(raw: tuple[str, str, str], want: str) -> None:
     assert normalise_platform(*raw) == want
+
+
+@pytest.mark.network
+def test_docker_hub_live() -> None:
+    # The real thing: anonymous token from auth.docker.io, an OCI index with attestation entries.
+    got = client().platforms(parse("python:3.12-slim"))
+    assert {"amd64", "arm64"} <= got.arches
+    assert not any("unknown" in p for p in got.platforms)

@@ -102,10 +102,12 @@ def _require_ops(spec: dict[str, Any], arches: list[str]) -> list[Op]:
                 if k == BETA_ARCH_LABEL and ARCH_LABEL in _d(sel):
                     ops.append(Op("delete", ("nodeSelector",), key=k))
                     continue
+                # Set the value before renaming the key: both edits then find their node by the
+                # key as written.
+                if str(sel[k]) != single:
+                    ops.append(Op("set", ("nodeSelector", k), value=single))
                 if k == BETA_ARCH_LABEL:
                     ops.append(Op("rename", ("nodeSelector",), key=k, new_key=ARCH_LABEL))
-                if str(sel[k]) != single:
-                    ops.append(Op("set", ("nodeSelector", ARCH_LABEL if k == BETA_ARCH_LABEL else k), value=single))
         elif not any(_d(t).get("matchExpressions") or _d(t).get("matchFields") for t in terms or []):
             if isinstance(sel, dict):
                 ops.append(Op("add", ("nodeSelector",), key=ARCH_LABEL, value=single))

@@ -98,12 +98,12 @@ class Collector:
         if fam == "x86":
             interp = f", interpreter {ex.details.interp}" if ex.details.interp else ""
             if machine:
-                text = f"{ex.describe()}{interp}: cannot run on arm64 nodes"
+                text = f"{ex.description}{interp}: cannot run on arm64 nodes"
                 self.observe("ARCH501", path, subject, text, group, tag=h.arch)
             if blocking:
-                self.evidence(path, f"{where}: {ex.describe()}", "ARCH501", group)
+                self.evidence(path, f"{where}: {ex.description}", "ARCH501", group)
             for name, lib in ex.x86_libs:
-                text = f"{ex.describe()} needs {name}: {lib.reason}; {lib.replacement}"
+                text = f"{ex.description} needs {name}: {lib.reason}; {lib.replacement}"
                 self.observe("ARCH502", path, subject, text, group, tag=name)
                 if blocking:
                     self.evidence(path, f"{where} needs {name} ({lib.vendor}, x86 only)", "ARCH502", group)
@@ -118,10 +118,10 @@ class Collector:
         elif not machine:
             return
         elif fam == "arm32":
-            text = f"{ex.describe()}: runs only on arm64 CPUs and kernels with 32-bit (AArch32) support"
+            text = f"{ex.description}: runs only on arm64 CPUs and kernels with 32-bit (AArch32) support"
             self.observe("ARCH506", path, subject, text, group, tag=h.arch)
         elif fam == "other":
-            self.observe("ARCH507", path, subject, f"{ex.describe()}: runs on neither amd64 nor arm64", group, h.arch)
+            self.observe("ARCH507", path, subject, f"{ex.description}: runs on neither amd64 nor arm64", group, h.arch)
 
     def findings(self) -> Iterator[Finding]:
         yield from self._single

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from elftools.elf.descriptions import describe_e_machine
 from elftools.elf.enums import ENUM_E_MACHINE
@@ -44,6 +45,7 @@ DT_NULL, DT_NEEDED, DT_STRTAB, DT_STRSZ, DT_SONAME = 0, 1, 5, 10, 14
 NT_GNU_PROPERTY_TYPE_0 = 5
 GNU_PROPERTY_X86_ISA_1_NEEDED = 0xC0008002
 ISA_LEVELS = ((1 << 3, "x86-64-v4"), (1 << 2, "x86-64-v3"), (1 << 1, "x86-64-v2"), (1 << 0, "x86-64-baseline"))
+_DT_WANTED = frozenset({DT_NULL, DT_NEEDED, DT_STRTAB, DT_STRSZ, DT_SONAME})
 MAX_NAME = 4096  # longest DT_NEEDED / interpreter string read
 
 
@@ -62,8 +64,7 @@ def isa_level(bitmap: int | None) -> str | None:
     return next((name for bit, name in ISA_LEVELS if bitmap & bit), None)
 
 
-@dataclass(frozen=True)
-class ElfHeader:
+class ElfHeader(NamedTuple):  # a NamedTuple: built once per file, and frozen dataclasses are slow to build
     bits: int  # 32 | 64
     little: bool
     type: int
@@ -156,27 +157,34 @@ class ElfDetails:
         return isa_level(self.isa_needed)
 
 
-@dataclass(frozen=True)
-class _Segment:
+class _Segment(NamedTuple):
     type: int
     offset: int
     vaddr: int
     filesz: int
 
 
+# (format, field indexes of p_type, p_offset, p_vaddr, p_filesz) per (bits, little-endian).
+_PHDR = {
+    (64, True): (struct.Struct("<IIQQQQQQ"), (0, 2, 3, 5)),
+    (64, False): (struct.Struct(">IIQQQQQQ"), (0, 2, 3, 5)),
+    (32, True): (struct.Struct("<IIIIIIII"), (0, 1, 2, 4)),
+    (32, False): (struct.Struct(">IIIIIIII"), (0, 1, 2, 4)),
+}
+_DYN = {
+    (64, True): struct.Struct("<qQ"),
+    (64, False): struct.Struct(">qQ"),
+    (32, True): struct.Struct("<iI"),
+    (32, False): struct.Struct(">iI"),
+}
+
+
 def _segments(src: Source, h: ElfHeader) -> list[_Segment]:
-    if h.bits == 64:
-        st, idx = struct.Struct(h.fmt + "IIQQQQQQ"), (0, 2, 3, 5)
-    else:
-        st, idx = struct.Struct(h.fmt + "IIIIIIII"), (0, 1, 2, 4)
+    st, (t, o, v, f) = _PHDR[(h.bits, h.little)]
     data = src.pread(h.phoff, h.phnum * h.phentsize)
     if len(data) < h.phnum * h.phentsize:
         raise Malformed(f"program header table at offset {h.phoff} is truncated")
-    out = []
-    for i in range(h.phnum):
-        rec = st.unpack_from(data, i * h.phentsize)
-        out.append(_Segment(rec[idx[0]], rec[idx[1]], rec[idx[2]], rec[idx[3]]))
-    return out
+    return [_Segment(r[t], r[o], r[v], r[f]) for r in st.iter_unpack(data[: h.phnum * st.size])]
 
 
 def _vaddr_to_offset(loads: list[_Segment], vaddr: int) -> int | None:
@@ -187,8 +195,11 @@ def _vaddr_to_offset(loads: list[_Segment], vaddr: int) -> int | None:
 
 
 def _cstring(src: Source, offset: int, what: str) -> str:
-    raw = src.pread(offset, MAX_NAME)
+    raw = src.pread(offset, 256)
     end = raw.find(b"\0")
+    if end < 0 and len(raw) == 256:
+        raw = src.pread(offset, MAX_NAME)
+        end = raw.find(b"\0")
     if end < 0:
         raise Malformed(f"{what} at offset {offset} is not NUL-terminated within {MAX_NAME} bytes")
     return raw[:end].decode("utf-8", errors="replace")
@@ -230,28 +241,36 @@ def inspect(src: Source, h: ElfHeader, limits: Limits) -> ElfDetails:
     if not h.phnum or h.table_problems(limits):
         return d  # no program headers (an object file) or an unusable table: nothing the loader would read
     try:
-        segs = _segments(src, h)
-        loads = [s for s in segs if s.type == PT_LOAD]
-        for s in segs:
-            if s.offset > h.size or s.offset + s.filesz > h.size:
+        size = h.size
+        loads: list[_Segment] = []
+        notes: list[_Segment] = []
+        props: list[_Segment] = []
+        interp = dyn = None
+        for s in _segments(src, h):  # one pass: this runs for every x86 file
+            if s.offset + s.filesz > size:
                 d.problems.append(
                     f"segment type {s.type:#x} at offset {s.offset}+{s.filesz} runs past the end of the file"
                 )
-        for s in segs:
-            if s.type == PT_INTERP and s.offset + s.filesz <= h.size:
-                d.interp = _cstring(src, s.offset, "program interpreter")
-        props = [s for s in segs if s.type == PT_GNU_PROPERTY] or [s for s in segs if s.type == PT_NOTE]
-        for s in props:
-            if s.offset + s.filesz > h.size:
-                continue
+            elif s.type == PT_LOAD:
+                loads.append(s)
+            elif s.type == PT_DYNAMIC:
+                dyn = dyn or s
+            elif s.type == PT_NOTE:
+                notes.append(s)
+            elif s.type == PT_GNU_PROPERTY:
+                props.append(s)
+            elif s.type == PT_INTERP:
+                interp = s
+        if interp is not None:
+            d.interp = _cstring(src, interp.offset, "program interpreter")
+        for s in props or notes:  # PT_GNU_PROPERTY holds exactly the property note, when present
             if s.filesz > limits.max_note_bytes:
                 d.skipped.append(f"note segment of {s.filesz} bytes")
                 continue
             bitmap = gnu_isa_needed(src.pread(s.offset, s.filesz), h.little, h.bits)
             if bitmap is not None:
                 d.isa_needed = (d.isa_needed or 0) | bitmap
-        dyn = next((s for s in segs if s.type == PT_DYNAMIC), None)
-        if dyn is not None and dyn.offset + dyn.filesz <= h.size:
+        if dyn is not None:
             _dynamic(src, h, dyn, loads, limits, d)
     except LimitExceeded as e:
         d.skipped.append(str(e))
@@ -263,13 +282,14 @@ def inspect(src: Source, h: ElfHeader, limits: Limits) -> ElfDetails:
 
 
 def _dynamic(src: Source, h: ElfHeader, dyn: _Segment, loads: list[_Segment], limits: Limits, d: ElfDetails) -> None:
-    ent = struct.Struct(h.fmt + ("qQ" if h.bits == 64 else "iI"))
+    ent = _DYN[(h.bits, h.little)]
     count = min(dyn.filesz // ent.size, limits.max_dyn_entries)
     data = src.pread(dyn.offset, count * ent.size)
     needed: list[int] = []
     strtab = strsz = soname = None
-    for i in range(len(data) // ent.size):
-        tag, val = ent.unpack_from(data, i * ent.size)
+    for tag, val in ent.iter_unpack(data[: len(data) - len(data) % ent.size]):
+        if tag not in _DT_WANTED:
+            continue
         if tag == DT_NULL:
             break
         if tag == DT_NEEDED:
@@ -295,6 +315,9 @@ def _dynamic(src: Source, h: ElfHeader, dyn: _Segment, loads: list[_Segment], li
     if len(needed) > limits.max_needed:
         d.skipped.append(f"{len(needed) - limits.max_needed} DT_NEEDED entries past the first {limits.max_needed}")
         needed = needed[: limits.max_needed]
+    # The names sit close together in .dynstr: one read covers them all in the usual case.
+    lo, hi = min(needed, default=0), max(needed, default=0)
+    block = src.pread(base + lo, hi - lo + 256) if needed and hi - lo < 65536 else b""
     for off in needed:
         if strsz is not None and off >= strsz:
             d.problems.append(f"DT_NEEDED string offset {off} is past DT_STRSZ {strsz}")
@@ -302,6 +325,10 @@ def _dynamic(src: Source, h: ElfHeader, dyn: _Segment, loads: list[_Segment], li
         if base + off >= h.size:
             d.problems.append(f"DT_NEEDED string at offset {base + off} is past the end of the file")
             continue
-        d.needed.append(_cstring(src, base + off, "DT_NEEDED name"))
+        end = block.find(b"\0", off - lo) if block else -1
+        if end >= 0:
+            d.needed.append(block[off - lo : end].decode("utf-8", errors="replace"))
+        else:
+            d.needed.append(_cstring(src, base + off, "DT_NEEDED name"))
     if soname is not None and (strsz is None or soname < strsz) and base + soname < h.size:
         d.soname = _cstring(src, base + soname, "DT_SONAME")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from archlint.binaries import elf
@@ -21,6 +22,10 @@ class Examined:
     @property
     def family(self) -> str | None:
         return self.header.family if self.header else None
+
+    @functools.cached_property
+    def description(self) -> str:
+        return self.describe()
 
     def describe(self) -> str:
         if self.header is None:

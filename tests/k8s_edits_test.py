@@ -130,11 +130,17 @@ def test_json_stays_json_with_the_files_indentation() -> None:
 
 
 def test_flow_style_mappings_get_flow_entries() -> None:
-    text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {nodeSelector: {disktype: ssd}, containers: [{name: a, image: x}]}\n"
+    text = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
+        "spec: {nodeSelector: {disktype: ssd}, containers: [{name: a, image: x}]}\n"
+    )
     [wl] = workloads(Path("p.yaml"), text)
     _, edits = placement_edits(wl, text, "amd64", DEFAULT)  # type: ignore[arg-type]
     new, _ = apply_edits(text, edits)
-    assert new.splitlines()[3] == "spec: {nodeSelector: {disktype: ssd, kubernetes.io/arch: amd64}, containers: [{name: a, image: x}]}"
+    assert (
+        new.splitlines()[3]
+        == "spec: {nodeSelector: {disktype: ssd, kubernetes.io/arch: amd64}, containers: [{name: a, image: x}]}"
+    )
 
 
 def test_file_without_trailing_newline() -> None:
@@ -148,7 +154,10 @@ def test_file_without_trailing_newline() -> None:
 
 
 def test_quoted_values_keep_their_quotes() -> None:
-    text = 'kind: Pod\napiVersion: v1\nspec:\n  nodeSelector:\n    "kubernetes.io/arch": \'amd64\'\n  containers:\n  - {name: a, image: x}\n'
+    text = (
+        "kind: Pod\napiVersion: v1\nspec:\n  nodeSelector:\n    \"kubernetes.io/arch\": 'amd64'\n"
+        "  containers:\n  - {name: a, image: x}\n"
+    )
     [wl] = workloads(Path("p.yaml"), text)
     _, edits = placement_edits(wl, text, "arm64", DEFAULT)  # type: ignore[arg-type]
     new, _ = apply_edits(text, edits)
@@ -159,7 +168,9 @@ def test_unparseable_text_gives_the_patch_but_no_edits() -> None:
     text = (K8S / "cronjob.yaml").read_text(encoding="utf-8")
     [wl] = workloads(K8S / "cronjob.yaml", text)
     patch, edits = placement_edits(wl, text + "\n  bad: [\n", "amd64", DEFAULT)  # type: ignore[arg-type]
-    assert patch == {"spec": {"jobTemplate": {"spec": {"template": {"spec": {"nodeSelector": {"kubernetes.io/arch": "amd64"}}}}}}}
+    assert patch == {
+        "spec": {"jobTemplate": {"spec": {"template": {"spec": {"nodeSelector": {"kubernetes.io/arch": "amd64"}}}}}}
+    }
     assert edits == []
 
 
@@ -168,7 +179,7 @@ def test_beta_label_rename_edit_is_exact() -> None:
 
     text = (K8S / "list.yaml").read_text(encoding="utf-8")
     wl = workloads(K8S / "list.yaml", text)[0]
-    [(path, op)] = beta_label_ops(wl.pod_spec)
+    [(_path, op)] = beta_label_ops(wl.pod_spec)
     [e] = ops_to_edits(text, wl.doc_index, wl.spec_path, [op], "list.yaml")
     line = text.splitlines()[e.start_line - 1]
     assert line[e.start_column - 1 : e.end_column - 1] == "beta.kubernetes.io/arch"

@@ -53,8 +53,9 @@ def test_nodes_file_import(tmp_path: Path) -> None:
 
 
 def test_preset_plus_pools(tmp_path: Path) -> None:
-    p = profile_from_config(cfg(tmp_path, {"preset": "eks", "pools": [{"name": "agi-arm", "arch": "aarch64",
-                                           "taints": [{"key": "hardware-type", "value": "agi-arm", "effect": "NoSchedule"}]}]}))  # fmt: skip
+    taint = {"key": "hardware-type", "value": "agi-arm", "effect": "NoSchedule"}
+    pool = {"name": "agi-arm", "arch": "aarch64", "taints": [taint]}
+    p = profile_from_config(cfg(tmp_path, {"preset": "eks", "pools": [pool]}))
     assert [x.name for x in p.pools] == ["ng-x86", "ng-graviton", "agi-arm"]
     assert p.pools[-1].arch == "arm64"
 

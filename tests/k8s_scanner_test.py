@@ -72,7 +72,7 @@ def test_x86_image_that_can_land_on_arm64_is_an_error_at_its_image_line(cli: Cli
     assert rc == 1
     [f] = by_rule(rep, "ARCH201")
     assert f["workload"] == "Deployment/shop/checkout"
-    assert f["line"] == line_of(root / "deployments.yaml", "image: \"registry.example.com/shop/checkout")
+    assert f["line"] == line_of(root / "deployments.yaml", 'image: "registry.example.com/shop/checkout')
     assert f["path"] == "deployments.yaml"
     assert f["fix"]["applicability"] == "safe"
     assert workload(rep, "Deployment/shop/checkout")["placement"]["current"] == ["amd64", "arm64"]
@@ -129,8 +129,8 @@ def test_cronjob_patch_goes_through_the_job_template(cli: Cli, tmp_path: Path) -
     assert f["line"] == line_of(root / "cronjob.yaml", "image: registry.example.com/analytics/report")
     [edit] = f["fix"]["edits"]
     assert edit["content"].startswith("          nodeSelector:\n")  # at the pod spec's indentation
-    from archlint.fixes import apply_edits
     from archlint.findings import Edit
+    from archlint.fixes import apply_edits
 
     new, _ = apply_edits((root / "cronjob.yaml").read_text(), [Edit(**{k: edit[k] for k in edit})])
     spec = read_all(new)[0].data["spec"]["jobTemplate"]["spec"]["template"]["spec"]
@@ -160,7 +160,9 @@ def test_cluster_profile_from_nodes_file_tainted_arm64_pool(cli: Cli, tmp_path: 
 
 
 def test_list_items_annotation_suppression_and_node_name(cli: Cli, tmp_path: Path) -> None:
-    root = project(tmp_path, ["list.yaml", "cluster/nodes.json"], OVERRIDES + '\n[cluster]\nnodes-file = "cluster/nodes.json"\n')
+    root = project(
+        tmp_path, ["list.yaml", "cluster/nodes.json"], OVERRIDES + '\n[cluster]\nnodes-file = "cluster/nodes.json"\n'
+    )
     _, rep = check(cli, root, str(root / "list.yaml"))
     # billing's beta label is suppressed by its ignore-check annotation; the workload is still there.
     assert by_rule(rep, "ARCH204") == []
@@ -243,7 +245,10 @@ def test_bad_input_is_findings_with_lines_and_the_scan_continues(cli: Cli, tmp_p
     assert [f["path"] for f in bomb] == ["bad/alias-bomb.yaml"]
     assert "Pod/default/after-the-bomb" in {w["id"] for w in rep["workloads"]}
     [syntax] = [f for f in by_rule(rep, "ARCH002") if f["path"] == "bad/malformed.yaml"]
-    assert syntax["line"] in (line_of(root / "bad/malformed.yaml", "image:"), line_of(root / "bad/malformed.yaml", "---"))
+    assert syntax["line"] in (
+        line_of(root / "bad/malformed.yaml", "image:"),
+        line_of(root / "bad/malformed.yaml", "---"),
+    )
     assert "Pod/default/still-read" in {w["id"] for w in rep["workloads"]}
     [dup] = by_rule(rep, "ARCH211")
     assert dup["line"] == line_of(root / "bad/duplicate-keys.yaml", "nodeSelector:", 2)
@@ -259,7 +264,9 @@ def test_bad_input_is_findings_with_lines_and_the_scan_continues(cli: Cli, tmp_p
 def test_schema_validation_points_at_the_unknown_field(cli: Cli, tmp_path: Path) -> None:
     root = project(tmp_path, ["deployments.yaml"])
     p = root / "deployments.yaml"
-    p.write_text(p.read_text().replace("      serviceAccountName: checkout", "      nodeSelecter:\n        disktype: ssd"))
+    p.write_text(
+        p.read_text().replace("      serviceAccountName: checkout", "      nodeSelecter:\n        disktype: ssd")
+    )
     _, rep = check(cli, root, str(p))
     [f] = by_rule(rep, "ARCH209")
     assert f["line"] == line_of(p, "nodeSelecter:") and "nodeSelecter" in f["message"]
@@ -279,8 +286,10 @@ def test_non_kubernetes_yaml_is_skipped_quietly(cli: Cli, tmp_path: Path) -> Non
     [
         ('[[cluster.pools]]\nname = "x"\narch = "sparc"\n', "cluster.pools[0].arch"),
         ('[[cluster.pools]]\narch = "arm64"\n', "cluster.pools[0].name"),
-        ('[[cluster.pools]]\nname = "a"\narch = "arm64"\ntaints = [{key = "k", effect = "Sometimes"}]\n',
-         "cluster.pools[0].taints[0].effect"),
+        (
+            '[[cluster.pools]]\nname = "a"\narch = "arm64"\ntaints = [{key = "k", effect = "Sometimes"}]\n',
+            "cluster.pools[0].taints[0].effect",
+        ),
         ('[cluster]\npreset = "openshift"\n', "cluster.preset"),
         ('[cluster]\nnodes-file = "missing.json"\n', "cluster.nodes-file"),
         ('kubernetes-version = "1.2"\n', "kubernetes-version"),

@@ -13,7 +13,9 @@ import pytest
 from archlint.k8s.profile import ClusterProfile, NodePool, Taint, kubelet_labels, preset
 from archlint.k8s.schedule import landing_arches, landing_pools, pool_verdicts, toleration_matches
 
-AMD = NodePool("amd", "amd64", kubelet_labels("amd64", {"disktype": "ssd", "cores": "8", "kubernetes.io/hostname": "n-amd"}))
+AMD = NodePool(
+    "amd", "amd64", kubelet_labels("amd64", {"disktype": "ssd", "cores": "8", "kubernetes.io/hostname": "n-amd"})
+)
 ARM = NodePool("arm", "arm64", kubelet_labels("arm64", {"cores": "64", "kubernetes.io/hostname": "n-arm"}))
 AI = NodePool(
     "agi-arm",
@@ -29,7 +31,11 @@ PROFILE = ClusterProfile((AMD, ARM, AI, EVICT, SOFT), "test")
 
 
 def _req(*terms: dict[str, Any]) -> dict[str, Any]:
-    return {"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": list(terms)}}}}
+    return {
+        "affinity": {
+            "nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": list(terms)}}
+        }
+    }
 
 
 def _expr(key: str, op: str, *values: str) -> dict[str, Any]:
@@ -52,8 +58,11 @@ CASES: list[tuple[str, dict[str, Any], set[str]]] = [
     ("os label", {"nodeSelector": {"kubernetes.io/os": "windows"}}, set()),
     ("required In", _req(_term(_expr("kubernetes.io/arch", "In", "arm64"))), {"arm", "soft"}),
     ("terms are ORed", _req(_term(_expr("disktype", "In", "ssd")), _term(_expr("cores", "In", "64"))), {"amd", "arm"}),
-    ("expressions in a term are ANDed",
-     _req(_term(_expr("kubernetes.io/arch", "In", "amd64", "arm64"), _expr("cores", "In", "64"))), {"arm"}),
+    (
+        "expressions in a term are ANDed",
+        _req(_term(_expr("kubernetes.io/arch", "In", "amd64", "arm64"), _expr("cores", "In", "64"))),
+        {"arm"},
+    ),
     ("NotIn matches nodes lacking the key", _req(_term(_expr("disktype", "NotIn", "ssd"))), {"arm", "soft"}),
     ("NotIn on arch", _req(_term(_expr("kubernetes.io/arch", "NotIn", "arm64"))), {"amd"}),
     ("Exists", _req(_term(_expr("disktype", "Exists"))), {"amd"}),
@@ -66,44 +75,97 @@ CASES: list[tuple[str, dict[str, Any], set[str]]] = [
     ("an empty term ORed with a real one", _req({}, _term(_expr("disktype", "Exists"))), {"amd"}),
     ("no terms at all matches nothing", _req(), set()),
     ("unknown operator matches nothing", _req(_term(_expr("cores", "Like", "6*"))), set()),
-    ("matchFields on metadata.name",
-     _req({"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["n-arm"]}]}), {"arm"}),
-    ("nodeSelector AND required affinity",
-     {"nodeSelector": {"kubernetes.io/arch": "arm64"}, **_req(_term(_expr("cores", "Exists")))}, {"arm"}),
-    ("preferred terms only score",
-     {"affinity": {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
-         {"weight": 100, "preference": _term(_expr("kubernetes.io/arch", "In", "arm64"))}]}}}, {"amd", "arm", "soft"}),
-    ("toleration Equal", {"tolerations": [{"key": "hardware-type", "operator": "Equal", "value": "agi-arm",
-                                           "effect": "NoSchedule"}]}, {"amd", "arm", "agi-arm", "soft"}),
-    ("toleration Equal is the default operator",
-     {"tolerations": [{"key": "hardware-type", "value": "agi-arm"}]}, {"amd", "arm", "agi-arm", "soft"}),
-    ("toleration Equal with the wrong value", {"tolerations": [{"key": "hardware-type", "value": "other"}]},
-     {"amd", "arm", "soft"}),
-    ("toleration Exists ignores the value", {"tolerations": [{"key": "hardware-type", "operator": "Exists"}]},
-     {"amd", "arm", "agi-arm", "soft"}),
-    ("toleration with the wrong effect",
-     {"tolerations": [{"key": "hardware-type", "operator": "Exists", "effect": "NoExecute"}]}, {"amd", "arm", "soft"}),
-    ("empty key with Exists tolerates everything", {"tolerations": [{"operator": "Exists"}]},
-     {"amd", "arm", "agi-arm", "evict", "soft"}),
-    ("empty key with Exists limited to one effect", {"tolerations": [{"operator": "Exists", "effect": "NoExecute"}]},
-     {"amd", "arm", "evict", "soft"}),
-    ("NoExecute taints repel scheduling too", {"tolerations": [{"key": "maintenance", "operator": "Exists"}]},
-     {"amd", "arm", "evict", "soft"}),
-    ("empty key with Equal tolerates nothing", {"tolerations": [{"operator": "Equal", "value": "agi-arm"}]},
-     {"amd", "arm", "soft"}),
-    ("selector to arm64 without the taint's toleration",
-     {"nodeSelector": {"hardware-type": "agi-arm"}}, set()),
-    ("selector to arm64 with the toleration",
-     {"nodeSelector": {"hardware-type": "agi-arm"}, "tolerations": [{"key": "hardware-type", "operator": "Exists"}]},
-     {"agi-arm"}),
+    (
+        "matchFields on metadata.name",
+        _req({"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["n-arm"]}]}),
+        {"arm"},
+    ),
+    (
+        "nodeSelector AND required affinity",
+        {"nodeSelector": {"kubernetes.io/arch": "arm64"}, **_req(_term(_expr("cores", "Exists")))},
+        {"arm"},
+    ),
+    (
+        "preferred terms only score",
+        {
+            "affinity": {
+                "nodeAffinity": {
+                    "preferredDuringSchedulingIgnoredDuringExecution": [
+                        {"weight": 100, "preference": _term(_expr("kubernetes.io/arch", "In", "arm64"))}
+                    ]
+                }
+            }
+        },
+        {"amd", "arm", "soft"},
+    ),
+    (
+        "toleration Equal",
+        {"tolerations": [{"key": "hardware-type", "operator": "Equal", "value": "agi-arm", "effect": "NoSchedule"}]},
+        {"amd", "arm", "agi-arm", "soft"},
+    ),
+    (
+        "toleration Equal is the default operator",
+        {"tolerations": [{"key": "hardware-type", "value": "agi-arm"}]},
+        {"amd", "arm", "agi-arm", "soft"},
+    ),
+    (
+        "toleration Equal with the wrong value",
+        {"tolerations": [{"key": "hardware-type", "value": "other"}]},
+        {"amd", "arm", "soft"},
+    ),
+    (
+        "toleration Exists ignores the value",
+        {"tolerations": [{"key": "hardware-type", "operator": "Exists"}]},
+        {"amd", "arm", "agi-arm", "soft"},
+    ),
+    (
+        "toleration with the wrong effect",
+        {"tolerations": [{"key": "hardware-type", "operator": "Exists", "effect": "NoExecute"}]},
+        {"amd", "arm", "soft"},
+    ),
+    (
+        "empty key with Exists tolerates everything",
+        {"tolerations": [{"operator": "Exists"}]},
+        {"amd", "arm", "agi-arm", "evict", "soft"},
+    ),
+    (
+        "empty key with Exists limited to one effect",
+        {"tolerations": [{"operator": "Exists", "effect": "NoExecute"}]},
+        {"amd", "arm", "evict", "soft"},
+    ),
+    (
+        "NoExecute taints repel scheduling too",
+        {"tolerations": [{"key": "maintenance", "operator": "Exists"}]},
+        {"amd", "arm", "evict", "soft"},
+    ),
+    (
+        "empty key with Equal tolerates nothing",
+        {"tolerations": [{"operator": "Equal", "value": "agi-arm"}]},
+        {"amd", "arm", "soft"},
+    ),
+    ("selector to arm64 without the taint's toleration", {"nodeSelector": {"hardware-type": "agi-arm"}}, set()),
+    (
+        "selector to arm64 with the toleration",
+        {"nodeSelector": {"hardware-type": "agi-arm"}, "tolerations": [{"key": "hardware-type", "operator": "Exists"}]},
+        {"agi-arm"},
+    ),
     ("nodeName binds to that node, skipping the NoSchedule taint", {"nodeName": "n-ai"}, {"agi-arm"}),
     ("nodeName still evicted by an untolerated NoExecute taint", {"nodeName": "n-ev"}, set()),
-    ("nodeName still checks the nodeSelector (kubelet admission)",
-     {"nodeName": "n-arm", "nodeSelector": {"kubernetes.io/arch": "amd64"}}, set()),
-    ("nodeName of a node outside the profile: any pool but NoExecute ones", {"nodeName": "elsewhere"},
-     {"amd", "arm", "agi-arm", "soft"}),
-    ("wrong types are treated as absent", {"nodeSelector": ["kubernetes.io/arch", "amd64"], "tolerations": 7},
-     {"amd", "arm", "soft"}),
+    (
+        "nodeName still checks the nodeSelector (kubelet admission)",
+        {"nodeName": "n-arm", "nodeSelector": {"kubernetes.io/arch": "amd64"}},
+        set(),
+    ),
+    (
+        "nodeName of a node outside the profile: any pool but NoExecute ones",
+        {"nodeName": "elsewhere"},
+        {"amd", "arm", "agi-arm", "soft"},
+    ),
+    (
+        "wrong types are treated as absent",
+        {"nodeSelector": ["kubernetes.io/arch", "amd64"], "tolerations": 7},
+        {"amd", "arm", "soft"},
+    ),
 ]
 
 

@@ -24,12 +24,15 @@ def test_same_data_as_pyyaml_safe_loader(path) -> None:  # type: ignore[no-untyp
 
 
 def test_scalar_typing_follows_yaml_1_1_like_pyyaml() -> None:
-    text = "a: yes\nb: 'yes'\nc: 0755\nd: 0x1F\ne: 1_000\nf: 1.5\ng: ~\nh: .inf\ni: !!str 12\nj: 2024-01-01\nk: -3\nl: +7\nm: Off\n"
+    text = "a: yes\nb: 'yes'\nc: 0755\nd: 0x1F\ne: 1_000\nf: 1.5\ng: ~\nh: .inf\ni: !!str 12\nj: 2024-01-01\n"
+    text += "k: -3\nl: +7\nm: Off\n"
     assert read_all(text)[0].data == yaml.safe_load(text) | {"j": "2024-01-01"}  # dates stay strings (as in JSON)
 
 
 def test_positions_of_keys_values_and_items() -> None:
-    text = "a: 1\n---\n# c\nkind: Pod\nspec:\n  containers:\n    - name: x\n      image: \"é/y\"  # c\n  flow: {k: [1, 2]}\n"
+    text = (
+        'a: 1\n---\n# c\nkind: Pod\nspec:\n  containers:\n    - name: x\n      image: "é/y"  # c\n  flow: {k: [1, 2]}\n'
+    )
     docs = read_all(text)
     assert [d.index for d in docs] == [0, 1]
     d = docs[1]
@@ -87,7 +90,9 @@ def test_moderate_anchor_reuse_is_fine() -> None:
 
 
 def test_json_documents() -> None:
-    text = json.dumps({"apiVersion": "v1", "kind": "List", "items": [{"kind": "Pod", "n": 1.5, "t": True}]}, indent="\t")
+    text = json.dumps(
+        {"apiVersion": "v1", "kind": "List", "items": [{"kind": "Pod", "n": 1.5, "t": True}]}, indent="\t"
+    )
     [d] = read_all(text)
     assert d.data == json.loads(text)
     assert d.locate(("items", 0, "t")) == (8, 9)  # tab-indented: columns count characters

@@ -106,8 +106,8 @@ def check(c: Context) -> Iterator[Finding]:
         refs = ", ".join(sorted({r for _, r, _ in images}))
         yield _finding(
             c, "ARCH206",
-            f"{c.wl.id} runs only on {', '.join(current)} pool(s) {_pools(fits)}, but its image(s) {refs} run on arm64; "
-            "allow both architectures and prefer arm64",
+            f"{c.wl.id} runs only on {', '.join(current)} pool(s) {_pools(fits)}, but its image(s) {refs} "
+            "run on arm64; allow both architectures and prefer arm64",
             _placement_anchor(c), "arm64-ready",
             _fix(c, "multi-arch", f"allow amd64 and arm64 for {c.wl.id}, preferring arm64", False),
         )  # fmt: skip
@@ -132,8 +132,12 @@ def _unschedulable(c: Context, verdicts: list[schedule.PoolVerdict]) -> Iterator
         taints = sorted({str(t) for v in by_taint for t in schedule.untolerated(c.wl.pod_spec, v.pool, c.profile)})
         ops = ed._tolerate_ops(c.wl.pod_spec, c.profile)
         edits = c.edits_for(ops) if ops else []
-        fix = (Fix(f"tolerate {', '.join(taints)}", Applicability.SAFE, tuple(edits)) if edits
-               else Fix(f"tolerate {', '.join(taints)} (apply the patch)", Applicability.MANUAL) if ops else None)  # fmt: skip
+        what = f"tolerate {', '.join(taints)}"
+        fix: Fix | None = None
+        if edits:
+            fix = Fix(what, Applicability.SAFE, tuple(edits))
+        elif ops:
+            fix = Fix(what + " (apply the placement patch from the JSON report)", Applicability.MANUAL)
         yield _finding(
             c, "ARCH202",
             f"{c.wl.id} can only run on arm64 pool(s) {_pools([v.pool for v in by_taint])} but does not tolerate "
@@ -190,9 +194,9 @@ def qos_problems(spec: dict[str, Any]) -> list[str]:
             if not isinstance(ctr, dict):
                 continue
             name = ctr.get("name", "?")
-            res = ctr.get("resources") if isinstance(ctr.get("resources"), dict) else {}
-            limits = res.get("limits") if isinstance(res.get("limits"), dict) else {}
-            requests = res.get("requests") if isinstance(res.get("requests"), dict) else {}
+            res: dict[str, Any] = ctr["resources"] if isinstance(ctr.get("resources"), dict) else {}
+            limits: dict[str, Any] = res["limits"] if isinstance(res.get("limits"), dict) else {}
+            requests: dict[str, Any] = res["requests"] if isinstance(res.get("requests"), dict) else {}
             for r in ("cpu", "memory"):
                 if r not in limits:
                     out.append(f"container {name} has no {r} limit")

@@ -67,8 +67,8 @@ def _is_arch_key(k: Any) -> bool:
 def _require_ops(spec: dict[str, Any], arches: list[str]) -> list[Op]:
     """Make every way the pod can be admitted require one of `arches`."""
     ops: list[Op] = []
-    sel = spec.get("nodeSelector")
-    sel_keys = [k for k in _d(sel) if _is_arch_key(k)]
+    sel = _d(spec.get("nodeSelector"))
+    sel_keys = [k for k in sel if _is_arch_key(k)]
     terms = schedule.required_terms(spec)
     single = arches[0] if len(arches) == 1 else None
     # Terms: every non-empty term gets (or has corrected) an arch expression. An empty term
@@ -77,7 +77,7 @@ def _require_ops(spec: dict[str, Any], arches: list[str]) -> list[Op]:
     tpath: Path = ("affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms")
     for i, term in enumerate(terms or []):
         t = _d(term)
-        exprs = t.get("matchExpressions")
+        exprs = _l(t.get("matchExpressions"))
         if not exprs and not t.get("matchFields"):
             continue
         arch_idx = [j for j, e in enumerate(_l(exprs)) if isinstance(e, dict) and _is_arch_key(e.get("key"))]
@@ -92,7 +92,7 @@ def _require_ops(spec: dict[str, Any], arches: list[str]) -> list[Op]:
                     term_ops.append(Op("set", (*tpath, i, "matchExpressions", j, "values"), value=list(arches)))
         elif sel_keys or single is None:
             continue  # the selector (or nothing, for multi-arch) decides
-        elif isinstance(exprs, list):
+        elif isinstance(t.get("matchExpressions"), list):
             term_ops.append(Op("append", (*tpath, i, "matchExpressions"), value=[_arch_expr(list(arches))]))
         else:
             term_ops.append(Op("add", (*tpath, i), key="matchExpressions", value=[_arch_expr(list(arches))]))
@@ -109,7 +109,7 @@ def _require_ops(spec: dict[str, Any], arches: list[str]) -> list[Op]:
                 if k == BETA_ARCH_LABEL:
                     ops.append(Op("rename", ("nodeSelector",), key=k, new_key=ARCH_LABEL))
         elif not any(_d(t).get("matchExpressions") or _d(t).get("matchFields") for t in terms or []):
-            if isinstance(sel, dict):
+            if isinstance(spec.get("nodeSelector"), dict):
                 ops.append(Op("add", ("nodeSelector",), key=ARCH_LABEL, value=single))
             else:
                 ops.append(_set_or_add(spec, "nodeSelector", {ARCH_LABEL: single}))
@@ -231,10 +231,10 @@ def beta_label_ops(spec: dict[str, Any]) -> list[tuple[Path, Op]]:
         groups.append((("affinity", "nodeAffinity", pre, i, "preference"), _d(p).get("preference")))
     for base, term in groups:
         for j, e in enumerate(_l(_d(term).get("matchExpressions"))):
-            k = _d(e).get("key")
-            if isinstance(k, str) and k in ("beta.kubernetes.io/arch", "beta.kubernetes.io/os"):
+            bk = _d(e).get("key")
+            if isinstance(bk, str) and bk in ("beta.kubernetes.io/arch", "beta.kubernetes.io/os"):
                 path = (*base, "matchExpressions", j, "key")
-                out.append((path, Op("set", path, value="kubernetes.io/" + k.split("/", 1)[1])))
+                out.append((path, Op("set", path, value="kubernetes.io/" + bk.split("/", 1)[1])))
     return out
 
 
@@ -256,7 +256,7 @@ def patch_object(old: dict[str, Any], new: dict[str, Any], spec_path: Path) -> d
     out: Any = changed
     for step in reversed(_object_path(spec_path)):
         out = {step: out}
-    return out  # type: ignore[no-any-return]
+    return out
 
 
 def _object_path(spec_path: Path) -> Path:
@@ -294,7 +294,7 @@ def _compose(text: str) -> tuple[list[Any], bool] | None:
 try:
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _Loader
 
 
 class _NoNode(Exception):

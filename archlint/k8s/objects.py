@@ -172,7 +172,7 @@ def is_builtin_group(api_version: str) -> bool:
 
 def images(spec: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
     """(path from the pod spec, reference) for every container image, as written."""
-    out = []
+    out: list[tuple[tuple[str | int, ...], str]] = []
     for key in CONTAINER_LISTS:
         cs = spec.get(key)
         if isinstance(cs, list):

@@ -30,7 +30,7 @@ class UnsupportedVersion(ValueError):
 
 @functools.cache
 def versions() -> list[str]:
-    return kv.all_versions()  # type: ignore[no-any-return]
+    return list(kv.all_versions())
 
 
 def _mm(v: str) -> tuple[int, ...]:
@@ -59,7 +59,10 @@ def _mm_s(v: str) -> str:
 
 @functools.cache
 def _definitions(version: str) -> dict[str, Any]:
-    return kv.schema_contents(f"kubernetes-json-schema/v{version}-local-strict/_definitions.json", version)  # type: ignore[no-any-return]
+    defs: dict[str, Any] = kv.schema_contents(
+        f"kubernetes-json-schema/v{version}-local-strict/_definitions.json", version
+    )
+    return defs
 
 
 def _schema_name(kind: str, api_version: str) -> str:
@@ -139,6 +142,26 @@ def _never(_: Any) -> bool:
     return False
 
 
+def _any_type(tcs: list[Check]) -> Check:
+    return lambda v: any(c(v) for c in tcs)
+
+
+def _required(req: tuple[str, ...]) -> Check:
+    return lambda v: not isinstance(v, dict) or all(k in v for k in req)
+
+
+def _enum(allowed: tuple[Any, ...]) -> Check:
+    return lambda v: (v is None or isinstance(v, str)) and v in allowed
+
+
+def _items(item: Check) -> Check:
+    return lambda v: not isinstance(v, list) or all(item(x) for x in v)
+
+
+def _one_of(subs: list[Check]) -> Check:
+    return lambda v: sum(1 for s in subs if s(v)) == 1
+
+
 class _Compiler:
     """Schema -> predicate, for the keywords the Kubernetes schemas use. Anything else compiles
     to a predicate that always fails, which sends the object to jsonschema."""
@@ -176,20 +199,20 @@ class _Compiler:
                 tcs = [_TYPE_CHECKS[t] for t in types if t in _TYPE_CHECKS]
                 if len(tcs) != len(types):
                     return _never
-                checks.append(lambda v, tcs=tcs: any(c(v) for c in tcs))
+                checks.append(_any_type(tcs))
             elif key == "required":
                 req = tuple(schema["required"])
-                checks.append(lambda v, req=req: not isinstance(v, dict) or all(k in v for k in req))
+                checks.append(_required(req))
             elif key == "enum":
                 allowed = tuple(schema["enum"])
                 # Only strings and None compare safely with ==; anything else goes to jsonschema.
-                checks.append(lambda v, allowed=allowed: (v is None or isinstance(v, str)) and v in allowed)
+                checks.append(_enum(allowed))
             elif key == "items":
                 item = self.compile(schema["items"])
-                checks.append(lambda v, item=item: not isinstance(v, list) or all(item(x) for x in v))
+                checks.append(_items(item))
             elif key == "oneOf":
                 subs = [self.compile(s) for s in schema["oneOf"]]
-                checks.append(lambda v, subs=subs: sum(1 for s in subs if s(v)) == 1)
+                checks.append(_one_of(subs))
             else:
                 return _never
         if "properties" in schema or "additionalProperties" in schema:

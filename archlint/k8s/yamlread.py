@@ -22,7 +22,7 @@ from yaml import events as ev
 try:
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - libyaml missing: the pure-Python parser, slower but equal
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _Loader
 
 # An alias may share a subtree, but a document whose aliases expand to more than this many
 # nodes (and to many times its real size) is a billion-laughs bomb, refused before expanding.

@@ -164,8 +164,11 @@ class KubernetesScanner(Scanner):
             path = (*err.path, err.unexpected_key) if err.unexpected_key else err.path
             where = _locate(obj, anchor, path, key=err.unexpected_key is not None)
             field = ".".join(map(str, path)) or "(object)"
-            yield Finding(rule="ARCH209", message=f"{obj.id}: {field}: {err.message} (Kubernetes {validate_ver(run)} schema)",
-                          path=rel, line=where[0], column=where[1], workload=obj.id, key=f"{obj.id}:schema:{field}")  # fmt: skip
+            yield Finding(
+                rule="ARCH209",
+                message=f"{obj.id}: {field}: {err.message} (Kubernetes {validate_ver(run)} schema)",
+                path=rel, line=where[0], column=where[1], workload=obj.id, key=f"{obj.id}:schema:{field}",
+            )  # fmt: skip
         for tpl in pod_templates(obj):
             yield from self._workload(obj, tpl, run, rel, text, raw, anchor, schema_errors)
 
@@ -224,7 +227,9 @@ def _locate(obj: KObject, anchor: KObject, path: tuple[str | int, ...], key: boo
     if anchor is not obj:
         node: Any = anchor.data
         for s in path:
-            if isinstance(node, dict) and s in node or isinstance(node, list) and isinstance(s, int) and s < len(node):
+            if isinstance(node, dict) and s in node:
+                node = node[s]
+            elif isinstance(node, list) and isinstance(s, int) and s < len(node):
                 node = node[s]
             else:
                 return anchor.line, 1

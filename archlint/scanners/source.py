@@ -1,21 +1,23 @@
 """Python source and notebooks: x86-only imports, architecture gates, native loads, artifacts.
 
-Only files the raw-bytes prefilter selects are hashed, looked up in the cache and parsed; the
-blocking hits become `facts.evidence` for placement.
+Only files the raw-bytes prefilter selects are hashed, looked up in the cache and parsed (see
+archlint/source/); the blocking hits become `facts.evidence` for placement.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 
 from archlint import scanning as k
 from archlint.facts import Evidence, Facts
 from archlint.findings import Applicability, Edit, Finding, Fix, Severity
-from archlint.scanning import FileTooLarge, ScanContext, Scanner, SourceFile
-from archlint.source import pool
-from archlint.source.analyze import DEFAULT_MAX_BYTES, analyze, notebook_may_match, wanted
+from archlint.scanning import ScanContext, Scanner, SourceFile
 from archlint.source.cache import ResultCache
 from archlint.source.interface import FileResult, Hit
+from archlint.source.pool import Workers
+
+DEFAULT_MAX_BYTES = 1024 * 1024  # larger files that could match are skipped with an ARCH499 info
 
 
 class SourceScanner(Scanner):
@@ -24,35 +26,54 @@ class SourceScanner(Scanner):
     order = 20
 
     def __init__(self, workers: int | None = None) -> None:
-        self.workers = workers  # None: decide by input size (see source/pool.py)
+        self.workers = workers  # None: decide by the amount of work (see source/pool.py)
 
     def scan(self, files: Sequence[SourceFile], ctx: ScanContext, facts: Facts) -> Iterable[Finding]:
         max_bytes = int(ctx.config.get("source-max-bytes", DEFAULT_MAX_BYTES))
         cache = ResultCache.open(ctx.cache_dir, max_bytes)
+        index = cache.index(ctx.root) if cache else None
         results: dict[int, FileResult] = {}
-        pending: list[tuple[int, str, bytes, str | None]] = []
+        todo: list[int] = []
         for i, f in enumerate(files):
-            try:
-                data = f.read_bytes()
-            except (FileTooLarge, OSError) as e:
-                yield Finding(rule="ARCH001", message=f"cannot read {f.rel}: {e}", path=f.rel, key="unreadable")
-                continue
-            if not (notebook_may_match(data) if f.kind == k.NOTEBOOK else wanted(data)):
-                continue  # the common case: nothing in the file can match, no hash, no parse
-            if len(data) > max_bytes:
-                results[i] = analyze(f.kind, data, max_bytes)  # a quick ARCH499, not worth caching
-                continue
-            key = cache.key(f.kind, data) if cache else None
-            cached = cache.get(key) if cache and key else None
-            if cached is not None:
-                results[i] = cached
-            else:
-                pending.append((i, f.kind, data, key))
-        computed = pool.run_all([(kind, data) for _, kind, data, _ in pending], max_bytes, self.workers)
-        for (i, _, _, key), result in zip(pending, computed, strict=True):
+            if index is not None and f.data is None:
+                # Warm path: an unchanged file is answered from its stat, without reading it.
+                try:
+                    st = os.stat(f.path)
+                except OSError as e:
+                    yield _unreadable(f, e.strerror or str(e))
+                    continue
+                known = index.get(str(f.path), st.st_size, st.st_mtime_ns)
+                if known == "":
+                    continue
+                cached = cache.get(known) if cache and known else None
+                if cached is not None:
+                    results[i] = cached
+                    continue
+            todo.append(i)
+        with Workers(self.workers) as workers:
+            probes = workers.probe([(files[i].path, files[i].kind, files[i].data) for i in todo], max_bytes)
+            pending: list[tuple[int, str, bytes]] = []
+            for i, pr in zip(todo, probes, strict=True):
+                f = files[i]
+                if pr.error is not None:
+                    yield _unreadable(f, pr.error)
+                    continue
+                if index is not None and f.data is None:
+                    index.put(str(f.path), pr.size, pr.mtime_ns, pr.key or "")
+                if pr.key is None or pr.data is None:
+                    continue
+                cached = cache.get(pr.key) if cache else None
+                if cached is not None:
+                    results[i] = cached
+                else:
+                    pending.append((i, pr.key, pr.data))
+            computed = workers.analyze([(files[i].kind, data) for i, _, data in pending], max_bytes)
+        for (i, key, _), result in zip(pending, computed, strict=True):
             results[i] = result
-            if cache and key:
+            if cache:
                 cache.put(key, result)
+        if index is not None:
+            index.save()
         for i in sorted(results):
             f = files[i]
             for hit in results[i].hits:
@@ -61,6 +82,10 @@ class SourceScanner(Scanner):
                         Evidence(f.rel, hit.line, hit.evidence or hit.message, blocks_arm64=hit.blocks, rule=hit.rule)
                     )
                 yield _finding(f.rel, hit)
+
+
+def _unreadable(f: SourceFile, reason: str) -> Finding:
+    return Finding(rule="ARCH001", message=f"cannot read {f.rel}: {reason}", path=f.rel, key="unreadable")
 
 
 def _finding(rel: str, hit: Hit) -> Finding:

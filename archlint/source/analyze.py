@@ -20,10 +20,12 @@ from archlint.scanning import NOTEBOOK
 from archlint.source.context import Context
 from archlint.source.decode import decode
 from archlint.source.interface import FileResult, Hit, SourceRule, UndecodableSource
+from archlint.source.prefilter import notebook_may_match, wanted_codes
 from archlint.source.rules import all_rules
 from archlint.source.walker import Walker
 
 DEFAULT_MAX_BYTES = 1024 * 1024  # larger files that could match are skipped with an ARCH499 info
+# (the scanner keeps its own copy so that importing it does not import libcst)
 
 _MAGIC = re.compile(r"^(\s*)(?:[%!]|\S.*\?$)")
 
@@ -33,18 +35,10 @@ def _walker(rules: tuple[SourceRule, ...]) -> Walker:
     return Walker(rules)
 
 
-def wanted(data: bytes, rules: Sequence[SourceRule] | None = None) -> tuple[SourceRule, ...]:
+def wanted(data: bytes) -> tuple[SourceRule, ...]:
     """The rules whose raw-bytes prefilter matches: only these run, and none means no parse."""
-    return tuple(r for r in (rules or all_rules()) if r.wants(data))
-
-
-@functools.cache
-def _notebook_needles() -> tuple[bytes, ...]:
-    from archlint.source.rules.imports import modules
-
-    needles = {n for r in all_rules() for n in r.needles} | {m.encode() for m in modules()}
-    needles |= {b"cpuinfo", b"cpu_info"}
-    return tuple(sorted(needles))
+    codes = wanted_codes(data)
+    return tuple(r for r in all_rules() if r.code in codes) if codes else ()
 
 
 def analyze(kind: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> FileResult:
@@ -142,11 +136,6 @@ def _python_lines(src: str) -> list[str]:
         m = _MAGIC.match(line)
         out.append(f"{m.group(1)}pass" if m else line)
     return out
-
-
-def notebook_may_match(data: bytes) -> bool:
-    """The notebook prefilter: JSON escapes quotes, so only the rules' plain needles apply."""
-    return any(n in data for n in _notebook_needles())
 
 
 def analyze_notebook(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> FileResult:

@@ -13,7 +13,9 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
 from archlint import __version__
 from archlint.catalogue import rules_dir
@@ -34,10 +36,35 @@ def ruleset_version() -> str:
     return h.hexdigest()[:16]
 
 
+def salt(max_bytes: int) -> bytes:
+    return f"{max_bytes}\0".encode()
+
+
+def content_key(kind: str, data: bytes, salt: bytes) -> str:
+    h = hashlib.blake2b(salt + kind.encode() + b"\0", digest_size=20)
+    h.update(data)
+    return h.hexdigest()
+
+
+def _write_atomic(path: Path, payload: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
 class ResultCache:
     def __init__(self, directory: Path, max_bytes: int) -> None:
         self.directory = directory / "source" / ruleset_version()
-        self.salt = f"{max_bytes}\0".encode()
+        self.salt = salt(max_bytes)
         self.writable = True
 
     @classmethod
@@ -45,9 +72,7 @@ class ResultCache:
         return None if cache_dir is None else cls(Path(cache_dir), max_bytes)
 
     def key(self, kind: str, data: bytes) -> str:
-        h = hashlib.blake2b(self.salt + kind.encode() + b"\0", digest_size=20)
-        h.update(data)
-        return h.hexdigest()
+        return content_key(kind, data, self.salt)
 
     def _path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.json"
@@ -62,19 +87,55 @@ class ResultCache:
     def put(self, key: str, result: FileResult) -> None:
         if not self.writable:
             return
-        path = self._path(key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    json.dump(result.to_json(), fh, separators=(",", ":"))
-                os.replace(tmp, path)
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
+            _write_atomic(self._path(key), json.dumps(result.to_json(), separators=(",", ":")).encode())
         except OSError:
             self.writable = False  # read-only or full: stop trying for this run
+
+    def index(self, root: Path) -> StatIndex:
+        scope = hashlib.blake2b(str(root).encode(), digest_size=8).hexdigest()
+        return StatIndex(self.directory / f"index-{scope}.json", self)
+
+
+class StatIndex:
+    """(path, size, mtime) -> content key, or "" where the prefilter found nothing: a warm run
+    neither reads nor hashes unchanged files (ruff's cache trusts the same stat fields). Entries
+    younger than RACY_NS are not recorded: a file rewritten within the mtime granularity could
+    keep its stat. Concurrent runs: last writer wins; a lost entry only costs a re-read."""
+
+    RACY_NS = 2_000_000_000
+
+    def __init__(self, path: Path, cache: ResultCache) -> None:
+        self.path = path
+        self.cache = cache
+        self.entries: dict[str, list[Any]] = {}
+        self.dirty = False
+        try:
+            with open(path, "rb") as fh:
+                raw = json.loads(fh.read())
+            if isinstance(raw, dict):
+                self.entries = raw
+        except (OSError, ValueError):
+            pass
+
+    def get(self, path: str, size: int, mtime_ns: int) -> str | None:
+        e = self.entries.get(path)
+        if isinstance(e, list) and len(e) == 3 and e[0] == size and e[1] == mtime_ns and isinstance(e[2], str):
+            return e[2]
+        return None
+
+    def put(self, path: str, size: int, mtime_ns: int, key: str) -> None:
+        if mtime_ns > time.time_ns() - self.RACY_NS:
+            self.entries.pop(path, None)
+            return
+        if self.entries.get(path) != [size, mtime_ns, key]:
+            self.entries[path] = [size, mtime_ns, key]
+            self.dirty = True
+
+    def save(self) -> None:
+        if not self.dirty or not self.cache.writable:
+            return
+        try:
+            _write_atomic(self.path, json.dumps(self.entries, separators=(",", ":")).encode())
+        except OSError:
+            self.cache.writable = False

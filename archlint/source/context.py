@@ -1,8 +1,9 @@
 """Per-file analysis state shared by all rules during the one pass: import aliases, variables
 that hold the machine name, enclosing frames and what they mention, and the reported hits.
 
-Hits are collected as candidates and only turned into positions at the end of the file: most
-parsed files report nothing, and libcst's PositionProvider costs more than the parse itself.
+Hits are collected as candidates and only turned into positions at the end of the file (see
+positions.py): most parsed files report nothing, and positions for every node cost more than
+the parse itself.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from archlint.source import arch
 from archlint.source.interface import EditSpec, FixSpec, Hit
 from archlint.source.nodes import block_exits, block_terminates, dotted, literal_values, string_value
+from archlint.source.positions import spans
 
 X86, OTHER, ARM, NOTARM = "x86", "other", "arm", "notarm"  # polarity: what a true test implies
 _FLIP = {X86: OTHER, OTHER: X86, ARM: NOTARM, NOTARM: ARM}
@@ -303,30 +304,30 @@ class Context:
             Candidate(node, rule, message, self.frame, arm_guard, key, severity, blocks, evidence, fix)
         )
 
-    def hits(self, wrapper: MetadataWrapper | None = None) -> list[Hit]:
+    def hits(self) -> list[Hit]:
         kept = [c for c in self.candidates if not (c.arm_guard and c.frame.arm_in_scope())]
         if not kept:
             return []
-        wrapper = wrapper or MetadataWrapper(self.module, unsafe_skip_copy=True)
-        pos = wrapper.resolve(PositionProvider)
+        targets = [c.node for c in kept] + [n for c in kept if c.fix for n, _ in c.fix[2]]
+        pos = spans(self.module, targets)
         out: list[Hit] = []
         for c in kept:
-            r = pos[c.node]
+            line, col, end_line, end_col = pos[c.node]
             fix = None
             if c.fix is not None and self.fixable:
                 edits = []
                 for n, content in c.fix[2]:
                     e = pos[n]
-                    edits.append(EditSpec(e.start.line, e.start.column + 1, e.end.line, e.end.column + 1, content))
+                    edits.append(EditSpec(e[0], e[1] + 1, e[2], e[3] + 1, content))
                 fix = FixSpec(c.fix[0], c.fix[1], tuple(edits))
             out.append(
                 Hit(
                     rule=c.rule,
                     message=c.message,
-                    line=r.start.line,
-                    column=r.start.column + 1,
-                    end_line=r.end.line,
-                    end_column=r.end.column + 1,
+                    line=line,
+                    column=col + 1,
+                    end_line=end_line,
+                    end_column=end_col + 1,
                     key=c.key,
                     severity=c.severity,
                     blocks=c.blocks,

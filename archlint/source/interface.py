@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
-    import re
-
     from archlint.source.context import Context
 
 
@@ -112,18 +110,9 @@ class SourceRule(abc.ABC):
     """One rule (or a family sharing one analysis). Stateless: per-file state lives in the
     Context (`ctx.state(self)`), so one instance serves every file and process."""
 
-    code: ClassVar[str]
-    # Raw-bytes prefilter: the file is parsed for this rule only if one needle occurs
-    # (a fast substring scan) and then `pattern` (narrower, a regex) matches, if given.
-    needles: ClassVar[tuple[bytes, ...]]
-    pattern: ClassVar[re.Pattern[bytes] | None] = None
+    code: ClassVar[str]  # its raw-bytes prefilter is prefilter.FILTERS[code]
     VALID: ClassVar[tuple[str, ...]] = ()
     INVALID: ClassVar[tuple[Example, ...]] = ()
-
-    def wants(self, data: bytes) -> bool:
-        if not any(n in data for n in self.needles):
-            return False
-        return self.pattern is None or self.pattern.search(data) is not None
 
     def finish(self, ctx: Context) -> None:  # noqa: B027 - optional hook, empty on purpose
         """Called once after the walk (for rules that decide at the end of the file)."""

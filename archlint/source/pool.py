@@ -1,7 +1,10 @@
-"""Run the analysis of many files on a process pool; in-process for small inputs.
+"""Many files on a process pool, in two phases; in-process for small inputs.
 
-libcst's parse holds the GIL, so threads do not help. A pool costs a fork per worker (and a
-spawn would re-import libcst, ~0.3 s), so it is used only when there is enough parsing to win.
+Phase 1 (probe): read each file and run the raw-bytes prefilter; only candidates come back,
+with their bytes and content key. Phase 2 (analyze): parse and walk the candidates that the
+cache does not already answer. libcst's parser holds the GIL, so threads do not help; a forked
+worker costs a few milliseconds (a spawned one would re-import everything), so the pool is used
+only when there is enough work, and never where forking is unsafe (other threads running).
 """
 
 from __future__ import annotations
@@ -10,19 +13,58 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
 
-from archlint.scanning import internal_error
-from archlint.source.analyze import DEFAULT_MAX_BYTES, analyze
+from archlint.scanning import MAX_READ_BYTES, NOTEBOOK, internal_error
+from archlint.source.cache import content_key, salt
 from archlint.source.interface import FileResult, Hit
+from archlint.source.prefilter import notebook_may_match, wanted_codes
 
-POOL_MIN_FILES = 4
-POOL_MIN_BYTES = 128 * 1024  # below this, parsing is faster than starting workers
+PROBE_MIN_FILES = 400  # reading + prefiltering fewer files is faster than starting workers
+PROBE_CHUNK = 64
+ANALYZE_MIN_FILES = 3
+ANALYZE_MIN_BYTES = 96 * 1024  # below this, parsing in-process beats starting workers
 
 
-def analyze_safely(job: tuple[str, bytes], max_bytes: int = DEFAULT_MAX_BYTES) -> FileResult:
-    kind, data = job
+@dataclass(frozen=True)
+class Probed:
+    size: int = 0
+    mtime_ns: int = 0
+    key: str | None = None  # None: the prefilter found nothing to look at
+    data: bytes | None = None  # the bytes of a candidate
+    error: str | None = None  # could not read (becomes ARCH001)
+
+
+def probe(path: Path, kind: str, data: bytes | None, max_bytes: int) -> Probed:
+    size = mtime = 0
+    if data is None:
+        try:
+            with open(path, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                data = fh.read(MAX_READ_BYTES + 1)
+        except OSError as e:
+            return Probed(error=e.strerror or str(e))
+        if len(data) > MAX_READ_BYTES:
+            return Probed(error=f"larger than {MAX_READ_BYTES} bytes")
+        size, mtime = st.st_size, st.st_mtime_ns
+    match = notebook_may_match(data) if kind == NOTEBOOK else bool(wanted_codes(data))
+    if not match:
+        return Probed(size, mtime)
+    return Probed(size, mtime, content_key(kind, data, salt(max_bytes)), data)
+
+
+def _probe_chunk(args: tuple[list[tuple[Path, str, bytes | None]], int]) -> list[Probed]:
+    jobs, max_bytes = args
+    return [probe(p, k, d, max_bytes) for p, k, d in jobs]
+
+
+def analyze_safely(kind: str, data: bytes, max_bytes: int) -> FileResult:
+    from archlint.source.analyze import analyze  # imports libcst: only when something is parsed
+
     try:
         return analyze(kind, data, max_bytes)
     except Exception as e:
@@ -32,39 +74,68 @@ def analyze_safely(job: tuple[str, bytes], max_bytes: int = DEFAULT_MAX_BYTES) -
         return FileResult((Hit("ARCH004", f.message, 1, key=f.key),))
 
 
-def _worker(args: tuple[str, bytes, int]) -> FileResult:
-    return analyze_safely((args[0], args[1]), args[2])
+def _analyze(args: tuple[str, bytes, int]) -> FileResult:
+    return analyze_safely(*args)
+
+
+def _cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _can_fork() -> bool:
-    # fork is the cheap start method; forking a process that runs other threads can deadlock.
     return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
-def workers_for(jobs: Sequence[tuple[str, bytes]]) -> int:
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    if cpus < 2 or len(jobs) < POOL_MIN_FILES or sum(len(d) for _, d in jobs) < POOL_MIN_BYTES or not _can_fork():
-        return 1
-    return min(cpus, len(jobs))
+class Workers:
+    """A lazily started fork pool shared by both phases. `workers`: None decides by the amount
+    of work, 1 forces in-process, n > 1 forces a pool of n (tests, benchmarks)."""
 
+    def __init__(self, workers: int | None = None) -> None:
+        self.requested = workers
+        self._ex: Executor | None = None
+        self._broken = False
 
-def run_all(
-    jobs: Sequence[tuple[str, bytes]], max_bytes: int = DEFAULT_MAX_BYTES, workers: int | None = None
-) -> list[FileResult]:
-    """Results in the order of `jobs`."""
-    n = workers if workers is not None else workers_for(jobs)
-    results: list[FileResult | None] = [None] * len(jobs)
-    if n > 1:
-        # Largest first, so one big file does not finish last on an otherwise idle pool.
-        order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][1]))
-        try:
-            with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork")) as ex:
-                futures = {i: ex.submit(_worker, (jobs[i][0], jobs[i][1], max_bytes)) for i in order}
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        if self._ex is not None:
+            self._ex.shutdown(wait=True, cancel_futures=True)
+
+    def _pool(self, wanted: bool) -> Executor | None:
+        if self._broken or self.requested == 1:
+            return None
+        n = self.requested or _cpus()
+        if n < 2 or (self.requested is None and (not wanted or not _can_fork())):
+            return None
+        if self._ex is None:
+            self._ex = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"))
+        return self._ex
+
+    def probe(self, jobs: Sequence[tuple[Path, str, bytes | None]], max_bytes: int) -> list[Probed]:
+        ex = self._pool(len(jobs) >= PROBE_MIN_FILES)
+        if ex is not None:
+            chunks = [list(jobs[i : i + PROBE_CHUNK]) for i in range(0, len(jobs), PROBE_CHUNK)]
+            try:
+                return [p for part in ex.map(_probe_chunk, [(c, max_bytes) for c in chunks]) for p in part]
+            except (BrokenProcessPool, OSError):
+                self._broken = True  # a worker died (OOM killer, fork refused): go on in-process
+        return [probe(p, k, d, max_bytes) for p, k, d in jobs]
+
+    def analyze(self, jobs: Sequence[tuple[str, bytes]], max_bytes: int) -> list[FileResult]:
+        """Results in the order of `jobs`."""
+        big = len(jobs) >= ANALYZE_MIN_FILES and sum(len(d) for _, d in jobs) >= ANALYZE_MIN_BYTES
+        ex = self._pool(big)
+        results: list[FileResult | None] = [None] * len(jobs)
+        if ex is not None:
+            # Largest first, so one big file does not finish last on an otherwise idle pool.
+            order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][1]))
+            try:
+                futures = {i: ex.submit(_analyze, (jobs[i][0], jobs[i][1], max_bytes)) for i in order}
                 for i, fut in futures.items():
                     results[i] = fut.result()
-        except (BrokenProcessPool, OSError):
-            pass  # a worker died (OOM killer, fork refused): finish what is left in-process
-    for i, r in enumerate(results):
-        if r is None:
-            results[i] = analyze_safely(jobs[i], max_bytes)
-    return [r for r in results if r is not None]
+            except (BrokenProcessPool, OSError):
+                self._broken = True
+        return [
+            r if r is not None else analyze_safely(k, d, max_bytes) for r, (k, d) in zip(results, jobs, strict=True)
+        ]

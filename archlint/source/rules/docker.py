@@ -17,7 +17,6 @@ _AMD64_ONLY = re.compile(r"^(?:--platform[=\s]+)?linux/amd64(?:/v\d)?$|--platfor
 
 class DockerAmd64Platform(SourceRule):
     code = "ARCH406"
-    needles = (b"linux/amd64",)
 
     VALID = (
         "import subprocess\n"

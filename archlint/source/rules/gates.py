@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 
 import libcst as cst
@@ -13,11 +12,6 @@ from archlint.source.interface import Example, SourceRule
 from archlint.source.nodes import block_terminates, is_exit, literal_values
 
 Leaf = Callable[[cst.BaseExpression], "str | None"]
-
-_X86_LITERAL = re.compile(
-    rb"""['"](?:x86_64|x86-64|x86|amd64|AMD64|i[3-6]86|x64|X64|EM64T|Intel64|ia32|IA32|[\w.-]*-x86_64|win-amd64)['"]"""
-)
-_EXITS = (b"raise", b"exit", b"assert", b"abort")
 
 
 def exiting_tests(node: cst.If | cst.Assert, ctx: Context, leaf: Leaf) -> Iterator[cst.BaseExpression]:
@@ -91,7 +85,6 @@ def gate_fix(test: cst.BaseExpression, ctx: Context) -> tuple[str, str, tuple[tu
 
 class ArchitectureGate(SourceRule):
     code = "ARCH403"
-    needles = (b"machine", b"uname", b"processor", b"get_platform", b"platform()")
 
     VALID = (
         # Reporting the machine is not a gate.
@@ -144,13 +137,6 @@ class ArchitectureGate(SourceRule):
         ),
         Example("import platform\nif platform.processor() != 'x86_64' or DEBUG:\n    raise RuntimeError('x86')\n", 2),
     )
-
-    def wants(self, data: bytes) -> bool:
-        return (
-            any(n in data for n in self.needles)
-            and any(n in data for n in _EXITS)
-            and _X86_LITERAL.search(data) is not None
-        )
 
     def visit_If(self, node: cst.If, ctx: Context) -> None:
         for test in exiting_tests(node, ctx, ctx.machine_leaf):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
 from typing import Any
 
 import libcst as cst
@@ -22,16 +21,8 @@ def modules() -> dict[str, dict[str, Any]]:
     return dict(knowledge("x86_imports")["modules"])
 
 
-@functools.cache
-def _pattern() -> re.Pattern[bytes]:
-    names = "|".join(re.escape(m) for m in sorted(modules(), key=len, reverse=True))
-    head = r"(?:^[ \t]*(?:from|import)[ \t(\\]+[^\n]*|import_module\(\s*|__import__\(\s*)"
-    return re.compile(rf"(?m){head}['\"]?\b(?:{names})\b".encode())
-
-
 class X86OnlyImport(SourceRule):
     code = "ARCH401"
-    needles = ()  # filled from the knowledge base on first use (see wants)
 
     VALID = (
         "import numpy as np\nimport mklx\nfrom sklearn import svm\n",
@@ -59,9 +50,6 @@ class X86OnlyImport(SourceRule):
         Example("def fft(x):\n    import mkl_fft\n    return mkl_fft.fft(x)\n", 2),  # a warning: only when called
         Example("try:\n    import mkl\nexcept ImportError:\n    mkl = None\n", 2, "ARCH402"),
     )
-
-    def wants(self, data: bytes) -> bool:
-        return any(m.encode() in data for m in modules()) and _pattern().search(data) is not None
 
     def visit_Import(self, node: cst.Import, ctx: Context) -> None:
         for alias in node.names:
@@ -133,11 +121,7 @@ class OptionalX86Import(SourceRule):
     """Documentation and examples of ARCH402; the analysis is X86OnlyImport's."""
 
     code = "ARCH402"
-    needles = ()
     INVALID = (
         Example("try:\n    import mkl\nexcept ImportError:\n    mkl = None\n", 2),
         Example("import platform\nif platform.machine() == 'x86_64':\n    import sklearnex\n", 3),
     )
-
-    def wants(self, data: bytes) -> bool:
-        return False

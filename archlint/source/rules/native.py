@@ -26,8 +26,6 @@ _LOAD_ERRORS = frozenset({"OSError", "Exception", "BaseException", "ImportError"
 
 class X86NativeLoad(SourceRule):
     code = "ARCH404"
-    needles = (b"CDLL", b"LoadLibrary", b"dlopen", b"load_library", b"PyDLL")
-    pattern = re.compile(rb"(?i)mkl_|iomp5|ipp|svml|intlc|libimf|libirc|irng|x86[-_]64|amd64|i[3-6]86|x64")
 
     VALID = (
         "import ctypes, ctypes.util\nlibc = ctypes.CDLL(ctypes.util.find_library('c'))\n",

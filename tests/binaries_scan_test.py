@@ -20,20 +20,39 @@ def check(cli: Callable[..., CliResult], *paths: Path, cwd: Path | None = None) 
 def test_fixture_tree(cli: Callable[..., CliResult]) -> None:
     res = check(cli, ELF)
     assert res.rc == 1
-    found = {(f["rule"], f["path"].removeprefix("fixtures/elf/")) for f in res.json()["findings"]}
-    x86 = {"x86_64/hello", "x86_64/hello.o", "x86_64/libhello.so", "x86_64/libhello.a", "x86_64/libkernel_v3.so",
-           "x86_64/libkernel_v3.a", "x86_64/libuses_mkl.so", "i386/hello", "i386/libhello.so", "i386/libhello.a",
-           "vendor/bin/tool-linux", "mixed/libmixed.a"}  # fmt: skip
-    assert {p for r, p in found if r == "ARCH501"} == x86
+    report = res.json()["findings"]
+    found = {(f["rule"], f["path"].removeprefix("fixtures/elf/")) for f in report}
+    sev = {(f["rule"], f["path"].removeprefix("fixtures/elf/")): f["severity"] for f in report}
+    blockers = {"x86_64/hello.o", "x86_64/libkernel_v3.so", "x86_64/libkernel_v3.a", "x86_64/libuses_mkl.so",
+                "vendor/bin/tool-linux", "mixed/libmixed.a"}  # fmt: skip
+    # The fixture tree is laid out per architecture: these have an aarch64 build at the same path.
+    per_arch = {"x86_64/hello", "x86_64/libhello.so", "x86_64/libhello.a", "i386/hello", "i386/libhello.so",
+                "i386/libhello.a"}  # fmt: skip
+    assert {p for r, p in found if r == "ARCH501"} == blockers | per_arch
+    assert {p for p in blockers if sev[("ARCH501", p)] == "error"} == blockers
+    assert {p for p in per_arch if sev[("ARCH501", p)] == "info"} == per_arch
     assert {p for r, p in found if r == "ARCH506"} == {"armhf/hello", "armhf/libhello.so", "armhf/libhello.a"}
     assert {p for r, p in found if r == "ARCH503"} == {"x86_64/libkernel_v3.so", "x86_64/libkernel_v3.a"}
     assert {p for r, p in found if r == "ARCH502"} == {"x86_64/libuses_mkl.so"}
-    assert (
-        "ARCH505",
-        "wheelhouse/" + "MarkupSafe-2.1.5-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
-    ) in found
+    x86_wheel = "MarkupSafe-2.1.5-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+    assert ("ARCH505", f"wheelhouse/{x86_wheel}") in found
     assert not any(p.startswith("aarch64/") for _, p in found)  # an arm64 binary is not a finding
     assert {r for r, _ in found} == {"ARCH501", "ARCH502", "ARCH503", "ARCH505", "ARCH506"}
+
+
+def test_per_arch_vendoring(tmp_path: Path, cli: Callable[..., CliResult]) -> None:
+    (tmp_path / ".git").mkdir()
+    for arch, src in (("amd64", "x86_64/hello"), ("arm64", "aarch64/hello")):
+        (tmp_path / f"vendor/linux-{arch}").mkdir(parents=True)
+        shutil.copy(ELF / src, tmp_path / f"vendor/linux-{arch}/tool")
+    [f] = check(cli, tmp_path).json()["findings"]
+    assert (f["rule"], f["severity"], f["path"]) == ("ARCH501", "info", "vendor/linux-amd64/tool")
+    assert "vendor/linux-arm64/tool" in f["message"] and "TARGETARCH" in f["message"]
+    assert not [e for e in run(Options(paths=[str(tmp_path)], offline=True, no_cache=True)).facts.evidence
+                if e.rule.startswith("ARCH5")]  # fmt: skip
+    (tmp_path / "vendor/linux-arm64/tool").unlink()
+    [f] = check(cli, tmp_path).json()["findings"]
+    assert (f["rule"], f["severity"]) == ("ARCH501", "error")
 
 
 def test_messages_name_machine_interpreter_and_libraries(cli: Callable[..., CliResult]) -> None:
@@ -54,6 +73,7 @@ def test_evidence_for_placement() -> None:
     paths = {e.path.removeprefix("fixtures/elf/") for e in ev}
     assert "vendor/bin/tool-linux" in paths and "x86_64/libuses_mkl.so" in paths
     assert not any(p.startswith(("aarch64/", "armhf/")) for p in paths)
+    assert "x86_64/libhello.so" not in paths  # its aarch64 build sits in aarch64/
     assert all(e.blocks_arm64 and e.line is None for e in ev)
     mixed = [e for e in ev if e.path.endswith("mixed/libmixed.a")]
     assert [e.reason.split(":")[0] for e in mixed] == ["libmixed.a!hello_amd64.o"]

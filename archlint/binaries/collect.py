@@ -80,12 +80,15 @@ class Collector:
         blocking: bool = True,
         machine: bool = True,
         where: str | None = None,
+        counterpart: str | None = None,
     ) -> None:
         """The standard observations for one examined binary (x86, arm32, foreign, malformed).
 
         `blocking`: also record placement evidence for x86 code; `machine`: report the machine
         itself (off for wheels, whose machine is judged against their tags and siblings); `where`:
-        how evidence names it (`app.whl!pkg/_x.so` for a member; default: the file's path)."""
+        how evidence names it (`app.whl!pkg/_x.so` for a member; default: the file's path);
+        `counterpart`: an aarch64 build of the same file beside it (per-arch vendoring), which
+        makes x86 code information, not a blocker."""
         where = where or path
         for problem in ex.problems:
             self.observe("ARCH002", path, subject, f"malformed ELF: {problem}", group, tag="malformed")
@@ -95,7 +98,13 @@ class Collector:
         if h is None:
             return
         fam = h.family
-        if fam == "x86":
+        if fam == "x86" and counterpart is not None:
+            text = (
+                f"{ex.description}, with an aarch64 build beside it ({counterpart}): make sure the image copies "
+                "the one for its platform (ARG TARGETARCH)"
+            )
+            self.observe("ARCH501", path, subject, text, group, tag=h.arch, severity=Severity.INFO)
+        elif fam == "x86":
             interp = f", interpreter {ex.details.interp}" if ex.details.interp else ""
             if machine:
                 text = f"{ex.description}{interp}: cannot run on arm64 nodes"

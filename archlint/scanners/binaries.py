@@ -9,6 +9,7 @@ x86-only binary also becomes placement evidence on the real file's repo path.
 from __future__ import annotations
 
 import os
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,26 @@ class _Wheel:
         return {ex.family for _, ex in self.members if ex.family}
 
 
+@dataclass
+class _Vendored:
+    """A loose ELF file or a static archive outside any group, recorded after the walk."""
+
+    file: SourceFile
+    group: Group | None  # the archive's own group; None for a loose file
+    entries: list[tuple[str, Examined, str]]  # (subject, examined, evidence name)
+
+    def families(self) -> set[str]:
+        return {ex.family for _, ex, _ in self.entries if ex.family}
+
+
+# Architecture names as they appear in vendored paths (linux-amd64/, x86_64/, tool-arm64, ...).
+_ARCH_TOKEN = re.compile(r"(?<![a-z0-9])(?:x86[_-]64|amd64|x64|i[3-6]86|aarch64|arm64|armv8)(?![a-z0-9])")
+
+
+def arch_neutral(rel: str) -> str:
+    return _ARCH_TOKEN.sub("{arch}", rel.lower())
+
+
 def _rel_to(rel: str, group: Group) -> str:
     return rel[len(group.path) + 1 :] if rel.startswith(group.path + "/") else rel
 
@@ -56,8 +77,10 @@ class BinaryScanner(Scanner):
         by_kind: dict[str, list[SourceFile]] = defaultdict(list)
         for f in files:
             by_kind[f.kind].append(f)
-        yield from guarded(by_kind[k.ELF], lambda f: self._loose(f, col, roots))
-        yield from guarded(by_kind[k.AR_ARCHIVE], lambda f: self._archive(f, col, roots))
+        vendored: list[_Vendored] = []
+        yield from guarded(by_kind[k.ELF], lambda f: self._loose(f, col, roots, vendored))
+        yield from guarded(by_kind[k.AR_ARCHIVE], lambda f: self._archive(f, col, roots, vendored))
+        self._record_vendored(vendored, col)
         sdists: set[tuple[str, str]] = set()
         for f in by_kind[k.TARBALL]:
             try:
@@ -72,34 +95,52 @@ class BinaryScanner(Scanner):
 
     # --- loose files -------------------------------------------------------------------------
 
-    def _loose(self, f: SourceFile, col: Collector, roots: Roots) -> Iterator[Finding]:
+    def _loose(self, f: SourceFile, col: Collector, roots: Roots, vendored: list[_Vendored]) -> Iterator[Finding]:
         group = roots.group(f.rel)
-        subject = _rel_to(f.rel, group) if group else f.rel
         if f.data is not None:
-            col.record(examine(BytesSource(f.data), self.limits), f.rel, subject, group)
-            return iter(())
-        fd = os.open(f.path, os.O_RDONLY)
-        try:
-            ex = examine(FileSource(fd, os.fstat(fd).st_size), self.limits)
-        finally:
-            os.close(fd)
-        col.record(ex, f.rel, subject, group)
+            ex = examine(BytesSource(f.data), self.limits)
+        else:
+            fd = os.open(f.path, os.O_RDONLY)
+            try:
+                ex = examine(FileSource(fd, os.fstat(fd).st_size), self.limits)
+            finally:
+                os.close(fd)
+        if group is None:
+            vendored.append(_Vendored(f, None, [(f.rel, ex, f.rel)]))
+        else:
+            col.record(ex, f.rel, _rel_to(f.rel, group), group)
         return iter(())
+
+    def _record_vendored(self, vendored: list[_Vendored], col: Collector) -> None:
+        """Files outside any group, recorded once every one is known: an x86 file with an aarch64
+        build at the same path modulo the architecture name (bin/amd64/tool, bin/arm64/tool) is
+        per-arch vendoring, not a blocker."""
+        arm = {arch_neutral(v.file.rel): v.file.rel for v in vendored if v.families() == {"arm64"}}
+        for v in vendored:
+            other = arm.get(arch_neutral(v.file.rel)) if "x86" in v.families() else None
+            for subject, ex, where in v.entries:
+                col.record(ex, v.file.rel, subject, v.group, where=where, counterpart=other)
 
     # --- static archives -----------------------------------------------------------------------
 
-    def _archive(self, f: SourceFile, col: Collector, roots: Roots) -> Iterator[Finding]:
+    def _archive(self, f: SourceFile, col: Collector, roots: Roots, vendored: list[_Vendored]) -> Iterator[Finding]:
         # Inside a distribution or image filesystem the archive joins that group; else it is one.
         outer = roots.group(f.rel)
         group = outer or Group(f"ar:{f.rel}", f.rel, "static archive")
         prefix = f"{_rel_to(f.rel, outer)}!" if outer else ""
+        entries: list[tuple[str, Examined, str]] = []
+        if outer is None:
+            vendored.append(_Vendored(f, group, entries))
         with _open_source(f) as src:
             try:
                 for m in ArReader(src, self.limits).members():
                     head = m.source.pread(0, elf.HEADER_BYTES)
                     if head.startswith(elf.MAGIC):
                         ex = examine(m.source, self.limits, head)
-                        col.record(ex, f.rel, prefix + m.name, group, where=f"{f.path.name}!{m.name}")
+                        if outer is None:
+                            entries.append((m.name, ex, f"{f.path.name}!{m.name}"))
+                        else:
+                            col.record(ex, f.rel, prefix + m.name, group, where=f"{f.path.name}!{m.name}")
             except Malformed as e:
                 yield Finding(rule="ARCH002", message=f"malformed static archive: {e}", path=f.rel, key="ar")
             except LimitExceeded as e:

@@ -265,9 +265,9 @@ def cmd_baseline(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from archlint.fleet import cli
+    from archlint.fleet.cli import cmd_merge
 
-    return cli.cmd_merge(args)
+    return cmd_merge(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

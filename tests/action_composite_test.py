@@ -102,8 +102,8 @@ def test_every_archlint_command_line_parses() -> None:
 
 def _run_step(script: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     # The runner's `shell: bash` is `bash --noprofile --norc -eo pipefail {0}`.
-    return subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=300, check=False)  # fmt: skip
+    argv = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script]
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False)
 
 
 def _step_env(name: str, inputs: dict[str, str], outputs: dict[str, str]) -> dict[str, str]:

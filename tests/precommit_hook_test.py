@@ -98,7 +98,8 @@ def test_real_pre_commit_fails_on_x86_pin_and_passes_once_fixed(tmp_path: Path) 
     the slowest test of the area, kept in the default run because it is the user's real path."""
     repo = tmp_path / "app"
     repo.mkdir()
-    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), "HOME": str(tmp_path),
+    # Own PRE_COMMIT_HOME (no stale hook envs); HOME stays, so pip's wheel cache speeds up the venv.
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
            "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
            "GIT_COMMITTER_EMAIL": "t@example.invalid", "GIT_CONFIG_NOSYSTEM": "1"}  # fmt: skip
     env.pop("ARCHLINT_RAISE", None)  # the hook runs as users run it

@@ -57,7 +57,7 @@ def load_report(path: str) -> dict[str, Any]:
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
         raise FatalError(f"{path}: not an archlint JSON report (schema_version 1): at {where}: {error.message[:300]}")
-    return doc  # type: ignore[no-any-return]
+    return doc
 
 
 def default_names(paths: Sequence[str]) -> list[str]:

@@ -12,6 +12,7 @@ import tomllib
 from archlint.deps.sources.interface import SourceParseError
 
 _ERR_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
+_ERR_END = re.compile(r"\(at end of document\)")
 # A table or array-of-tables header on its own line ([x.y], [[x]], quoted parts allowed).
 _HEADER = re.compile(r"""^[ \t]*\[(\[?)[ \t]*([A-Za-z0-9_\-"'. \t]+?)[ \t]*\]\]?[ \t]*(?:#.*)?$""", re.MULTILINE)
 
@@ -24,6 +25,11 @@ def loads(text: str) -> dict[str, Any]:
         msg = _ERR_POS.sub("", str(e)).strip()
         if m:
             raise SourceParseError(f"invalid TOML: {msg}", int(m.group(1)), int(m.group(2))) from None
+        if _ERR_END.search(msg):  # truncated files: the error is on the last line
+            msg = _ERR_END.sub("(at end of file)", msg)
+            raise SourceParseError(
+                f"invalid TOML: {msg}", text.count("\n") + (0 if text.endswith("\n") else 1)
+            ) from None
         raise SourceParseError(f"invalid TOML: {msg}") from None
 
 

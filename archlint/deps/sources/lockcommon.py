@@ -1,0 +1,107 @@
+"""Pieces the lockfile parsers share: entry positions, file names and hashes, per-entry errors."""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+from archlint.deps.sources.interface import SourceResult
+from archlint.deps.sources.tomltext import TomlText
+from archlint.facts import Dependency
+from archlint.findings import Finding
+
+
+@dataclass(frozen=True)
+class Entry:
+    """Where one lock entry is written: the line of its `name = ...` key (else its header)."""
+
+    line: int | None
+    column: int = 1
+    end_column: int | None = None
+
+
+def toml_entries(tt: TomlText, header: str) -> list[Entry]:
+    out = []
+    for start, end in tt.array_tables(header):
+        off = tt.key("name", start, end)
+        line = tt.line_of(start if off is None else off)
+        out.append(Entry(line, 1, tt.line_end_column(line)))
+    return out
+
+
+def entry_at(entries: list[Entry], i: int) -> Entry:
+    # Entries written inline (package = [{...}]) have no headers to count: no line then.
+    return entries[i] if i < len(entries) else Entry(None)
+
+
+def file_name(url_or_path: object) -> str | None:
+    if not isinstance(url_or_path, str) or not url_or_path:
+        return None
+    name = PurePosixPath(urllib.parse.unquote(urllib.parse.urlparse(url_or_path).path)).name
+    return name or None
+
+
+def hash_strings(hashes: object) -> list[str]:
+    """ "sha256:..." strings from a {algo = value} table or a "algo:value" / "algo=value" string."""
+    if isinstance(hashes, Mapping):
+        return [f"{k}:{v}" for k, v in hashes.items() if isinstance(v, str)]
+    if isinstance(hashes, str) and hashes:
+        return [hashes.replace("=", ":", 1) if ":" not in hashes else hashes]
+    return []
+
+
+def strings(value: object) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def tables(value: object) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def bad_entry(result: SourceResult, rel: str, entry: Entry, what: str, message: str) -> None:
+    result.findings.append(
+        Finding(rule="ARCH002", message=f"{what}: {message}", path=rel, line=entry.line or 1, key=f"entry:{message}")
+    )
+
+
+def locked(
+    name: object,
+    version: object,
+    rel: str,
+    entry: Entry,
+    source: str,
+    *,
+    marker: object = None,
+    files: Iterable[str] = (),
+    hashes: Iterable[str] = (),
+    url: str | None = None,
+    editable: bool = False,
+    extras: Iterable[str] = (),
+) -> Dependency:
+    """A Dependency for one locked package; the caller has checked that `name` is a string."""
+    ver = version if isinstance(version, str) and version else None
+    return Dependency(
+        name=canonicalize_name(str(name)),
+        version=ver,
+        specifier=f"=={ver}" if ver else "",
+        path=rel,
+        line=entry.line,
+        source=source,
+        marker=marker if isinstance(marker, str) and marker.strip() else None,
+        extras=tuple(sorted(set(extras))),
+        files=tuple(dict.fromkeys(files)),
+        hashes=tuple(dict.fromkeys(hashes)),
+        url=url,
+        editable=editable,
+        column=entry.column,
+        end_column=entry.end_column,
+    )
+
+
+def as_table(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import abc
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Protocol
 
@@ -30,7 +30,7 @@ class Limits:
     """Caps that keep memory and time bounded on hostile input. Defaults fit real wheels
     (torch's is ~2 GiB unpacked) and real images; tests lower them."""
 
-    max_deep_read: int = 256 * 1024 * 1024  # bytes of one compressed member read to find its dynamic section
+    max_deep_read: int = 1024**3  # bytes of one compressed member decompressed to reach its dynamic section
     max_phnum: int = 512  # program headers examined
     max_dyn_entries: int = 8192
     max_needed: int = 512
@@ -118,34 +118,86 @@ class SliceSource:
 
 
 class StreamSource:
-    """Random access over a forward-only stream (a zip or tar member): bytes are buffered as far
-    as the furthest read, up to `cap`; reading further raises LimitExceeded."""
+    """Random access over a forward-only stream (a zip or tar member), in bounded memory.
 
-    def __init__(self, stream: IO[bytes], size: int, cap: int, prefix: bytes = b"") -> None:
+    The first `keep` bytes are retained (header, program headers, notes, and in practice
+    .dynstr); past them the stream is skipped forward without retaining anything but the ranges
+    asked for. A read behind the stream position and outside the retained prefix re-opens the
+    stream when the container allows it (zip), else raises LimitExceeded (tar). `cap` bounds the
+    bytes decompressed to reach any offset: work, not memory."""
+
+    def __init__(
+        self,
+        stream: IO[bytes],
+        size: int,
+        cap: int,
+        prefix: bytes = b"",
+        keep: int = 16 * 1024 * 1024,
+        reopen: Callable[[], IO[bytes]] | None = None,
+    ) -> None:
         self._stream = stream
         self._size = size
         self._cap = cap
-        self._buf = bytearray(prefix)
-        self._eof = False
+        self._keep = keep
+        self._reopen = reopen
+        self._buf = bytearray(prefix[:keep])
+        self._pos = len(prefix)  # bytes consumed from the stream
+        self._tail = bytes(prefix[keep:])  # prefix bytes beyond `keep` (only with a tiny keep)
 
     @property
     def size(self) -> int:
         return self._size
 
+    def _read(self, n: int) -> bytes:
+        data = self._stream.read(n)
+        self._pos += len(data)
+        return data
+
+    def _fill(self, end: int) -> None:
+        while len(self._buf) < end and self._pos == len(self._buf):
+            chunk = self._read(max(end - len(self._buf), 64 * 1024))
+            if not chunk:
+                return
+            room = self._keep - len(self._buf)
+            self._buf += chunk[:room]
+            if len(chunk) > room:  # read past the retained window: the stream is ahead of the buffer now
+                self._tail = chunk[room:]
+                return
+
     def pread(self, offset: int, n: int) -> bytes:
         if offset < 0 or n <= 0 or offset >= self._size:
             return b""
         end = min(offset + n, self._size)
-        if end > len(self._buf) and not self._eof:
-            if end > self._cap:
-                raise LimitExceeded(f"data at offset {offset} lies beyond the {self._cap >> 20} MiB read cap")
-            while len(self._buf) < end:
-                chunk = self._stream.read(max(end - len(self._buf), 64 * 1024))
-                if not chunk:
-                    self._eof = True
-                    break
-                self._buf += chunk
-        return bytes(self._buf[offset:end])
+        if end > self._cap:
+            raise LimitExceeded(f"data at offset {offset} lies beyond the {self._cap >> 20} MiB read cap")
+        if end <= self._keep:
+            self._fill(end)
+            return bytes(self._buf[offset:end])
+        self._fill(self._keep)
+        behind = self._pos - len(self._tail)  # the first stream offset not yet handed out
+        if offset < behind:
+            if self._reopen is None:
+                raise LimitExceeded(f"data at offset {offset} lies behind the stream and outside the retained window")
+            self._stream, self._pos, self._tail = self._reopen(), 0, b""
+            behind = 0
+        # Skip to `offset` without retaining, then read the range.
+        skip = offset - behind
+        if self._tail:
+            used = min(skip, len(self._tail))
+            self._tail, skip = self._tail[used:], skip - used
+        while skip > 0:
+            chunk = self._read(min(skip, 1024 * 1024))
+            if not chunk:
+                return b""
+            skip -= len(chunk)
+        want = end - offset
+        out, self._tail = self._tail[:want], self._tail[want:]
+        while len(out) < want:
+            chunk = self._read(want - len(out))
+            if not chunk:
+                break
+            out += chunk
+        return bytes(out)
 
 
 @dataclass(frozen=True)

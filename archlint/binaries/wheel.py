@@ -13,9 +13,9 @@ import os
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
@@ -148,8 +148,12 @@ class WheelReader(ContainerReader):
             if not head.startswith(b"\x7fELF"):
                 stream.close()
                 continue
-            yield Member(info.filename, info.file_size, _GuardedStreamSource(stream, info.file_size, cap, head))
+            src = _GuardedStreamSource(stream, info.file_size, cap, head, reopen=self._opener(info))
+            yield Member(info.filename, info.file_size, src)
             stream.close()
+
+    def _opener(self, info: zipfile.ZipInfo) -> Callable[[], IO[bytes]]:
+        return lambda: self._zf.open(info)
 
 
 class _GuardedStreamSource(StreamSource):

@@ -3,6 +3,7 @@ plus workloads whose build context changed."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from archlint import gitdiff
 from archlint.facts import BuildContext, Facts, ImageVerdict, Workload
 from archlint.findings import Finding
-from tests.conftest import CliResult
+from tests.conftest import FIXTURES, CliResult
 
 
 @pytest.fixture(autouse=True)
@@ -156,3 +157,35 @@ def test_narrow_keeps_placement_findings_of_touched_workloads() -> None:
     other = Finding(rule="ARCH101", message="mkl", path="services/web/requirements.txt", key="mkl")
     kept, dropped = gitdiff.narrow([placement, other], _facts([API_CONTEXT]), frozenset({"services/api/Dockerfile"}))
     assert kept == [placement] and dropped == 1
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    root = tmp_path / "demo"
+    shutil.copytree(FIXTURES / "demo", root)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "demo")
+    git(root, "checkout", "-q", "-b", "feature")
+    return root
+
+
+def _workloads_and_paths(r: CliResult) -> tuple[set[str], set[str]]:
+    findings = r.json()["findings"]
+    return {f["workload"] for f in findings if f["workload"]}, {f["path"] for f in findings}
+
+
+def test_build_context_change_reports_its_workloads_end_to_end(cli: Callable[..., CliResult], demo: Path) -> None:
+    # The demo's config maps ghcr.io/acme/scorer to services/scorer; no manifest changes here.
+    full = _workloads_and_paths(_check(cli, demo, "--exit-zero"))
+    assert {"Deployment/shop/scorer", "Deployment/shop/api"} <= full[0]
+    with open(demo / "services" / "scorer" / "requirements.txt", "a") as fh:
+        fh.write("# bumped\n")
+    workloads, paths = _workloads_and_paths(_check(cli, demo, "--exit-zero", "--diff-base", "main"))
+    assert workloads == {"Deployment/shop/scorer"}
+    assert paths <= {"services/scorer/requirements.txt", "deploy/scorer.yaml"}
+    assert "deploy/scorer.yaml" in paths  # reported although the manifest did not change
+    git(demo, "checkout", "-q", "--", "services/scorer/requirements.txt")
+    (demo / "services" / "api" / "app" / "extra.py").write_text("VALUE = 1\n")
+    workloads, paths = _workloads_and_paths(_check(cli, demo, "--exit-zero", "--diff-base", "main"))
+    assert workloads == {"Deployment/shop/api"} and paths == {"deploy/api.yaml"}

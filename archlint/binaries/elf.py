@@ -233,12 +233,12 @@ def gnu_isa_needed(notes: bytes, little: bool, bits: int) -> int | None:
     return found
 
 
-def inspect(src: Source, h: ElfHeader, limits: Limits) -> ElfDetails:
+def inspect(src: Source, h: ElfHeader, limits: Limits, checked: bool = False) -> ElfDetails:
     """Interpreter, DT_NEEDED/DT_SONAME and the ISA level, through the program headers.
 
     Never raises for bad data: malformations land in `problems`, caps in `skipped`."""
     d = ElfDetails()
-    if not h.phnum or h.table_problems(limits):
+    if not h.phnum or (not checked and h.table_problems(limits)):
         return d  # no program headers (an object file) or an unusable table: nothing the loader would read
     try:
         size = h.size
@@ -287,7 +287,7 @@ def _dynamic(src: Source, h: ElfHeader, dyn: _Segment, loads: list[_Segment], li
     data = src.pread(dyn.offset, count * ent.size)
     needed: list[int] = []
     strtab = strsz = soname = None
-    for tag, val in ent.iter_unpack(data[: len(data) - len(data) % ent.size]):
+    for tag, val in ent.iter_unpack(memoryview(data)[: len(data) - len(data) % ent.size]):
         if tag not in _DT_WANTED:
             continue
         if tag == DT_NULL:

@@ -48,12 +48,12 @@ def examine(src: Source, limits: Limits, head: bytes | None = None, deep: bool =
     except LimitExceeded as e:
         return Examined(None, skipped=[str(e)])
     ex = Examined(header, problems=header.table_problems(limits))
-    if header.family != elf.X86 or not deep:
-        return ex
+    if header.family != elf.X86 or not deep or ex.problems:
+        return ex  # a broken header table: nothing further can be trusted, and the problem is reported
     if header.type == elf.ET_REL:
         ex.details = inspect_relocatable(src, header, limits)
     else:
-        ex.details = elf.inspect(src, header, limits)
+        ex.details = elf.inspect(src, header, limits, checked=True)
     ex.problems += ex.details.problems
     ex.skipped += ex.details.skipped
     for name in ex.details.needed:

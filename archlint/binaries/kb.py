@@ -29,6 +29,7 @@ def _table() -> tuple[re.Pattern[str], tuple[X86Library, ...]]:
     return combined, libs
 
 
+@functools.lru_cache(maxsize=4096)  # the same few dozen names recur in every file
 def x86_library(needed: str) -> X86Library | None:
     combined, libs = _table()
     m = combined.match(needed)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
+from packaging.markers import InvalidMarker, Marker
 from packaging.utils import canonicalize_name
 
 from archlint.deps.sources.interface import SourceResult
@@ -92,7 +93,7 @@ def locked(
         path=rel,
         line=entry.line,
         source=source,
-        marker=marker if isinstance(marker, str) and marker.strip() else None,
+        marker=normal_marker(marker),
         extras=tuple(sorted(set(extras))),
         files=tuple(dict.fromkeys(files)),
         hashes=tuple(dict.fromkeys(hashes)),
@@ -105,3 +106,14 @@ def locked(
 
 def as_table(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def normal_marker(marker: object) -> str | None:
+    """The marker in packaging's normal form (double quotes), so every source spells it alike;
+    a marker packaging cannot parse is kept as written."""
+    if not isinstance(marker, str) or not marker.strip():
+        return None
+    try:
+        return str(Marker(marker))
+    except InvalidMarker:
+        return marker.strip()

@@ -11,7 +11,7 @@ from packaging.utils import canonicalize_name
 
 from archlint.deps.sources import pep508
 from archlint.deps.sources.interface import PYPROJECT, SourceResult
-from archlint.deps.sources.lockcommon import as_table
+from archlint.deps.sources.lockcommon import as_table, normal_marker
 from archlint.deps.sources.specifiers import pinned_version, poetry_to_pep440
 from archlint.deps.sources.tomltext import TomlText, loads
 from archlint.facts import Dependency
@@ -205,5 +205,5 @@ def _poetry_marker(item: dict[str, Any]) -> str | None:
         if specs:
             parts.append(" and ".join(f'python_version {s.operator} "{s.version}"' for s in specs))
     if len(parts) > 1:
-        return " and ".join(f"({p})" for p in parts)
-    return parts[0] if parts else None
+        return normal_marker(" and ".join(f"({p})" for p in parts))
+    return normal_marker(parts[0]) if parts else None

@@ -25,7 +25,7 @@ build-api:
 build-arm:
   stage: build
   tags: [saas-linux-medium-arm64]
-  script: docker build -t registry.gitlab.com/acme/shop/edge:1 services/edge && docker push registry.gitlab.com/acme/shop/edge:1
+  script: docker build -t registry.gitlab.com/acme/shop/edge:1 services/edge && docker push "$EDGE"
 
 deploy:
   stage: deploy

@@ -54,7 +54,7 @@ def test_noqa_on_a_dockerfile_line(tmp_path: Path, cli: Callable[..., Any]) -> N
 
 def test_platform_pin_fix_round_trip(tmp_path: Path, cli: Callable[..., Any]) -> None:
     df = tmp_path / "Dockerfile"
-    df.write_text("FROM --platform=linux/amd64 python:3.12-slim\nCMD [\"python\"]\n")
+    df.write_text('FROM --platform=linux/amd64 python:3.12-slim\nCMD ["python"]\n')
     r = cli(["check", str(tmp_path), "--offline", "--diff", "--unsafe-fixes"])
     assert "-FROM --platform=linux/amd64 python:3.12-slim" in r.out and "+FROM python:3.12-slim" in r.out
     cli(["check", str(tmp_path), "--offline", "--fix", "--unsafe-fixes"])

@@ -14,7 +14,7 @@ def test_continuations_comments_and_escape_directive() -> None:
         "RUN apt-get update `\n"
         "# a comment inside the continuation is dropped\n"
         "    && apt-get install -y curl\n"
-        "CMD [\"bash\"]\n"
+        'CMD ["bash"]\n'
     )
     run = df.stages[0].instructions[0]
     assert run.keyword == "RUN"
@@ -92,10 +92,7 @@ def test_x86_download_through_an_arg_is_found_and_targetarch_is_not() -> None:
 
 
 def test_download_in_an_unused_stage_is_reported_but_does_not_block() -> None:
-    text = (
-        "FROM debian:bookworm AS tools\nRUN wget https://example.com/linux64/tool\n"
-        "FROM debian:bookworm\nRUN true\n"
-    )
+    text = "FROM debian:bookworm AS tools\nRUN wget https://example.com/linux64/tool\nFROM debian:bookworm\nRUN true\n"
     out = analyse(parse(text), "Dockerfile", ".", ".")
     assert [f.rule for f in out.findings] == ["ARCH303"]
     assert not [e for e in out.evidence if e.blocks_arm64]
@@ -149,8 +146,12 @@ def test_copy_sources_resolve_against_the_context() -> None:
         ("FROM python:3.12-alpine3.20\n", "3.12", "musl", "1.2"),
         ("FROM docker.io/library/python:3.13\n", "3.13", "glibc", "2.36"),
         # A venv built in python:3.11 and copied into distroless: distroless' own Python (3.11).
-        ("FROM python:3.11 AS b\nRUN x\nFROM gcr.io/distroless/python3-debian12\nCOPY --from=b /v /v\n", "3.11",
-         "glibc", "2.36"),
+        (
+            "FROM python:3.11 AS b\nRUN x\nFROM gcr.io/distroless/python3-debian12\nCOPY --from=b /v /v\n",
+            "3.11",
+            "glibc",
+            "2.36",
+        ),
         ("FROM ubuntu:22.04\nRUN apt-get install -y python3\n", None, "glibc", "2.35"),
     ],
 )

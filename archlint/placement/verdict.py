@@ -7,9 +7,10 @@ supports arm64; unknown when nothing vouches either way. Config `image-overrides
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass, field
 
-from archlint.facts import UNKNOWN, Evidence, Facts, ImageVerdict
+from archlint.facts import UNKNOWN, Dependency, Evidence, Facts, ImageVerdict
 from archlint.images import name_of
 from archlint.placement import baseimages
 from archlint.placement.links import Link
@@ -18,6 +19,7 @@ from archlint.placement.state import PlacementState
 AMD64, ARM64 = "linux/amd64", "linux/arm64"
 OVERRIDES = {"arm64": (True, (ARM64,)), "multi-arch": (True, (AMD64, ARM64)), "amd64": (False, (AMD64,))}
 MAX_EVIDENCE = 50  # per image; the count of the rest is stated
+_DOCKERFILE_KEY = "\0dockerfile:"  # index key of what a Dockerfile itself says
 
 
 def under(path: str, directory: str) -> bool:
@@ -34,17 +36,34 @@ class Verdicts:
     config_path: str = "config"
     _memo: dict[str, ImageVerdict] = field(default_factory=dict)
     _active: set[str] = field(default_factory=set)
-
-    def contexts(self) -> list[str]:
-        return [lk.context.directory for lk in self.state.links.values()]
+    _index: dict[str, tuple[list[Evidence], list[Dependency]]] | None = None
 
     def owner(self, path: str) -> str | None:
         """The deepest build-context directory holding `path` (monorepo services own their files)."""
-        best = None
-        for d in self.contexts():
-            if under(path, d) and (best is None or len(d) > len(best) or best == "."):
-                best = d
-        return best
+        dirs = {lk.context.directory for lk in self.state.links.values()}
+        cur = path
+        while True:
+            if cur in dirs:
+                return cur
+            if cur in ("", "."):
+                return None
+            cur = posixpath.dirname(cur) or "."
+
+    def _owned(self, directory: str) -> tuple[list[Evidence], list[Dependency]]:
+        """Evidence and dependencies under `directory` and no deeper context: one pass over all
+        of them for every image (a monorepo has hundreds of contexts)."""
+        if self._index is None:
+            index: dict[str, tuple[list[Evidence], list[Dependency]]] = {}
+            for ev in self.facts.evidence:
+                for d in {self.owner(ev.path), _DOCKERFILE_KEY + ev.path}:
+                    if d is not None:
+                        index.setdefault(d, ([], []))[0].append(ev)
+            for dep in self.facts.dependencies:
+                for d in {self.owner(dep.path), _DOCKERFILE_KEY + dep.path}:
+                    if d is not None:
+                        index.setdefault(d, ([], []))[1].append(dep)
+            self._index = index
+        return self._index.get(directory, ([], []))
 
     def for_name(self, name: str) -> ImageVerdict | None:
         if name in self._memo:
@@ -96,7 +115,9 @@ class Verdicts:
         link_line = f"{where}{df} (linked by {ctx.link})"
         blockers: list[Evidence] = []
         positives: list[Evidence] = []
-        for ev in self.facts.evidence:
+        owned_ev, owned_deps = self._owned(ctx.directory)
+        df_ev, df_deps = self._owned(_DOCKERFILE_KEY + (ctx.dockerfile or ""))
+        for ev in [*owned_ev, *(e for e in df_ev if e not in owned_ev)]:
             if not self._belongs(ev.path, link):
                 continue
             if ev.blocks_arm64:
@@ -105,7 +126,7 @@ class Verdicts:
                 positives.append(ev)
         seen_deps = {(e.path, e.line) for e in blockers}
         unknown = 0
-        for dep in self.facts.dependencies:
+        for dep in [*owned_deps, *(d for d in df_deps if d not in owned_deps)]:
             if not self._belongs(dep.path, link):
                 continue
             if dep.blocks_arm64 and (dep.path, dep.line) not in seen_deps:

@@ -12,6 +12,27 @@ def _cell(s: str) -> str:
     return s.replace("|", "\\|").replace("\n", " ")
 
 
+def _short(s: str, limit: int = 160) -> str:
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def _evidence(workloads: list[dict[str, Any]]) -> list[str]:
+    """The evidence chain behind each non-trivial recommendation, folded away."""
+    shown = [w for w in workloads if w["placement"]["recommendation"] != "multi-arch"][:MAX_ROWS]
+    if not shown:
+        return []
+    out = ["<details><summary>Why (evidence per workload)</summary>", ""]
+    for w in shown:
+        p = w["placement"]
+        out.append(f"**`{_cell(w['id'])}`** → {p['recommendation']}")
+        out.extend(f"- {_cell(_short(r, 300))}" for r in p["reasons"][:8])
+        if len(p["reasons"]) > 8:
+            out.append(f"- …{len(p['reasons']) - 8} more")
+        out.append("")
+    out += ["</details>", ""]
+    return out
+
+
 def render(report: dict[str, Any]) -> str:
     s = report["summary"]
     out = ["## archlint: arm64 readiness", ""]
@@ -28,13 +49,18 @@ def render(report: dict[str, Any]) -> str:
             "| Workload | Can land on | Recommendation | Why |",
             "|---|---|---|---|",
         ]
-        for w in report["workloads"]:
+        errors = {f["workload"] for f in report["findings"] if f["workload"] and f["severity"] == "error"}
+        for w in report["workloads"][:MAX_ROWS]:
             p = w["placement"]
+            mark = f"{_ICON['error']} " if w["id"] in errors else ""
             out.append(
-                f"| `{_cell(w['id'])}` | {', '.join(p['current']) or 'unschedulable'} | {p['recommendation']} "
-                f"| {_cell(p['reasons'][0]) if p['reasons'] else ''} |"
+                f"| {mark}`{_cell(w['id'])}` | {', '.join(p['current']) or 'unschedulable'} | {p['recommendation']} "
+                f"| {_cell(_short(p['reasons'][0])) if p['reasons'] else ''} |"
             )
+        if len(report["workloads"]) > MAX_ROWS:
+            out.append(f"\n…and {len(report['workloads']) - MAX_ROWS} more workloads (see the JSON report).")
         out.append("")
+        out += _evidence(report["workloads"])
     findings = report["findings"]
     if findings:
         out += ["| | Rule | Location | Message |", "|---|---|---|---|"]

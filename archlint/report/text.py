@@ -10,6 +10,9 @@ from rich.table import Table
 from rich.text import Text
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+# Placement table: workloads with an error on them are red; the recommendation is coloured by how
+# far it lets the workload go on arm64.
+_REC_STYLE = {"arm64": "green", "multi-arch": "green", "amd64": "yellow", "unknown": "magenta"}
 
 
 def render(report: dict[str, Any], out: IO[str], color: bool, show_fixes: bool = False) -> None:
@@ -42,10 +45,13 @@ def render(report: dict[str, Any], out: IO[str], color: bool, show_fixes: bool =
         table = Table(title="Placement", title_justify="left", show_lines=False)
         for col in ("workload", "current", "recommendation", "top reason"):
             table.add_column(col, overflow="fold")
+        errors = {f["workload"] for f in report["findings"] if f["workload"] and f["severity"] == "error"}
         for w in workloads:
             p = w["placement"]
-            current = ", ".join(p["current"]) or "unschedulable"
-            table.add_row(w["id"], current, p["recommendation"], p["reasons"][0] if p["reasons"] else "")
+            current = Text(", ".join(p["current"]) or "unschedulable", style="" if p["current"] else "bold red")
+            ident = Text(w["id"], style="bold red" if w["id"] in errors else "")
+            rec = Text(p["recommendation"], style=_REC_STYLE.get(p["recommendation"], ""))
+            table.add_row(ident, current, rec, p["reasons"][0] if p["reasons"] else "")
         console.print(table)
         console.print()
     s = report["summary"]

@@ -33,6 +33,7 @@ EXPECTED = {
     "Pod/default/debug-shell": (["amd64"], "multi-arch"),  # busybox: well-known multi-arch image
     "ReplicationController/data/legacy-db": (["amd64", "arm64"], "amd64"),  # SQL Server: amd64-only image
     "Deployment/data/vendor-agent": (["amd64"], "unknown"),  # nothing vouches for a vendor's image
+    "Rollout/shop/storefront": (["amd64"], "multi-arch"),  # a custom resource's pod template
 }
 
 # The conflicts: workloads that can land where one of their images cannot run.
@@ -63,7 +64,7 @@ def _workloads(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_every_workload_gets_current_and_recommendation(report: dict[str, Any]) -> None:
     got = {wid: (w["placement"]["current"], w["placement"]["recommendation"]) for wid, w in _workloads(report).items()}
     assert got == EXPECTED
-    assert report["summary"]["workloads"] == {"arm64": 1, "multi-arch": 3, "amd64": 7, "unknown": 1}
+    assert report["summary"]["workloads"] == {"arm64": 1, "multi-arch": 4, "amd64": 7, "unknown": 1}
 
 
 def test_every_conflict_is_an_error_on_its_workload_with_a_fix(report: dict[str, Any]) -> None:

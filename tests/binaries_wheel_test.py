@@ -188,3 +188,11 @@ def test_overlapping_entries_bomb(tmp_path: Path, cli: Callable[..., CliResult])
     (root / "overlap-1.0-py3-none-any.whl").write_bytes(data[:cd_off] + new_cd + bytes(tail))
     found = findings(cli, root)
     assert [f["rule"] for f in found] == ["ARCH508"] and "overlap" in found[0]["message"]
+
+
+def test_total_size_cap(tmp_path: Path, cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(BinaryScanner, "limits", Limits(max_zip_total=4 << 20))
+    root = repo(tmp_path)
+    _wheel(root / "big-1.0-py3-none-any.whl", {"big/a.bin": bytes(3 << 20), "big/b.bin": bytes(3 << 20)})
+    [f] = findings(cli, root)
+    assert f["rule"] == "ARCH508" and "members declare 6 MiB unpacked (more than 4 MiB)" in f["message"]

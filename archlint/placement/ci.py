@@ -30,8 +30,16 @@ _BOOL_OPTS = frozenset(
 )
 
 
+def _s(v: Any, default: str = "") -> str:
+    """A scalar as text; anything else (a mapping, a list, an alias-expanded tree) as `default`,
+    so a hostile document is never stringified whole."""
+    if isinstance(v, bool) or v is None:
+        return default
+    return str(v) if isinstance(v, (str, int, float)) else default
+
+
 def _arch_of_runner(runs_on: Any) -> str:
-    text = " ".join(runs_on) if isinstance(runs_on, list) else str(runs_on or "")
+    text = " ".join(_s(x) for x in runs_on[:50]) if isinstance(runs_on, list) else _s(runs_on)
     return ARM64 if re.search(r"arm|aarch64|graviton", text, re.IGNORECASE) else AMD64
 
 
@@ -79,6 +87,13 @@ def _str_env(v: Any) -> dict[str, str]:
     return {str(k): str(x) for k, x in v.items() if isinstance(x, (str, int, float))} if isinstance(v, dict) else {}
 
 
+def _tags(v: Any) -> str:
+    """build-push-action's `tags`: a CSV/newline string (a YAML list of strings is tolerated)."""
+    if isinstance(v, list):
+        return "\n".join(_s(x) for x in v[:1000])
+    return _s(v)
+
+
 def _split_list(values: list[str]) -> list[str]:
     out: list[str] = []
     for v in values:
@@ -91,8 +106,9 @@ def _matrix(strategy: Any) -> list[dict[str, Any]]:
     if not isinstance(matrix, dict):
         return [{}]
     axes = {k: v for k, v in matrix.items() if k not in ("include", "exclude") and isinstance(v, list)}
-    combos: list[dict[str, Any]] = [dict(zip(axes, vals, strict=True)) for vals in itertools.product(*axes.values())]
-    combos = combos[:MAX_MATRIX] or [{}]
+    # islice: a hostile matrix (many axes) must not be expanded before it is cut.
+    product = itertools.islice(itertools.product(*axes.values()), MAX_MATRIX)
+    combos: list[dict[str, Any]] = [dict(zip(axes, vals, strict=True)) for vals in product] or [{}]
     for inc in matrix.get("include") or []:
         if isinstance(inc, dict):
             # An include that matches no combination adds one (GitHub's rule, simplified).
@@ -216,7 +232,7 @@ def _platforms_edit(rel: str, lines: list[str], with_: Any) -> Edit | None:
     """Add linux/arm64 to build-push-action's `platforms:` input, or add the input."""
     if "platforms" in with_:
         pos = value_pos(with_, "platforms")
-        raw = str(with_["platforms"])
+        raw = _s(with_["platforms"])
         if pos is None or "${{" in raw:
             return None
         line, col = pos
@@ -274,10 +290,10 @@ def github_sites(doc: Any, rel: str, lines: list[str]) -> list[BuildSite]:
                 if not isinstance(step, dict):
                     continue
                 step_scope = _Scope({**scope.env, **_str_env(step.get("env"))}, scope.matrix, scope.meta_images)
-                uses = str(step.get("uses", ""))
+                uses = _s(step.get("uses"))
                 with_: dict[str, Any] = step["with"] if isinstance(step.get("with"), dict) else {}
                 if uses.startswith("docker/metadata-action") and isinstance(step.get("id"), str):
-                    imgs = [v for raw in _split_list([str(with_.get("images", ""))]) for v in step_scope.resolve(raw)]
+                    imgs = [v for raw in _split_list([_s(with_.get("images"))]) for v in step_scope.resolve(raw)]
                     # metadata-action lines may carry options: "name=ghcr.io/acme/api,enable=true".
                     scope.meta_images[step["id"]] = [i.split(",")[0].removeprefix("name=") for i in imgs]
                 elif uses.startswith("docker/build-push-action"):
@@ -294,7 +310,7 @@ def _resolve_runs_on(scope: _Scope, runs_on: Any) -> Any:
 
 
 def _is_build_step(step: dict[str, Any]) -> bool:
-    if str(step.get("uses", "")).startswith("docker/build-push-action"):
+    if _s(step.get("uses")).startswith("docker/build-push-action"):
         return True
     run = step.get("run")
     return isinstance(run, str) and bool(_BUILD_CMD.search(run))
@@ -302,15 +318,15 @@ def _is_build_step(step: dict[str, Any]) -> bool:
 
 def _action_sites(rel: str, lines: list[str], step: Any, with_: Any, scope: _Scope, runner: str,
                   setup: tuple[Edit, ...]) -> list[BuildSite]:  # fmt: skip
-    ctx_raw = str(with_.get("context", "."))
+    ctx_raw = _s(with_.get("context"), ".")
     context = join(".", scope.resolve(ctx_raw)[0].removeprefix("./") or ".")
     file_raw = with_.get("file")
-    dockerfile = join(".", scope.resolve(str(file_raw))[0]) if file_raw else join(context, "Dockerfile")
+    dockerfile = join(".", scope.resolve(_s(file_raw))[0]) if file_raw else join(context, "Dockerfile")
     plat_raw = with_.get("platforms")
-    platforms = tuple(_split_list(scope.resolve(str(plat_raw)))) if plat_raw else (runner,)
-    if not _split_list([str(with_.get("tags", ""))]):
+    platforms = tuple(_split_list(scope.resolve(_s(plat_raw)))) if plat_raw else (runner,)
+    if not _split_list([_tags(with_.get("tags"))]):
         return []
-    tags = [t for raw in _split_list([str(with_.get("tags", ""))]) for t in scope.resolve(raw)]
+    tags = [t for raw in _split_list([_tags(with_.get("tags"))]) for t in scope.resolve(raw)]
     line = key_line(step, "uses")
     fix: Fix | None = None
     note = ""

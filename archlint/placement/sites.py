@@ -67,6 +67,10 @@ def normalise_image(text: str) -> str | None:
     return name.replace(_WILD, "*") if name else None
 
 
+def _scalar(v: Any, default: str) -> str:
+    return str(v) if isinstance(v, (str, int, float)) and not isinstance(v, bool) and str(v) else default
+
+
 def _str_list(v: Any) -> tuple[str, ...] | None:
     if isinstance(v, str):
         return tuple(p.strip() for p in v.replace("\n", ",").split(",") if p.strip())
@@ -95,9 +99,9 @@ def skaffold_sites(docs: list[Any], rel: str) -> list[BuildSite]:
                 name = name_of(art["image"])
                 if name is None:
                     continue
-                context = join(base, str(art.get("context") or "."))
+                context = join(base, _scalar(art.get("context"), "."))
                 docker: dict[str, Any] = art["docker"] if isinstance(art.get("docker"), dict) else {}
-                dockerfile = join(context, str(docker.get("dockerfile") or "Dockerfile"))
+                dockerfile = join(context, _scalar(docker.get("dockerfile"), "Dockerfile"))
                 platforms = _str_list(art.get("platforms")) or default_platforms
                 target = docker.get("target") if isinstance(docker.get("target"), str) else None
                 line = key_line(art, "image")
@@ -123,8 +127,8 @@ def compose_sites(docs: list[Any], rel: str) -> list[BuildSite]:
                 build = {"context": build}
             if not isinstance(build, dict):
                 continue
-            context = join(base, str(build.get("context") or "."))
-            dockerfile = join(context, str(build.get("dockerfile") or "Dockerfile"))
+            context = join(base, _scalar(build.get("context"), "."))
+            dockerfile = join(context, _scalar(build.get("dockerfile"), "Dockerfile"))
             platforms = _str_list(build.get("platforms"))
             if platforms is None and isinstance(spec.get("platform"), str):
                 platforms = (spec["platform"],)

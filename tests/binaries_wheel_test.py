@@ -195,4 +195,4 @@ def test_total_size_cap(tmp_path: Path, cli: Callable[..., CliResult], monkeypat
     root = repo(tmp_path)
     _wheel(root / "big-1.0-py3-none-any.whl", {"big/a.bin": bytes(3 << 20), "big/b.bin": bytes(3 << 20)})
     [f] = findings(cli, root)
-    assert f["rule"] == "ARCH508" and "members declare 6 MiB unpacked (more than 4 MiB)" in f["message"]
+    assert f["rule"] == "ARCH508" and "members declare 6 MiB uncompressed (more than 4 MiB)" in f["message"]

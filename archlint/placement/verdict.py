@@ -137,7 +137,8 @@ class Verdicts:
         copies = self.state.dockerfiles.get(ctx.dockerfile or "")
         for ev in blockers[:MAX_EVIDENCE]:
             line = _render(ev)
-            if copies is not None and ev.path not in self.state.dockerfiles:
+            # Binaries: say which COPY puts them into the image (the link to the binary finding).
+            if copies is not None and ev.rule.startswith("ARCH5") and ev.path not in self.state.dockerfiles:
                 cp = next((c for c in copies.copies if any(under(ev.path, s) for s in c.sources)), None)
                 if cp is not None:
                     line += f" (copied into the image by {ctx.dockerfile}:{cp.line})"

@@ -10,6 +10,7 @@ was touched.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -41,8 +42,6 @@ def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
 
 
 def _git_env() -> dict[str, str]:
-    import os
-
     env = dict(os.environ)
     env["GIT_TERMINAL_PROMPT"] = "0"
     env.pop("GIT_DIR", None)  # a hook's GIT_DIR would point git at the wrong repository

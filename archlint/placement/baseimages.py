@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ def _kb() -> dict[str, Any]:
     return knowledge("base_images")
 
 
+@functools.lru_cache(maxsize=1024)
 def lookup(ref: str) -> BaseImageInfo | None:
     """Facts about `ref` (any spelling: python:3.11-slim, docker.io/library/python), or None."""
     try:

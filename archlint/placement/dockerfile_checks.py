@@ -188,6 +188,8 @@ def _downloads(
 def _run_commands(
     df: Dockerfile, rel: str, ins: Instruction, scope: dict[str, str | None], blocks: bool, out: Analysis
 ) -> None:
+    if "install" not in ins.args and "add" not in ins.args:
+        return  # nothing to install: skip tokenizing (most RUN lines of a large scan)
     for words in commands(ins.args):
         prog = words[0].rsplit("/", 1)[-1]
         rest = words[1:]

@@ -150,3 +150,12 @@ def test_yaml_classification_reads_content(tmp_path: Path):
     p = tmp_path / "x.yaml"
     p.write_text("---\n# comment\n- apiVersion: v1\n  kind: ConfigMap\n")
     assert classify(p, "x.yaml")[0] == k.KUBERNETES
+
+
+def test_directory_alias_is_scanned_once_and_not_called_a_loop(tmp_path: Path):
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "m.py").write_text("")
+    (tmp_path / "lib64").symlink_to("lib")  # as in every virtualenv and container filesystem
+    d = discover([tmp_path], tmp_path, [])
+    assert [f.rel for f in d.files] == ["lib/m.py"]
+    assert d.findings == []

@@ -90,12 +90,6 @@ class Dockerfile:
                         todo.extend(self.lineage(other))
         return sorted(seen, key=lambda s: s.index)
 
-    def root_base(self, stage: Stage) -> tuple[Stage, str]:
-        """The external image at the bottom of `stage`'s lineage, and the stage that names it."""
-        chain = self.lineage(stage)
-        last = chain[-1]
-        return last, last.base
-
 
 def substitute(text: str, env: dict[str, str | None]) -> str:
     """Expand $VAR, ${VAR}, ${VAR:-default} and ${VAR:+alt} like BuildKit; unknown variables

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -302,34 +301,18 @@ def _copies(ins: Instruction, context_dir: str, out: Analysis) -> None:
 def _runtime_hint(
     df: Dockerfile, rel: str, directory: str, lineage: list[Stage], contributing: list[Stage]
 ) -> RuntimeHint | None:
+    """Python from the final image's base, else from a contributing stage's (a venv built in
+    python:3.11 and copied into distroless keeps 3.11's wheel tags); libc from the final image."""
     root = lineage[-1]
-    candidates = [(root.line, root.base)] + [
-        (df.lineage(s)[-1].line, df.lineage(s)[-1].base) for s in reversed(contributing)
-    ]
-    first: baseimages.BaseImageInfo | None = None
-    first_line = 0
-    for line, base in candidates:
-        info = baseimages.lookup(base)
-        if info is None:
-            continue
-        if first is None:
-            first, first_line = info, line
-        if info.python:
-            # The Python that runs the code: the final image's, else a contributing stage's (a
-            # venv built in python:3.11 and copied into distroless keeps 3.11's wheel tags).
-            libc_from = first
-            return RuntimeHint(
-                directory=directory,
-                python=info.python,
-                libc=libc_from.libc,
-                libc_version=libc_from.libc_version,
-                source=f"{rel}:{line}: FROM {base}",
-            )
-    if first is None:
+    roots = {df.lineage(s)[-1].index: df.lineage(s)[-1] for s in reversed(contributing)}
+    candidates = [root, *(s for i, s in roots.items() if i != root.index)]
+    final = baseimages.lookup(root.base)
+    for stage in candidates:
+        info = baseimages.lookup(stage.base)
+        if info is not None and info.python:
+            libc = final or info
+            return RuntimeHint(directory, info.python, libc.libc, libc.libc_version,
+                               f"{rel}:{stage.line}: FROM {stage.base}")  # fmt: skip
+    if final is None:
         return None
-    return RuntimeHint(directory, None, first.libc, first.libc_version, f"{rel}:{first_line}: FROM {root.base}")
-
-
-def iter_stage_bases(df: Dockerfile) -> Iterator[tuple[Stage, str]]:
-    for s in df.stages:
-        yield s, s.base
+    return RuntimeHint(directory, None, final.libc, final.libc_version, f"{rel}:{root.line}: FROM {root.base}")

@@ -73,10 +73,3 @@ def item_pos(seq: Any, index: int) -> tuple[int, int] | None:
         except (KeyError, TypeError, AttributeError, IndexError):
             return None
     return None
-
-
-def node_line(node: Any) -> int:
-    try:
-        return int(node.lc.line) + 1
-    except AttributeError:
-        return 1

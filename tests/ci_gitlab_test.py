@@ -55,3 +55,23 @@ def test_gitlab_buildx_and_runner_arch() -> None:
 def test_gitlab_garbage_is_ignored() -> None:
     assert gitlab_sites(["not", "a", "mapping"], ".gitlab-ci.yml", []) == []
     assert gitlab_sites({"job": {"script": [7, None]}}, ".gitlab-ci.yml", []) == []
+
+
+KANIKO = """\
+build-worker:
+  image: {name: gcr.io/kaniko-project/executor:v1.23.2-debug, entrypoint: [""]}
+  script:
+    - /kaniko/executor
+      --context "${CI_PROJECT_DIR}/services/worker"
+      --dockerfile "${CI_PROJECT_DIR}/services/worker/Dockerfile"
+      --destination "registry.gitlab.com/acme/shop/worker:${CI_COMMIT_TAG}"
+"""
+
+
+def test_kaniko_builds_one_platform_and_says_how_to_add_arm64() -> None:
+    (site,) = gitlab_sites(load_all(KANIKO)[0], ".gitlab-ci.yml", KANIKO.splitlines())
+    assert (site.image, site.context, site.dockerfile) == (
+        "registry.gitlab.com/acme/shop/worker", "services/worker", "services/worker/Dockerfile"
+    )  # fmt: skip
+    assert site.platforms == ("linux/amd64",)
+    assert site.fix is None and "kaniko builds one platform per job" in site.fix_note

@@ -22,7 +22,9 @@ MAX_MATRIX = 64
 
 _EXPR = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 _SHVAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
-_BUILD_CMD = re.compile(r"\b(?:docker\s+buildx\s+build|docker\s+(?:image\s+)?build|podman\s+build|buildx\s+build)\b")
+_BUILD_CMD = re.compile(
+    r"\b(?:docker\s+buildx\s+build|docker\s+(?:image\s+)?build|podman\s+build|buildx\s+build)\b|/kaniko/executor\b"
+)
 # Options of `docker build` that take no value; every other option consumes the next word.
 _BOOL_OPTS = frozenset(
     "--push --load --pull --no-cache --quiet -q --rm --force-rm --squash --compress --disable-content-trust "
@@ -129,6 +131,7 @@ class DockerBuild:
     file: str | None
     context: str
     buildx: bool
+    builder: str = "docker"  # docker | buildx | podman | kaniko
 
 
 def parse_build_command(words: list[str]) -> DockerBuild | None:
@@ -146,6 +149,8 @@ def parse_build_command(words: list[str]) -> DockerBuild | None:
         rest = rest[2:] if rest[0] == "image" else rest[1:]
     elif prog == "buildx" and rest[:1] == ["build"]:
         rest, buildx = rest[1:], True
+    elif prog == "executor" and words[0].endswith("kaniko/executor"):
+        return _kaniko(rest)
     else:
         return None
     positional: list[str] = []
@@ -164,6 +169,19 @@ def parse_build_command(words: list[str]) -> DockerBuild | None:
     return DockerBuild(
         tuple(tags), platforms, files[0] if files else None, positional[-1] if positional else ".", buildx
     )
+
+
+def _kaniko(args: list[str]) -> DockerBuild:
+    """Kaniko (GitLab's usual builder): one platform per run, the runner's unless --custom-platform."""
+    ctx = option_value(args, "--context", "-c")
+    context = ctx[0].removeprefix("dir://") if ctx else "."
+    files = option_value(args, "--dockerfile", "-f")
+    plats = tuple(_split_list(option_value(args, "--custom-platform")))
+    # --dockerfile is relative to the context unless absolute-ish ($CI_PROJECT_DIR/…).
+    file = files[0] if files else None
+    if file and not file.startswith(("/", "$", ".", context)):
+        file = f"{context.rstrip('/')}/{file}"
+    return DockerBuild(tuple(option_value(args, "--destination", "-d")), plats, file, context, False, "kaniko")
 
 
 def _command_fix(
@@ -373,8 +391,7 @@ def _script_sites(rel: str, lines: list[str], script: str, start: int, scope: _S
         if ARM64 not in platforms:
             fix = _command_fix(rel, lines, start, nth, build, setup)
             if fix is None:
-                note = ("a plain `docker build` builds for the runner only: use `docker buildx build --platform "
-                        "linux/amd64,linux/arm64 --push` (or a native arm64 runner)")  # fmt: skip
+                note = _NO_FIX.get(build.builder, _NO_FIX["docker"])
         line = _nth_command_line(lines, start, nth)
         for tag in build.tags:
             for value in scope.resolve(tag):
@@ -404,6 +421,13 @@ def _dedupe(sites: list[BuildSite]) -> list[BuildSite]:
     return out
 
 
+_NO_FIX = {
+    "docker": "a plain `docker build` builds for the runner only: use `docker buildx build --platform "
+    "linux/amd64,linux/arm64 --push` (or a native arm64 runner)",
+    "kaniko": "kaniko builds one platform per job: add the same job on an arm64 runner (`--custom-platform "
+    "linux/arm64` or arm64 runner tags) and merge both into one manifest list (manifest-tool, crane index append)",
+}
+
 _GITLAB_RESERVED = frozenset(
     {"stages", "variables", "default", "include", "workflow", "image", "services", "before_script", "after_script",
      "cache", "pages"}
@@ -414,7 +438,7 @@ def gitlab_sites(doc: Any, rel: str, lines: list[str]) -> list[BuildSite]:
     if not isinstance(doc, dict):
         return []
     out: list[BuildSite] = []
-    global_vars = _str_env(doc.get("variables"))
+    global_vars = {"CI_PROJECT_DIR": ".", "CI_BUILDS_DIR": ".", **_str_env(doc.get("variables"))}
     for name, job in doc.items():
         if name in _GITLAB_RESERVED or not isinstance(job, dict):
             continue

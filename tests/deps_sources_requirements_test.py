@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -220,3 +222,24 @@ def test_names_inferred_for_bare_urls(tmp_path: Path, line: str, name: str | Non
     [dep] = parse("requirements.txt", root=tmp_path).dependencies
     assert dep.name == (name or tmp_path.name.lower().replace("_", "-"))
     assert (dep.url is not None) is url
+
+
+def test_cli_reports_include_problems_once_per_line(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    # Both files of the cycle are discovered and parsed on their own: each include line is
+    # reported once, and every pin appears once in the report's dependencies.
+    reqs = tmp_path / "requirements"
+    reqs.mkdir()
+    (reqs / "a.txt").write_text("six==1.16.0\n-r b.txt\n")
+    (reqs / "b.txt").write_text("-r a.txt\nattrs==24.2.0\n-r missing.txt\n-r https://example.com/r.txt\n")
+    res = cli(["check", str(tmp_path), "--offline", "--format", "json", "--select", "ARCH150,ARCH151,ARCH152"])
+    report = res.json()
+    assert res.rc == 1
+    got = sorted((f["rule"], f["path"], f["line"]) for f in report["findings"])
+    assert got == [
+        ("ARCH150", "requirements/a.txt", 2),
+        ("ARCH150", "requirements/b.txt", 1),
+        ("ARCH151", "requirements/b.txt", 3),
+        ("ARCH152", "requirements/b.txt", 4),
+    ]
+    pins = sorted((d["name"], d["path"], d["line"]) for d in report["dependencies"])
+    assert pins == [("attrs", "requirements/b.txt", 2), ("six", "requirements/a.txt", 1)]

@@ -42,11 +42,11 @@ def parse(f: SourceFile, ctx: ScanContext, result: SourceResult) -> None:
         if not isinstance(packages, dict):
             raise SourceParseError(f"Pipfile.lock: `{section}` must be an object", tt.line_of(cursor) if m else None)
         for name, info in packages.items():
-            km = re.compile(rf'"{re.escape(name)}"\s*:').search(text, cursor)
-            if km:
-                cursor = km.end()
-                line = tt.line_of(km.start())
-                entry = Entry(line, tt.position(km.start())[1], tt.line_end_column(line))
+            pos = _key(text, name, cursor)
+            if pos is not None:
+                cursor = pos + len(name) + 2
+                line, column = tt.position(pos)
+                entry = Entry(line, column, tt.line_end_column(line))
             else:
                 entry = Entry(None)
             if not isinstance(info, dict):
@@ -67,3 +67,12 @@ def parse(f: SourceFile, ctx: ScanContext, result: SourceResult) -> None:
                          editable=info.get("editable") is True, extras=strings(info.get("extras")))  # fmt: skip
             dep.specifier = spec
             result.dependencies.append(dep)
+
+
+def _key(text: str, name: str, start: int) -> int | None:
+    """Offset of the next `"name":` key at or after `start` (pipenv writes `"name": {`)."""
+    pos = text.find(f'"{name}": ', start)
+    if pos >= 0:
+        return pos
+    m = re.compile(rf'"{re.escape(name)}"\s*:').search(text, start)
+    return m.start() if m else None

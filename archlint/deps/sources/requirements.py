@@ -7,6 +7,7 @@ is still parsed, and so that every Dependency keeps the path and line of the fil
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tempfile
@@ -42,9 +43,15 @@ _EDITABLE = re.compile(r"^\s*(?:-e|--editable)(?:\s+|=)")
 class _Walk:
     ctx: ScanContext
     result: SourceResult
-    scanned_alone: set[Path]  # requirement files the scanner parses on their own: no duplicates
+    top: Path
     visited: set[Path] = field(default_factory=set)
     constraints: dict[str, str] = field(default_factory=dict)  # name -> version pinned by a -c file
+
+    @functools.cached_property
+    def scanned_alone(self) -> frozenset[Path]:
+        """Requirement files the scanner parses on their own: their pins are not repeated here.
+        Computed on the first include only, since most files include nothing."""
+        return _requirement_files(self.ctx) - {self.top}
 
     def finding(self, rule: str, message: str, path: str, line: int, key: str) -> None:
         self.result.findings.append(Finding(rule=rule, message=message, path=path, line=line, key=key))
@@ -52,13 +59,24 @@ class _Walk:
 
 def parse(f: SourceFile, ctx: ScanContext, result: SourceResult) -> None:
     top = _resolve(f.path)
-    alone = {_resolve(o.path) for o in ctx.files if o.kind == k.REQUIREMENTS and o.path != f.path}
-    walk = _Walk(ctx, result, alone - {top})
+    walk = _Walk(ctx, result, top)
     walk.visited.add(top)
     _parse_one(walk, f.read_bytes(), top, f.rel, stack=(top,), constraint=False, emit=True)
     for dep in result.dependencies:
         if dep.version is None and dep.url is None and dep.name in walk.constraints:
             dep.version = walk.constraints[dep.name]
+
+
+_FILES_CACHE: dict[tuple[Path, ...], frozenset[Path]] = {}  # the last scan's requirement files, resolved
+
+
+def _requirement_files(ctx: ScanContext) -> frozenset[Path]:
+    # One scan parses many requirement files with the same ctx: resolve (syscalls) the list once.
+    key = tuple(o.path for o in ctx.files if o.kind == k.REQUIREMENTS)
+    if key not in _FILES_CACHE:
+        _FILES_CACHE.clear()
+        _FILES_CACHE[key] = frozenset(_resolve(p) for p in key)
+    return _FILES_CACHE[key]
 
 
 def _resolve(path: Path) -> Path:

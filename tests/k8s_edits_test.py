@@ -12,7 +12,7 @@ import pytest
 from archlint.facts import Workload
 from archlint.findings import Edit
 from archlint.fixes import apply_edits
-from archlint.k8s.edits import ops_to_edits, placement_edits, plan
+from archlint.k8s.edits import _RANGES, ops_to_edits, placement_edits, plan, remember_documents
 from archlint.k8s.objects import objects, pod_templates
 from archlint.k8s.profile import ClusterProfile, NodePool, Taint, kubelet_labels, preset
 from archlint.k8s.schedule import landing_arches, prefers_arch
@@ -74,6 +74,10 @@ def test_edits_make_every_workload_land_where_asked(fname: str, want: str, prof:
             assert patch is None, f"{wl.id}: a patch without edits"
             assert pinned or landing_arches(wl.pod_spec, profile) == EXPECT[want] or want == "multi-arch"
             continue
+        # Composing only the workload's document (what the scanner does) gives the same edits.
+        remember_documents(text, {d.index: (d.start_line, d.end_line) for d in read_all(text)})
+        assert placement_edits(wl, text, want, profile) == (patch, edits)
+        _RANGES.clear()
         new, applied = apply_edits(text, edits)
         assert applied == len(edits), f"{wl.id}: overlapping edits"
         if fname.endswith(".json"):

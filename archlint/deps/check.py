@@ -37,6 +37,7 @@ from archlint.scanning import ScanContext
 
 # Sources where a range is normal (libraries declare ranges; the lock pins): no "unpinned" finding.
 _RANGE_SOURCES = frozenset({"pyproject"})
+LOCK_SOURCES = frozenset({"poetry.lock", "uv.lock", "pdm.lock", "pylock.toml", "Pipfile.lock"})
 
 
 def x86_only() -> dict[str, dict[str, str]]:
@@ -132,6 +133,10 @@ class DependencyCheck:
     def run(self, deps: Sequence[Dependency], target_sets: Mapping[str, TargetSet]) -> Iterator[Finding]:
         kb = x86_only()
         work: list[_Work] = []
+        # A pyproject.toml dependency that a lockfile beside it pins takes the lock's answer
+        # (the lock says what is installed); findings are reported once, on the lock.
+        locked = {(posixpath.dirname(d.path), d.name): d for d in deps if d.source in LOCK_SOURCES}
+        covered: list[tuple[Dependency, Dependency]] = []
         for dep in deps:
             ts = target_sets[posixpath.dirname(dep.path) or "."]
             w = _Work(dep, applicable(dep.marker, ts.targets))
@@ -144,6 +149,10 @@ class DependencyCheck:
                 continue
             if dep.url or dep.editable:
                 yield from self._direct(w)
+                continue
+            lock = locked.get((posixpath.dirname(dep.path), dep.name)) if dep.source == "pyproject" else None
+            if lock is not None:
+                covered.append((dep, lock))
                 continue
             work.append(w)
         # Lockfile file lists answer without the index.
@@ -167,6 +176,9 @@ class DependencyCheck:
             elif ans is not None:
                 w.error = ans
             self._evaluate(w)
+        for dep, lock in covered:
+            dep.status, dep.targets, dep.suggestion = lock.status, dict(lock.targets), lock.suggestion
+            dep.reason = f"locked in {lock.path} at {lock.version}: {lock.reason}"
         for w in work:
             yield from self._report(w)
 
@@ -255,7 +267,7 @@ class DependencyCheck:
 
     def _display(self, w: _Work) -> str:
         dep = w.dep
-        if w.unpinned:
+        if w.unpinned and w.checked_version:
             return f"{dep.name}{dep.specifier} (newest matching: {w.checked_version})"
         return f"{dep.name}=={w.checked_version}" if w.checked_version else f"{dep.name}{dep.specifier}"
 
@@ -284,9 +296,11 @@ class DependencyCheck:
         elif w.project is not None and w.checked_version:
             newer = candidates(w.project, w.checked_version, w.targets)
             hint = "; no newer release has wheels for every target" if not newer.ordered else ""
+        elif isinstance(w.error, Offline):
+            hint = "; run without --offline to look for a release with wheels"
         else:
             hint = ""
-        hashed = " (only files matching its --hash values count)" if w.hashes is not None and w.files else ""
+        hashed = " (only files matching its --hash values count)" if w.hashes is not None and not dep.files else ""
         yanked = ""
         if w.files and all(f.yanked for f in w.files):
             yanked = " (every file of this release is yanked)"

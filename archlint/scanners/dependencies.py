@@ -8,16 +8,13 @@ file list, or the bundled knowledge base) and reports gaps with upgrade or repla
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-
-from packaging.utils import canonicalize_name
 
 from archlint import scanning as k
 from archlint.deps import targets as tg
 from archlint.deps.check import DependencyCheck
 from archlint.deps.index import make_index
+from archlint.deps.sources import SourceResult, parse_file
 from archlint.deps.vulns import make_vulnerability_source
 from archlint.facts import Dependency, Facts, Target
 from archlint.findings import Finding
@@ -26,80 +23,6 @@ from archlint.scanning import ScanContext, Scanner, SourceFile, guarded
 # Dependency.source values this scanner evaluates (the placement scanner adds "dockerfile" ones).
 SOURCES = frozenset({"requirements", "pyproject", "poetry.lock", "uv.lock", "pdm.lock", "pylock.toml",
                      "Pipfile.lock", "dockerfile"})  # fmt: skip
-
-try:  # the parsers (helper H1a); until they land, requirement files are parsed inline below
-    from archlint.deps.sources import SourceResult, parse_file
-except ImportError:  # pragma: no cover - transitional
-    from pip_requirements_parser import RequirementsFile
-
-    @dataclass
-    class SourceResult:  # type: ignore[no-redef]
-        dependencies: list[Dependency] = field(default_factory=list)
-        findings: list[Finding] = field(default_factory=list)
-        index_urls: list[str] = field(default_factory=list)
-        requires_python: str | None = None
-        python_versions: list[str] = field(default_factory=list)
-
-    def _name_span(line_text: str, name: str) -> tuple[int, int]:
-        pattern = re.compile(r"[-_.]".join(re.escape(p) for p in re.split(r"[-_.]+", name)), re.IGNORECASE)
-        m = pattern.search(line_text)
-        if not m:
-            return 1, len(line_text) + 1
-        end = m.end()
-        rest = re.match(r"(\[[^\]]*\])?\s*([<>=!~]=?=?\s*[^\s;#,]+(\s*,\s*[<>=!~]=?=?\s*[^\s;#,]+)*)?", line_text[end:])
-        if rest:
-            end += len(rest.group(0).rstrip())
-        return m.start() + 1, end + 1
-
-    def parse_file(f: SourceFile, ctx: ScanContext) -> SourceResult:
-        out = SourceResult()
-        if f.kind == k.PYTHON_VERSION:
-            out.python_versions = f.read_text().split()
-            return out
-        if f.kind != k.REQUIREMENTS:
-            return out
-        lines = f.read_text().splitlines()
-        rf = RequirementsFile.from_file(str(f.path), include_nested=False)
-        for bad in rf.invalid_lines:
-            msg = bad.error_message.strip().splitlines()[0]
-            key = f"invalid:{(bad.line or '').strip()}"
-            out.findings.append(
-                Finding(
-                    rule="ARCH002",
-                    message=f"invalid requirement: {msg}",
-                    path=f.rel,
-                    line=bad.line_number or 1,
-                    key=key,
-                )
-            )
-        for opt in rf.options:
-            for key in ("index_url", "extra_index_urls"):
-                val = opt.options.get(key)
-                out.index_urls.extend([val] if isinstance(val, str) else (val or []))
-        for req in rf.requirements:
-            if not req.name:
-                continue
-            lineno = req.line_number or 1
-            start, end = _name_span(lines[lineno - 1] if 0 < lineno <= len(lines) else "", req.name)
-            pinned = req.get_pinned_version if req.is_pinned else None
-            out.dependencies.append(
-                Dependency(
-                    name=canonicalize_name(req.name),
-                    version=str(pinned) if pinned else None,
-                    specifier=str(req.specifier or ""),
-                    path=f.rel,
-                    line=lineno,
-                    source="requirements",
-                    marker=str(req.marker) if req.marker else None,
-                    extras=tuple(sorted(req.extras or ())),
-                    hashes=tuple(req.hash_options or ()),
-                    url=str(req.link) if req.link else None,
-                    editable=bool(req.is_editable),
-                    column=start,
-                    end_column=end,
-                )
-            )
-        return out
 
 
 class DependencyScanner(Scanner):

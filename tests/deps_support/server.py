@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import pytest
 from packaging.utils import canonicalize_name
 
 RECORDED = Path(__file__).resolve().parents[2] / "fixtures" / "deps" / "index"
@@ -161,3 +162,18 @@ def running(server: IndexServer) -> Iterator[IndexServer]:
         yield server
     finally:
         server.stop()
+
+
+def forbid_internet(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Make every name lookup other than loopback fail (and record it): tests stay on 127.0.0.1."""
+    real = socket.getaddrinfo
+    attempts: list[str] = []
+
+    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host not in ("127.0.0.1", "localhost", "::1", None):
+            attempts.append(str(host))
+            raise socket.gaierror(socket.EAI_NONAME, f"tests must not resolve {host}")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded)
+    return attempts

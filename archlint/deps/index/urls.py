@@ -39,6 +39,8 @@ def index_urls(
     Primary: config `index-url`, else PIP_INDEX_URL, else UV_INDEX_URL (uv's variable may hold
     several, space-separated), else PyPI. The requirement files' own `--index-url` /
     `--extra-index-url` lines and the extra-index variables are asked too, as pip merges them.
+    A configured primary replaces PyPI everywhere, including a lockfile's record that its
+    packages came from pypi.org: users behind a mirror expect no traffic to PyPI.
     """
     env = os.environ if environ is None else environ
     primary: list[str] = []
@@ -56,6 +58,8 @@ def index_urls(
         *_split(env.get("UV_INDEX")),
     ]
     urls = primary or [PYPI_SIMPLE]
+    if primary:
+        extras = [u for u in extras if _norm(u) not in _PYPI_ALIASES]
     out: list[str] = []
     seen: set[str] = set()
     for u in [*urls, *extras]:
@@ -68,3 +72,6 @@ def index_urls(
 
 def _norm(url: str) -> str:
     return url.strip().rstrip("/")
+
+
+_PYPI_ALIASES = frozenset({"https://pypi.org/simple", "https://pypi.python.org/simple"})

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from archlint import scanning as k
 from archlint.config import Config
@@ -276,3 +278,34 @@ source = { git = "https://github.com/org/tool?rev=v2#0123456789abcdef" }
         ("lib", "packages/lib", True, None, 11),
         ("tool", "git+https://github.com/org/tool?rev=v2#0123456789abcdef", False, 'platform_machine == "x86_64"', 16),
     ]
+
+
+REAL = [(rel, kind) for rel, kind, _, _ in CASES] + [
+    ("uv/pyproject.toml", k.PYPROJECT),
+    ("poetry/pyproject.toml", k.PYPROJECT),
+    ("requirements/requirements-lock.txt", k.REQUIREMENTS),
+]
+
+
+@pytest.mark.parametrize(("rel", "kind"), REAL, ids=[r for r, _ in REAL])
+def test_every_truncation_is_a_finding_never_a_crash(tmp_path: Path, rel: str, kind: str) -> None:
+    data = (SOURCES / rel).read_bytes()
+    name = Path(rel).name
+    for i in range(1, 25):
+        cut = len(data) * i // 25
+        (tmp_path / name).write_bytes(data[:cut])
+        r = parse(name, kind, tmp_path)
+        for f in r.findings:
+            assert f.rule == "ARCH002" and 1 <= f.line <= data[:cut].count(b"\n") + 1
+        assert all(d.line is None or 1 <= d.line <= data[:cut].count(b"\n") + 1 for d in r.dependencies)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(junk=st.binary(min_size=1, max_size=64), where=st.floats(min_value=0, max_value=1))
+def test_spliced_junk_never_crashes(tmp_path: Path, junk: bytes, where: float) -> None:
+    for rel, kind in [("uv/uv.lock", k.UV_LOCK), ("pipenv/Pipfile.lock", k.PIPFILE_LOCK), ("uv/pylock.toml", k.PYLOCK)]:
+        data = (SOURCES / rel).read_bytes()[:6000]
+        at = int(len(data) * where)
+        (tmp_path / "f").write_bytes(data[:at] + junk + data[at:])
+        r = parse("f", kind, tmp_path)
+        assert all(f.rule == "ARCH002" for f in r.findings)

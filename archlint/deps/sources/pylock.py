@@ -33,7 +33,7 @@ def parse(f: SourceFile, ctx: ScanContext, result: SourceResult) -> None:
     if _pylock is not None:
         try:
             lock = _pylock.Pylock.from_dict(data)
-        except (_pylock.PylockValidationError, _pylock.PylockUnsupportedVersionError) as e:
+        except Exception as e:  # PylockValidationError, PylockUnsupportedVersionError, or a library bug
             result.findings.append(
                 Finding(
                     rule="ARCH002",

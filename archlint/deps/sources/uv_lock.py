@@ -61,7 +61,7 @@ def parse(f: SourceFile, ctx: ScanContext, result: SourceResult) -> None:
             url = next((source[key] for key in _LOCAL if isinstance(source.get(key), str)), None)
         files: list[str] = []
         hashes: list[str] = []
-        for dist in [pkg.get("sdist"), *(pkg.get("wheels") or [])]:
+        for dist in [pkg.get("sdist"), *tables(pkg.get("wheels"))]:
             if not isinstance(dist, dict):
                 continue
             name = file_name(dist.get("filename") or dist.get("url") or dist.get("path"))

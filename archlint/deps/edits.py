@@ -17,6 +17,7 @@ LOCK_COMMANDS = {
     "pylock.toml": "uv lock --upgrade-package {name} && uv export --format pylock.toml -o pylock.toml",
 }
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_TOML_KEY = re.compile(r"""^["']?[A-Za-z0-9][A-Za-z0-9._-]*["']?\s*=[^=]""")
 
 
 def span_text(dep: Dependency, line_text: str) -> str | None:
@@ -74,7 +75,10 @@ def replace_fix(dep: Dependency, replacement: str, version: str | None, line_tex
         return Fix(f"remove {dep.name} (an optional x86 accelerator)", Applicability.UNSAFE, (edit,))
     quote = text[0] if text[:1] in ("'", '"') else ""
     spec = f"=={version}" if version else (dep.specifier if not dep.version else "")
-    new = f"{quote}{replacement}{spec}{quote if text.endswith(quote) and quote else ''}"
+    if _TOML_KEY.match(text):  # a Poetry-style table entry: `name = "1.2"` / `name = { version = ... }`
+        new = f'{replacement} = "{version or "*"}"'
+    else:
+        new = f"{quote}{replacement}{spec}{quote if text.endswith(quote) and quote else ''}"
     edit = Edit(dep.path, dep.line, dep.column, dep.line, dep.end_column, new)
     desc = f"replace {dep.name} with {replacement}{spec}"
     if dep.hashes:

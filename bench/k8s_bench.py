@@ -18,6 +18,8 @@ Target (issue 4): 10,000 workload documents in under 3 s.
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import sys
 import tempfile
 import time
@@ -150,12 +152,25 @@ def generate(n: int) -> list[str]:
     return docs
 
 
-def best(fn: Callable[[], object], repeat: int) -> float:
+CPU: dict[str, float] = {}
+
+
+def _cpu() -> float:
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def best(fn: Callable[[], object], repeat: int, name: str = "") -> float:
+    """Best wall time of `repeat` runs; the CPU seconds (this process + pool workers) of that
+    run go to CPU[name], since wall time on a shared machine says more about the neighbours."""
     times = []
     for _ in range(repeat):
-        t = time.perf_counter()
+        c, t = _cpu(), time.perf_counter()
         fn()
-        times.append(time.perf_counter() - t)
+        wall, cpu = time.perf_counter() - t, _cpu() - c
+        if not times or wall < min(times):
+            CPU[name] = cpu
+        times.append(wall)
     return min(times)
 
 
@@ -187,12 +202,11 @@ def main(argv: list[str] | None = None) -> int:
 
         scanner()  # warm: schemas loaded and compiled once per process
         rows: list[tuple[str, float | None, str]] = []
-        rows.append(
-            ("archlint read (libyaml events + lines)", best(lambda: [read_all(t) for t in texts], args.repeat), "")
-        )
-        rows.append(("archlint Kubernetes scanner (all of it)", best(scanner, args.repeat), ""))
-        rows.append(("PyYAML CSafeLoader safe_load_all (no lines)",
-                     best(lambda: [list(yaml.load_all(t, Loader=yaml.CSafeLoader)) for t in texts], args.repeat), ""))  # fmt: skip
+        t_read = best(lambda: [read_all(t) for t in texts], args.repeat, "read")
+        rows.append(("archlint read (libyaml events + lines)", t_read, ""))
+        rows.append(("archlint Kubernetes scanner (all of it)", best(scanner, args.repeat, "scanner"), ""))
+        t_py = best(lambda: [list(yaml.load_all(t, Loader=yaml.CSafeLoader)) for t in texts], args.repeat, "pyyaml")
+        rows.append(("PyYAML CSafeLoader safe_load_all (no lines)", t_py, ""))
         sample = texts[0][: len(texts[0]) // 10]
         try:
             from ruamel.yaml import YAML
@@ -218,15 +232,20 @@ def main(argv: list[str] | None = None) -> int:
                          f"from {len(objs)} objects"))  # fmt: skip
         except ImportError:
             rows.append(("kubernetes-validate", None, "not installed"))
-    print(f"{args.docs} workload documents, {len(paths)} files, {size:.1f} MB; best of {args.repeat}\n")
-    print(f"{'':48} {'seconds':>8} {'docs/s':>9}")
-    for name, secs, note in rows:
+    load = os.getloadavg()[0]
+    print(f"{args.docs} workload documents, {len(paths)} files, {size:.1f} MB; best of {args.repeat}; "
+          f"{os.cpu_count()} CPUs, load average {load:.1f} while running\n")  # fmt: skip
+    print(f"{'':48} {'wall s':>8} {'CPU s':>8} {'docs/s':>9}")
+    keys = ["read", "scanner", "pyyaml", "-", "-"]
+    for (name, secs, note), key in zip(rows, keys, strict=False):
+        cpu = f"{CPU[key]:8.2f}" if key in CPU else f"{'':8}"
         if secs is None:
-            print(f"{name:48} {'-':>8} {'-':>9}  {note}")
+            print(f"{name:48} {'-':>8} {cpu} {'-':>9}  {note}")
         else:
-            print(f"{name:48} {secs:8.2f} {args.docs / secs:9.0f}  {note}")
-    target = rows[1][1] or 0
-    print(f"\ntarget: {args.docs} documents in < 3 s -> {'met' if target < 3 else 'NOT met'} ({target:.2f} s)")
+            print(f"{name:48} {secs:8.2f} {cpu} {args.docs / secs:9.0f}  {note}")
+    wall = rows[1][1] or 0
+    verdict = "met" if wall < 3 else "NOT met"
+    print(f"\ntarget: {args.docs} documents in < 3 s -> {verdict} here ({wall:.2f} s wall, {CPU['scanner']:.2f} s CPU)")
     return 0
 
 

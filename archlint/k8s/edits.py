@@ -290,7 +290,7 @@ def _compose(text: str) -> tuple[list[Any], bool, list[str]] | None:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.YAMLError:
         return None
-    return nodes, _is_json(text), _lines(text)
+    return nodes, _is_json(text), text.splitlines(keepends=True)
 
 
 try:
@@ -349,8 +349,11 @@ def _lines(text: str) -> list[str]:
     return text.splitlines(keepends=True)
 
 
+_JSON_START = re.compile(r"[\ufeff \t\r\n]*[{\[]")
+
+
 def _is_json(text: str) -> bool:
-    return text.lstrip("\ufeff \t\r\n").startswith(("{", "["))
+    return _JSON_START.match(text) is not None  # (not lstrip: that copies a 10 MB file per edit)
 
 
 class _NoNode(Exception):

@@ -142,8 +142,37 @@ def _never(_: Any) -> bool:
     return False
 
 
-def _any_type(tcs: list[Check]) -> Check:
+_PY_TYPES: dict[str, tuple[type, ...]] = {
+    "object": (dict,),
+    "array": (list,),
+    "string": (str,),
+    "boolean": (bool,),
+    "null": (type(None),),
+}
+
+
+def _type_check(types: list[str]) -> Check | None:
+    if all(t in _PY_TYPES for t in types):
+        py = tuple(x for t in types for x in _PY_TYPES[t])
+        return lambda v: isinstance(v, py)
+    tcs = [_TYPE_CHECKS[t] for t in types if t in _TYPE_CHECKS]
+    if len(tcs) != len(types):
+        return None
+    if len(tcs) == 1:
+        return tcs[0]
     return lambda v: any(c(v) for c in tcs)
+
+
+def _all(checks: list[Check]) -> Check:
+    if len(checks) == 1:
+        return checks[0]
+    if len(checks) == 2:
+        a, b = checks
+        return lambda v: a(v) and b(v)
+    if len(checks) == 3:
+        a, b, c = checks
+        return lambda v: a(v) and b(v) and c(v)
+    return lambda v: all(c(v) for c in checks)
 
 
 def _required(req: tuple[str, ...]) -> Check:
@@ -155,7 +184,14 @@ def _enum(allowed: tuple[Any, ...]) -> Check:
 
 
 def _items(item: Check) -> Check:
-    return lambda v: not isinstance(v, list) or all(item(x) for x in v)
+    def check(v: Any) -> bool:
+        if isinstance(v, list):
+            for x in v:
+                if not item(x):
+                    return False
+        return True
+
+    return check
 
 
 def _one_of(subs: list[Check]) -> Check:
@@ -196,10 +232,10 @@ class _Compiler:
                 checks.append(self.ref(schema["$ref"]))
             elif key == "type":
                 types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-                tcs = [_TYPE_CHECKS[t] for t in types if t in _TYPE_CHECKS]
-                if len(tcs) != len(types):
+                tc = _type_check(types)
+                if tc is None:
                     return _never
-                checks.append(_any_type(tcs))
+                checks.append(tc)
             elif key == "required":
                 req = tuple(schema["required"])
                 checks.append(_required(req))
@@ -219,9 +255,7 @@ class _Compiler:
             checks.append(self._object(schema))
         if not checks:
             return lambda v: True
-        if len(checks) == 1:
-            return checks[0]
-        return lambda v: all(c(v) for c in checks)
+        return _all(checks)
 
     def _object(self, schema: dict[str, Any]) -> Check:
         props = {k: self.compile(s) for k, s in (schema.get("properties") or {}).items()}

@@ -233,7 +233,7 @@ class DependencyCheck:
     def _reason(self, w: _Work) -> str:
         arm = {t.label: v for t, v in w.per_target.items() if t.platform == ARM64}
         parts = [f"{label}: {v}" for label, v in arm.items()]
-        src = "lockfile file list" if w.project is None else w.project.index
+        src = f"files listed in {w.dep.path}" if w.dep.files or w.project is None else w.project.index
         return f"{w.dep.name} {w.checked_version} ({src}): " + ", ".join(parts)
 
     def _direct(self, w: _Work) -> Iterator[Finding]:

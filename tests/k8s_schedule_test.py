@@ -139,9 +139,9 @@ CASES: list[tuple[str, dict[str, Any], set[str]]] = [
         {"amd", "arm", "evict", "soft"},
     ),
     (
-        "empty key with Equal tolerates nothing",
+        "empty key with Equal compares values only (kube-scheduler's code; the API server rejects it)",
         {"tolerations": [{"operator": "Equal", "value": "agi-arm"}]},
-        {"amd", "arm", "soft"},
+        {"amd", "arm", "agi-arm", "soft"},
     ),
     ("selector to arm64 without the taint's toleration", {"nodeSelector": {"hardware-type": "agi-arm"}}, set()),
     (
@@ -215,7 +215,8 @@ def test_verdicts_name_the_reason_per_pool() -> None:
         ({"key": "k", "operator": "Equal"}, Taint("k", "v", "NoSchedule"), False),
         ({"key": "other", "operator": "Exists"}, Taint("k", "v", "NoSchedule"), False),
         ({"operator": "Exists"}, Taint("anything", "x", "NoExecute"), True),
-        ({"key": "", "operator": "Equal", "value": "v"}, Taint("k", "v", "NoSchedule"), False),
+        ({"key": "", "operator": "Equal", "value": "v"}, Taint("k", "v", "NoSchedule"), True),
+        ({"key": "", "operator": "Equal", "value": "w"}, Taint("k", "v", "NoSchedule"), False),
         ({"key": "k", "operator": "Exists", "effect": "NoSchedule"}, Taint("k", "v", "NoExecute"), False),
         ({"key": "k", "operator": "Gt", "value": "v"}, Taint("k", "v", "NoSchedule"), False),
     ],

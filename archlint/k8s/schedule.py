@@ -105,11 +105,11 @@ def toleration_matches(tol: Any, taint: Taint) -> bool:
     if effect and effect != taint.effect:
         return False
     key = tol.get("key") or ""
-    op = tol.get("operator") or "Equal"
-    if key == "" and op == "Exists":
-        return True  # an empty key with Exists tolerates everything (of that effect)
-    if key != taint.key:
+    # An empty key matches every key: with Exists it tolerates everything (of that effect).
+    # (With Equal, which the API server rejects, it still compares values, as the Go code does.)
+    if key and key != taint.key:
         return False
+    op = tol.get("operator") or "Equal"
     if op == "Exists":
         return True
     if op == "Equal":

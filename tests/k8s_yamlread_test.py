@@ -96,3 +96,12 @@ def test_json_documents() -> None:
     [d] = read_all(text)
     assert d.data == json.loads(text)
     assert d.locate(("items", 0, "t")) == (8, 9)  # tab-indented: columns count characters
+
+
+def test_absurd_nesting_is_refused_not_a_crash() -> None:
+    deep = "a: " + "[" * 5000 + "]" * 5000 + "\n---\nb: 1\n"
+    docs = read_all(deep)
+    assert docs[0].data is None and docs[0].problems[0].code == "too-deep"
+    assert docs[1].data == {"b": 1}
+    ok = "a: " + "[" * 60 + "]" * 60 + "\n"
+    assert read_all(ok)[0].problems == []

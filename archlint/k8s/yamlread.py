@@ -28,6 +28,8 @@ except ImportError:  # pragma: no cover - libyaml missing: the pure-Python parse
 # nodes (and to many times its real size) is a billion-laughs bomb, refused before expanding.
 MAX_EXPANDED_NODES = 200_000
 MAX_EXPANSION_RATIO = 10
+# Kubernetes objects nest a few dozen levels at most (CRD schemas included).
+MAX_DEPTH = 100
 
 Pos = tuple[int, int, int, int]  # key line, key column, value line, value column (1-based)
 
@@ -296,6 +298,23 @@ def _parse(text: str, line_offset: int, index: int) -> Iterator[Doc]:
                     cur.pos[key] = (kp[0], kp[1], line, col)
         elif t is _MS or t is _SS:
             m = e.start_mark
+            if len(stack) >= MAX_DEPTH:
+                # Deeper than any real object; recursive consumers (schema validation, copies)
+                # would overflow the stack on it.
+                assert doc is not None
+                doc.problems.append(Problem(m.line + lo, m.column + 1, f"nested deeper than {MAX_DEPTH} levels; "
+                                            "document refused", "too-deep"))  # fmt: skip
+                doc.data = None
+                yield doc
+                while True:  # skip the rest of the document
+                    e = get()
+                    if e is None:
+                        return
+                    if type(e) is _DE:
+                        break
+                stack, cur, anchors, doc = [], None, {}, None
+                index += 1
+                continue
             stack.append(cur)  # type: ignore[arg-type]
             cur = _Frame({} if t is _MS else [], {} if t is _MS else [], m.line + lo, m.column + 1, e.anchor)
             cur.size = real * _SHIFT + extra  # where the counts stood when the node started

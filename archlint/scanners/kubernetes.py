@@ -20,7 +20,8 @@ from archlint.k8s.profile import ClusterProfile, load_profile
 from archlint.k8s.yamlread import Doc, read_documents
 from archlint.scanning import ScanContext, Scanner, SourceFile, guarded
 
-_PROBLEM_RULES = {"syntax": "ARCH002", "alias": "ARCH002", "duplicate-key": "ARCH211", "alias-bomb": "ARCH210"}
+_PROBLEM_RULES = {"syntax": "ARCH002", "alias": "ARCH002", "too-deep": "ARCH002", "duplicate-key": "ARCH211",
+                  "alias-bomb": "ARCH210"}  # fmt: skip
 _SCHEDULING_FIELDS = ("nodeSelector", "affinity", "tolerations", "nodeName")
 _OVERRIDE_VERDICTS = {
     "arm64": (True, ("linux/arm64",)),

@@ -16,7 +16,13 @@ def decode(data: bytes) -> tuple[str, str]:
         raise UndecodableSource("source contains a null byte", data.count(b"\n", 0, nul) + 1)
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError as e:  # an unknown codec in the cookie, or a cookie that contradicts a BOM
+    except SyntaxError as e:  # an unknown codec in the cookie, a cookie contradicting a BOM, or bad UTF-8
+        if "invalid or missing encoding declaration" in e.msg:
+            bad = _first_bad_utf8(data)
+            line = data.count(b"\n", 0, bad) + 1
+            raise UndecodableSource(
+                f"not valid UTF-8 (byte {data[bad]:#04x} at offset {bad}) and no PEP 263 coding declaration", line
+            ) from None
         raise UndecodableSource(f"bad coding declaration: {e.msg}", e.lineno or 1) from None
     try:
         codecs.lookup(encoding)
@@ -29,3 +35,11 @@ def decode(data: bytes) -> tuple[str, str]:
     if text.startswith("\ufeff"):
         text = text[1:]
     return text, encoding
+
+
+def _first_bad_utf8(data: bytes) -> int:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return e.start
+    return 0

@@ -255,3 +255,13 @@ def test_dockerfile_base_image_picks_musl_targets(cli: Cli, server: IndexServer,
     assert finding["rule"] == "ARCH102" and finding["line"] == 2
     diff = cli(["check", "--diff", "--unsafe-fixes", str(root)], cwd=root).out
     assert "+RUN pip install pyyaml==6.0.3 requests==2.31.0" in diff
+
+
+def test_no_cache_keeps_pip_audit_out_of_the_user_cache(
+    cli: Cli, server: IndexServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    root = repo(tmp_path, "numpy==1.19.5\n", server.url, server.osv_url)
+    _, report = check(cli, root, "--no-cache")
+    assert by_name(report)["numpy"]["suggestion"]["vulnerabilities"] == []  # the service was asked
+    assert not (tmp_path / "xdg").exists()

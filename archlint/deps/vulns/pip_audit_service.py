@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import threading
 from pathlib import Path
 
@@ -20,16 +21,18 @@ TIMEOUT = 10
 class PipAuditVulnerabilities(VulnerabilitySource):
     def __init__(self, service: str = "osv", cache_dir: Path | None = None, osv_url: str | None = None) -> None:
         self.name = "PyPI" if service == "pypi" else "OSV"
+        # Without a cache directory pip-audit would pick (and create, and clean up) its own user
+        # cache, or ask `pip cache dir`: give it a path it never writes to (the session is replaced).
+        given = cache_dir if cache_dir is not None else Path(tempfile.gettempdir()) / "archlint-no-cache"
         svc: VulnerabilityService
         if service == "pypi":
-            svc = PyPIService(cache_dir=cache_dir, timeout=TIMEOUT)
+            svc = PyPIService(cache_dir=given, timeout=TIMEOUT)
             self.where = "pypi.org"
         else:
             url = osv_url or OsvService.DEFAULT_OSV_URL
-            svc = OsvService(cache_dir=cache_dir, timeout=TIMEOUT, osv_url=url)
+            svc = OsvService(cache_dir=given, timeout=TIMEOUT, osv_url=url)
             self.where = host_of(url)
-        if cache_dir is None:
-            # --no-cache: pip-audit would fall back to its own user cache directory.
+        if cache_dir is None:  # --no-cache
             svc.session = requests.Session()
         self.service = svc
         self._memo: dict[tuple[str, str], list[Advisory] | VulnerabilityServiceError] = {}

@@ -265,3 +265,21 @@ def test_no_cache_keeps_pip_audit_out_of_the_user_cache(
     _, report = check(cli, root, "--no-cache")
     assert by_name(report)["numpy"]["suggestion"]["vulnerabilities"] == []  # the service was asked
     assert not (tmp_path / "xdg").exists()
+
+
+def test_python_version_file_and_requires_python_pick_the_interpreter(
+    cli: Cli, server: IndexServer, tmp_path: Path
+) -> None:
+    root = repo(tmp_path, "", server.url, server.osv_url)
+    (root / "old").mkdir()
+    (root / "old" / ".python-version").write_text("3.9.18\n")
+    (root / "old" / "requirements.txt").write_text("pyyaml==5.4\n")
+    (root / "lib").mkdir()
+    (root / "lib" / "pyproject.toml").write_text(
+        '[project]\nname = "lib"\nversion = "1"\nrequires-python = ">=3.8,<3.11"\ndependencies = ["pyyaml==5.4"]\n'
+    )
+    res = cli(["check", "--format", "json", str(root)], cwd=root)
+    deps = {d["path"]: d for d in res.json()["dependencies"]}
+    assert deps["old/requirements.txt"]["targets"] == {"linux/arm64 cp39": "sdist", "linux/amd64 cp39": "wheel"}
+    assert deps["old/requirements.txt"]["suggestion"]["version"] == "5.4.1"
+    assert set(deps["lib/pyproject.toml"]["targets"]) == {"linux/arm64 cp310", "linux/amd64 cp310"}

@@ -211,19 +211,35 @@ def test_stdin_helm_template_output(cli: Cli, tmp_path: Path) -> None:
 
 def test_kustomization_rendered_and_reported_at_the_base(cli: Cli, tmp_path: Path) -> None:
     root = project(tmp_path, ["kustomize"])
-    _, rep = check(cli, root, str(root / "kustomize"))
-    ids = [w["id"] for w in rep["workloads"]]
-    # The overlay's render, once: not the raw base on its own, not the replicas patch as a workload.
-    assert ids == ["Deployment/prod/prod-orders"]
+    _, everything = check(cli, root, str(root / "kustomize"))
+    # Each overlay's render, once: not the raw base on its own, not the patches as workloads.
+    assert sorted(w["id"] for w in everything["workloads"]) == ["Deployment/canary/orders-arm",
+                                                                 "Deployment/prod/prod-orders"]  # fmt: skip
+    _, rep = check(cli, root, str(root / "kustomize/overlays/prod"))
     [f] = by_rule(rep, "ARCH201")
     base = root / "kustomize/base/deployment.yaml"
     assert f["path"] == "kustomize/base/deployment.yaml"
     assert f["line"] == line_of(base, "image: registry.example.com/shop/checkout")
     assert f["fix"]["applicability"] == "safe"  # the base's pod spec is what renders: editing it works
-    cli(["check", str(root), "--fix", "--offline", "--config", str(root / "archlint.toml")])
-    _, after = check(cli, root, str(root / "kustomize"))
+    cli(["check", str(root / "kustomize/overlays/prod"), "--fix", "--offline", "--config", str(root / "archlint.toml")])
+    _, after = check(cli, root, str(root / "kustomize/overlays/prod"))
     assert by_rule(after, "ARCH201") == []
     assert "kubernetes.io/arch: amd64" in base.read_text()
+
+
+def test_overlay_that_sets_the_placement_gets_no_edits_in_the_base(cli: Cli, tmp_path: Path) -> None:
+    root = project(tmp_path, ["kustomize"])
+    base = root / "kustomize/base/deployment.yaml"
+    before = base.read_text()
+    _, rep = check(cli, root, str(root / "kustomize/overlays/arm"))
+    [f] = by_rule(rep, "ARCH201")
+    assert f["workload"] == "Deployment/canary/orders-arm"
+    assert f["path"] == "kustomize/base/deployment.yaml"  # where the image is written
+    assert f["fix"]["applicability"] == "manual" and f["fix"]["edits"] == []
+    assert workload(rep, "Deployment/canary/orders-arm")["placement"]["current"] == ["arm64"]
+    cli(["check", str(root / "kustomize/overlays/arm"), "--fix", "--unsafe-fixes", "--offline",
+         "--config", str(root / "archlint.toml")])  # fmt: skip
+    assert base.read_text() == before
 
 
 def test_kustomization_without_kubectl_says_so_and_checks_raw_files(
@@ -234,7 +250,9 @@ def test_kustomization_without_kubectl_says_so_and_checks_raw_files(
     _, rep = check(cli, root, str(root / "kustomize"))
     missing = by_rule(rep, "ARCH213")
     assert missing and all("kubectl is not on PATH" in f["message"] for f in missing)
-    assert "Deployment/default/orders" in {w["id"] for w in rep["workloads"]}
+    # The raw base is checked as written; the overlays' patches (partial objects) are not.
+    assert [w["id"] for w in rep["workloads"]] == ["Deployment/default/orders"]
+    assert not by_rule(rep, "ARCH209")
 
 
 def test_bad_input_is_findings_with_lines_and_the_scan_continues(cli: Cli, tmp_path: Path) -> None:

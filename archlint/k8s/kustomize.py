@@ -13,7 +13,8 @@ from archlint.k8s.yamlread import read_all
 RENDER_TIMEOUT = 120
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 # Keys whose entries name local files or directories the render reads.
-_FILE_KEYS = ("resources", "bases", "components", "patchesStrategicMerge", "crds")
+_FILE_KEYS = ("resources", "bases", "components", "crds")
+_PATCH_KEYS = ("patchesStrategicMerge",)
 _ITEM_PATH_KEYS = ("patches", "patchesJson6902")
 
 
@@ -61,6 +62,7 @@ def _kustomization_file(directory: Path) -> Path | None:
 @dataclass
 class Coverage:
     files: set[Path] = field(default_factory=set)  # raw manifests and patches the render reads
+    patches: set[Path] = field(default_factory=set)  # partial objects: never checked on their own
     kustomizations: set[Path] = field(default_factory=set)  # nested kustomization files
 
 
@@ -81,10 +83,18 @@ def coverage(kfile: Path, seen: set[Path] | None = None) -> Coverage:
         return out
     base = kfile.parent
     entries: list[str] = []
+    patches: list[str] = []
     for key in _FILE_KEYS:
         entries += [e for e in data.get(key) or [] if isinstance(e, str)]
+    for key in _PATCH_KEYS:
+        patches += [e for e in data.get(key) or [] if isinstance(e, str)]
     for key in _ITEM_PATH_KEYS:
-        entries += [e["path"] for e in data.get(key) or [] if isinstance(e, dict) and isinstance(e.get("path"), str)]
+        patches += [e["path"] for e in data.get(key) or [] if isinstance(e, dict) and isinstance(e.get("path"), str)]
+    for entry in patches:
+        p = (base / entry).resolve()
+        if p.is_file():
+            out.patches.add(p)
+            out.files.add(p)
     for entry in entries:
         if "://" in entry or entry.startswith(("github.com/", "git@")):
             continue
@@ -97,5 +107,6 @@ def coverage(kfile: Path, seen: set[Path] | None = None) -> Coverage:
                 out.kustomizations.add(sub.resolve())
                 inner = coverage(sub, seen)
                 out.files |= inner.files
+                out.patches |= inner.patches
                 out.kustomizations |= inner.kustomizations
     return out

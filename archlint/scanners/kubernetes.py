@@ -110,6 +110,7 @@ class KubernetesScanner(Scanner):
             if _resolved(f.path) in nested:
                 continue  # rendered as part of the overlay that includes it
             result = kustomize.render(f.path.parent)
+            covered |= cov.patches  # partial objects: checked only as part of a render
             if not result.ok:
                 yield Finding(
                     rule="ARCH213",

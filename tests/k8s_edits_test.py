@@ -188,3 +188,34 @@ def test_beta_label_rename_edit_is_exact() -> None:
     line = text.splitlines()[e.start_line - 1]
     assert line[e.start_column - 1 : e.end_column - 1] == "beta.kubernetes.io/arch"
     assert e == Edit("list.yaml", e.start_line, e.start_column, e.start_line, e.end_column, "kubernetes.io/arch")
+
+
+def test_beta_os_and_arch_labels_everywhere() -> None:
+    from archlint.k8s.edits import beta_label_ops
+
+    text = """apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  nodeSelector:
+    beta.kubernetes.io/os: linux
+    kubernetes.io/os: linux
+  affinity:
+    nodeAffinity:
+      preferredDuringSchedulingIgnoredDuringExecution:
+      - weight: 10
+        preference:
+          matchExpressions:
+          - {key: "beta.kubernetes.io/arch", operator: In, values: [arm64]}
+  containers: [{name: a, image: x}]
+"""
+    [wl] = workloads(Path("p.yaml"), text)
+    ops = [op for _, op in beta_label_ops(wl.pod_spec)]
+    assert [op.kind for op in ops] == ["delete", "set"]  # the GA os key is already there: drop the beta one
+    new, n = apply_edits(text, ops_to_edits(text, 0, wl.spec_path, ops, "p.yaml"))
+    assert n == 2
+    spec = read_all(new)[0].data["spec"]
+    assert spec["nodeSelector"] == {"kubernetes.io/os": "linux"}
+    pref = spec["affinity"]["nodeAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]
+    assert pref["preference"]["matchExpressions"][0]["key"] == "kubernetes.io/arch"
+    assert '{key: "kubernetes.io/arch", operator: In, values: [arm64]}' in new  # quotes kept

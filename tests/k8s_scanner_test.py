@@ -255,6 +255,19 @@ def test_kustomization_without_kubectl_says_so_and_checks_raw_files(
     assert not by_rule(rep, "ARCH209")
 
 
+def test_remote_bases_are_not_fetched_offline(cli: Cli, tmp_path: Path) -> None:
+    root = project(tmp_path, ["kustomize"])
+    k = root / "kustomize/overlays/prod/kustomization.yaml"
+    k.write_text(
+        k.read_text().replace(
+            "  - ../../base\n", "  - ../../base\n  - https://github.com/acme/platform//base?ref=v1.2.0\n"
+        )
+    )
+    _, rep = check(cli, root, str(root / "kustomize/overlays/prod"))
+    [f] = by_rule(rep, "ARCH213")
+    assert "--offline" in f["message"] and "github.com/acme/platform" in f["message"]
+
+
 def test_bad_input_is_findings_with_lines_and_the_scan_continues(cli: Cli, tmp_path: Path) -> None:
     root = project(tmp_path, ["bad"])
     (root / "bad" / "latin1.yaml").write_bytes(b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: caf\xe9\n")

@@ -64,6 +64,7 @@ class Coverage:
     files: set[Path] = field(default_factory=set)  # raw manifests and patches the render reads
     patches: set[Path] = field(default_factory=set)  # partial objects: never checked on their own
     kustomizations: set[Path] = field(default_factory=set)  # nested kustomization files
+    remote: list[str] = field(default_factory=list)  # remote bases (git, http): need the network
 
 
 def coverage(kfile: Path, seen: set[Path] | None = None) -> Coverage:
@@ -96,7 +97,8 @@ def coverage(kfile: Path, seen: set[Path] | None = None) -> Coverage:
             out.patches.add(p)
             out.files.add(p)
     for entry in entries:
-        if "://" in entry or entry.startswith(("github.com/", "git@")):
+        if "://" in entry or entry.startswith(("github.com/", "gitlab.com/", "git@")):
+            out.remote.append(entry)
             continue
         p = (base / entry).resolve()
         if p.is_file():
@@ -109,4 +111,5 @@ def coverage(kfile: Path, seen: set[Path] | None = None) -> Coverage:
                 out.files |= inner.files
                 out.patches |= inner.patches
                 out.kustomizations |= inner.kustomizations
+                out.remote += inner.remote
     return out

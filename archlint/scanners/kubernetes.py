@@ -109,7 +109,10 @@ class KubernetesScanner(Scanner):
         for f, cov in covs.items():
             if _resolved(f.path) in nested:
                 continue  # rendered as part of the overlay that includes it
-            result = kustomize.render(f.path.parent)
+            if ctx.offline and cov.remote:
+                result = kustomize.Rendered(False, error=f"not rendered in --offline mode: remote base {cov.remote[0]}")
+            else:
+                result = kustomize.render(f.path.parent)
             covered |= cov.patches  # partial objects: checked only as part of a render
             if not result.ok:
                 yield Finding(

@@ -32,7 +32,7 @@ from archlint.facts import (
     Facts,
     Target,
 )
-from archlint.findings import Finding, Severity
+from archlint.findings import Finding, Fix, Severity
 from archlint.scanning import ScanContext
 
 # Sources where a range is normal (libraries declare ranges; the lock pins): no "unpinned" finding.
@@ -55,7 +55,6 @@ class _Work:
     error: IndexServiceError | None = None
     per_target: dict[Target, str] = field(default_factory=dict)
     unpinned: bool = False
-    findings: list[Finding] = field(default_factory=list)
 
 
 def sha256_hashes(raw: Sequence[str]) -> frozenset[str] | None:
@@ -250,7 +249,7 @@ class DependencyCheck:
     # -- findings ----------------------------------------------------------------------------
 
     def _finding(self, dep: Dependency, rule: str, message: str, severity: Severity | None = None,
-                 fix: edits.Fix | None = None) -> Finding:  # fmt: skip
+                 fix: Fix | None = None) -> Finding:  # fmt: skip
         line = dep.line or 1
         return Finding(
             rule=rule,
@@ -272,17 +271,15 @@ class DependencyCheck:
         return f"{dep.name}=={w.checked_version}" if w.checked_version else f"{dep.name}{dep.specifier}"
 
     def _report(self, w: _Work) -> Iterator[Finding]:
-        yield from w.findings
         dep = w.dep
         if w.unpinned:
             checked = f"checked the newest matching release {w.checked_version}: {dep.status}" if (
                 w.checked_version) else "its availability depends on what the resolver picks"  # fmt: skip
             yield self._finding(dep, "ARCH106", f"{dep.name}{dep.specifier} is not pinned to one version; {checked}")
         if dep.status == UNKNOWN:
-            sev = Severity.INFO if isinstance(w.error, Offline) else None
-            if not dep.url and not dep.editable:
-                msg = f"arm64 availability of {self._display(w)} is unknown: {dep.reason}"
-                yield self._finding(dep, "ARCH105", msg, severity=sev)
+            sev = Severity.INFO if isinstance(w.error, Offline) else None  # the user asked for offline
+            msg = f"arm64 availability of {self._display(w)} is unknown: {dep.reason}"
+            yield self._finding(dep, "ARCH105", msg, severity=sev)
             return
         if dep.status not in (NEEDS_BUILD, UNAVAILABLE):
             return

@@ -16,6 +16,8 @@ from tests.conftest import FIXTURES, CliResult
 K8S = FIXTURES / "k8s"
 Cli = Callable[..., CliResult]
 
+needs_kubectl = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl (kustomize) not on PATH")
+
 OVERRIDES = """
 [image-overrides]
 "registry.example.com/shop/checkout" = "amd64"
@@ -209,6 +211,7 @@ def test_stdin_helm_template_output(cli: Cli, tmp_path: Path) -> None:
     assert f["path"] == "<stdin>" and "hardware-type=agi-arm (node lacks the label)" in f["message"]
 
 
+@needs_kubectl
 def test_kustomization_rendered_and_reported_at_the_base(cli: Cli, tmp_path: Path) -> None:
     root = project(tmp_path, ["kustomize"])
     _, everything = check(cli, root, str(root / "kustomize"))
@@ -227,6 +230,7 @@ def test_kustomization_rendered_and_reported_at_the_base(cli: Cli, tmp_path: Pat
     assert "kubernetes.io/arch: amd64" in base.read_text()
 
 
+@needs_kubectl
 def test_overlay_that_sets_the_placement_gets_no_edits_in_the_base(cli: Cli, tmp_path: Path) -> None:
     root = project(tmp_path, ["kustomize"])
     base = root / "kustomize/base/deployment.yaml"
@@ -255,6 +259,7 @@ def test_kustomization_without_kubectl_says_so_and_checks_raw_files(
     assert not by_rule(rep, "ARCH209")
 
 
+@needs_kubectl
 def test_remote_bases_are_not_fetched_offline(cli: Cli, tmp_path: Path) -> None:
     root = project(tmp_path, ["kustomize"])
     k = root / "kustomize/overlays/prod/kustomization.yaml"

@@ -259,7 +259,6 @@ def test_kustomization_without_kubectl_says_so_and_checks_raw_files(
     assert not by_rule(rep, "ARCH209")
 
 
-@needs_kubectl
 def test_remote_bases_are_not_fetched_offline(cli: Cli, tmp_path: Path) -> None:
     root = project(tmp_path, ["kustomize"])
     k = root / "kustomize/overlays/prod/kustomization.yaml"

@@ -243,3 +243,22 @@ def test_cli_reports_include_problems_once_per_line(tmp_path: Path, cli: Callabl
     ]
     pins = sorted((d["name"], d["path"], d["line"]) for d in report["dependencies"])
     assert pins == [("attrs", "requirements/b.txt", 2), ("six", "requirements/a.txt", 1)]
+
+
+def test_hashes_on_continuation_lines_with_a_marker_after(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text(
+        "foo==1 \\\n"
+        "    --hash=sha256:aa \\\n"
+        "    --hash sha256:bb \\\n"
+        '    ; python_version < "3.12"\n'
+        "bar==2 --hash=sha256:cc\n"
+        "# --hash=sha256:dd\n"
+        "baz==3\n"
+    )
+    r = parse("requirements.txt", root=tmp_path)
+    assert r.findings == []
+    assert [(d.name, d.line, d.hashes, d.marker) for d in r.dependencies] == [
+        ("foo", 1, ("sha256:aa", "sha256:bb"), 'python_version < "3.12"'),
+        ("bar", 5, ("sha256:cc",), None),
+        ("baz", 7, (), None),
+    ]

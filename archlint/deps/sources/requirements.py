@@ -37,6 +37,7 @@ MAX_INVALID = 50  # invalid-line findings per file; the rest are summarised in o
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _URL_END = re.compile(r"\s+#|\s+--?[A-Za-z]|\s;|\s*\\$")
 _EDITABLE = re.compile(r"^\s*(?:-e|--editable)(?:\s+|=)")
+_HASH = re.compile(r"(?<!\S)--hash(?:=|[ \t]+)([^\s\\]+)")
 
 
 @dataclass
@@ -100,6 +101,30 @@ def _decode(walk: _Walk, data: bytes, rel: str, emit: bool) -> str | None:
         return None if binary else text
 
 
+def _take_hashes(text: str) -> tuple[str, dict[int, list[str]]]:
+    """Move `--hash` options out of the text, keyed by the first line of their logical line;
+    lines keep their numbers. pip-requirements-parser shlex-splits every option, which makes a
+    hashed lock (hundreds of hashes per pin) many times slower to parse than the same pins."""
+    if "--hash" not in text:
+        return text, {}
+    lines = text.split("\n")
+    hashes: dict[int, list[str]] = {}
+    start: int | None = None
+    for i, line in enumerate(lines):
+        start = i + 1 if start is None else start
+        continued = line.rstrip("\r").endswith("\\")
+        if "--hash" in line and not line.lstrip().startswith("#"):
+            found = _HASH.findall(line)
+            if found:
+                hashes.setdefault(start, []).extend(found)
+                rest = _HASH.sub("", line).rstrip("\r").rstrip("\\").strip()
+                # Whitespace is dropped too: long runs of it make the library's line handling crawl.
+                lines[i] = rest + (" \\" if continued else "")
+        if not continued:
+            start = None
+    return "\n".join(lines), hashes
+
+
 def _read_requirements(text: str) -> RequirementsFile:
     # from_string is broken upstream (NameError); from_file on a private copy works. The BOM makes
     # pip-requirements-parser decode it as UTF-8 whatever the locale.
@@ -117,6 +142,7 @@ def _parse_one(
     if text is None:
         return
     lines = text.splitlines()
+    text, hashes = _take_hashes(text)
     try:
         rf = _read_requirements(text)
     except Exception as e:  # the library's internals: never let one file stop the scan
@@ -143,6 +169,7 @@ def _parse_one(
             _include(walk, target, path, rel, opt.line_number or 1, stack, True, emit)
     for req in rf.requirements:
         dep = _dependency(req, path, rel, lines)
+        dep.hashes = (*dep.hashes, *hashes.get(dep.line or 0, ()))
         if constraint:
             if dep.version and dep.url is None:
                 walk.constraints.setdefault(dep.name, dep.version)

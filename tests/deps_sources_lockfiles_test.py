@@ -309,3 +309,47 @@ def test_spliced_junk_never_crashes(tmp_path: Path, junk: bytes, where: float) -
         (tmp_path / "f").write_bytes(data[:at] + junk + data[at:])
         r = parse("f", kind, tmp_path)
         assert all(f.rule == "ARCH002" for f in r.findings)
+
+
+def test_uv_lock_forked_resolution_and_local_member() -> None:
+    # Real `uv lock` of numpy pinned per Python version plus an editable path dependency.
+    r = parse("uv-fork/uv.lock", k.UV_LOCK)
+    assert r.findings == []
+    got = [(d.name, d.version, d.line, d.marker, d.url, d.editable) for d in r.dependencies]
+    assert got == [
+        ("mylib", "0.2.0", 27, None, "libs/mylib", True),
+        ("numpy", "1.26.4", 32, 'python_full_version < "3.12"', None, False),
+        ("numpy", "2.1.3", 67, 'python_full_version >= "3.12"', None, False),
+    ]
+    old, new = r.dependencies[1], r.dependencies[2]
+    assert "numpy-1.26.4-cp311-cp311-manylinux_2_17_aarch64.manylinux2014_aarch64.whl" in old.files
+    assert "numpy-1.26.4-cp311-cp311-manylinux_2_17_aarch64.manylinux2014_aarch64.whl" not in new.files
+
+
+def test_pdm_lock_old_metadata_files_layout(tmp_path: Path) -> None:
+    # PDM before lock_version 4.1 (hand-written in that layout): file lists under [metadata.files].
+    (tmp_path / "pdm.lock").write_text(
+        """\
+[[package]]
+name = "six"
+version = "1.16.0"
+requires_python = ">=2.7, !=3.0.*"
+summary = "Python 2 and 3 compatibility utilities"
+
+[metadata]
+lock_version = "4.0"
+content_hash = "sha256:0"
+
+[metadata.files]
+"six 1.16.0" = [
+    {url = "https://files.pythonhosted.org/packages/d9/5a/six-1.16.0-py2.py3-none-any.whl", hash = "sha256:8abb"},
+    {url = "https://files.pythonhosted.org/packages/71/39/six-1.16.0.tar.gz", hash = "sha256:1e61"},
+]
+"""
+    )
+    r = parse("pdm.lock", k.PDM_LOCK, tmp_path)
+    assert r.findings == []
+    [six] = r.dependencies
+    assert (six.name, six.version, six.line) == ("six", "1.16.0", 2)
+    assert six.files == ("six-1.16.0-py2.py3-none-any.whl", "six-1.16.0.tar.gz")
+    assert six.hashes == ("sha256:8abb", "sha256:1e61")

@@ -192,3 +192,32 @@ def test_poetry_constraints(poetry: str, pep440: str | None) -> None:
 )
 def test_pinned_version(spec: str, version: str | None) -> None:
     assert pinned_version(spec) == version
+
+
+def test_uv_sources_turn_names_into_local_or_vcs_dependencies(tmp_path: Path) -> None:
+    real = parse("uv-fork/pyproject.toml")
+    assert [(d.name, d.version, d.url, d.editable, d.marker) for d in real.dependencies] == [
+        ("numpy", "1.26.4", None, False, 'python_version < "3.12"'),
+        ("numpy", "2.1.3", None, False, 'python_version >= "3.12"'),
+        ("mylib", None, "libs/mylib", True, None),  # [tool.uv.sources] mylib = { path = ..., editable = true }
+    ]
+    (tmp_path / "pyproject.toml").write_text(
+        """\
+[project]
+name = "x"
+version = "0"
+dependencies = ["tool==1.0", "member", "plain==2.0", "pinned-index"]
+
+[tool.uv.sources]
+tool = { git = "https://github.com/org/tool", tag = "v1.0" }
+member = { workspace = true }
+pinned-index = { index = "internal" }
+"""
+    )
+    got = {d.name: (d.version, d.url, d.editable) for d in parse("pyproject.toml", tmp_path).dependencies}
+    assert got == {
+        "tool": (None, "git+https://github.com/org/tool@v1.0", False),
+        "member": (None, "workspace", True),
+        "plain": ("2.0", None, False),
+        "pinned-index": (None, None, False),
+    }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from packaging.utils import canonicalize_name
+
 from archlint.deps.sources.interface import PDM_LOCK, SourceParseError, SourceResult
 from archlint.deps.sources.lockcommon import (
     as_table,
@@ -32,13 +34,21 @@ def parse(f: SourceFile, ctx: ScanContext, result: SourceResult) -> None:
     else:
         if isinstance(metadata.get("requires_python"), str):  # lock_version 4.4 and older
             result.requires_python = metadata["requires_python"]
+    # lock_version < 4.1 kept the file lists apart: [metadata.files] "name version" = [...]
+    old_files: dict[tuple[str, str], object] = {}
+    for key, value in as_table(metadata.get("files")).items():
+        name, _, version = str(key).partition(" ")
+        old_files[(canonicalize_name(name), version.strip())] = value
     entries = toml_entries(TomlText(text), "package")
     for i, pkg in enumerate(packages):
         entry = entry_at(entries, i)
         if not isinstance(pkg, dict) or not isinstance(pkg.get("name"), str):
             bad_entry(result, f.rel, entry, "pdm.lock", "package entry without a name")
             continue
-        file_list = tables(pkg.get("files"))
+        if "files" in pkg:
+            file_list = tables(pkg.get("files"))
+        else:
+            file_list = tables(old_files.get((canonicalize_name(pkg["name"]), str(pkg.get("version", "")))))
         files = [n for n in (file_name(d.get("file") or d.get("url")) for d in file_list) if n]
         hashes = [h for d in file_list for h in hash_strings(d.get("hash"))]
         url = None

@@ -25,6 +25,7 @@ def parse(f: SourceFile, ctx: ScanContext, result: SourceResult) -> None:
     text = f.read_text()
     data = loads(text)
     p = _Pyproject(f.rel, TomlText(text), result)
+    tool = as_table(data.get("tool"))
     project = data.get("project")
     if isinstance(project, dict):
         rp = project.get("requires-python")
@@ -39,11 +40,34 @@ def parse(f: SourceFile, ctx: ScanContext, result: SourceResult) -> None:
     if isinstance(groups, dict):
         for group, reqs in groups.items():
             p.pep508_array(reqs, "dependency-groups", group)
-    tool = as_table(data.get("tool"))
+    _apply_uv_sources(result, f.rel, as_table(as_table(tool.get("uv")).get("sources")))
     poetry = tool.get("poetry")
     if isinstance(poetry, dict):
         p.poetry(poetry)
     _indexes(tool, result)
+
+
+def _apply_uv_sources(result: SourceResult, rel: str, sources: dict[str, Any]) -> None:
+    """`[tool.uv.sources]` turns a plain name into a git, URL, path or workspace dependency: give
+    it the url, so it is not looked up on the package index under a name that may not exist there."""
+    by_name: dict[str, Any] = {canonicalize_name(str(k)): v for k, v in sources.items()}
+    for dep in result.dependencies:
+        src = by_name.get(dep.name)
+        if dep.path != rel or dep.url is not None or not isinstance(src, dict):
+            continue  # a list of sources (per marker) or a named index: the name stands
+        if isinstance(src.get("git"), str):
+            ref = next((src[k] for k in ("rev", "tag", "branch") if isinstance(src.get(k), str)), None)
+            dep.url = "git+" + src["git"] + (f"@{ref}" if ref else "")
+        elif isinstance(src.get("url"), str):
+            dep.url = src["url"]
+        elif isinstance(src.get("path"), str):
+            dep.url = src["path"]
+            dep.editable = src.get("editable") is True
+        elif src.get("workspace") is True:
+            dep.url, dep.editable = "workspace", True
+        else:
+            continue
+        dep.version = None
 
 
 def _indexes(tool: dict[str, Any], result: SourceResult) -> None:

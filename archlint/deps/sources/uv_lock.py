@@ -6,7 +6,7 @@ on the dependency edges that lead to it from the project (OR over the paths that
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from typing import Any
 
 from packaging.utils import canonicalize_name
@@ -19,6 +19,7 @@ from archlint.deps.sources.lockcommon import (
     file_name,
     hash_strings,
     locked,
+    strings,
     tables,
     toml_entries,
 )
@@ -41,6 +42,9 @@ def parse(f: SourceFile, ctx: ScanContext, result: SourceResult) -> None:
         result.requires_python = rp
     entries = toml_entries(TomlText(text), "package")
     markers = _markers(packages)
+    counts = Counter(
+        canonicalize_name(p["name"]) for p in packages if isinstance(p, dict) and isinstance(p.get("name"), str)
+    )
     for i, pkg in enumerate(packages):
         entry = entry_at(entries, i)
         if not isinstance(pkg, dict) or not isinstance(pkg.get("name"), str):
@@ -75,13 +79,24 @@ def parse(f: SourceFile, ctx: ScanContext, result: SourceResult) -> None:
                 f.rel,
                 entry,
                 UV_LOCK,
-                marker=markers.get(canonicalize_name(pkg["name"])),
+                marker=_fork_marker(pkg)
+                if counts[canonicalize_name(pkg["name"])] > 1
+                else markers.get(canonicalize_name(pkg["name"])),
                 files=files,
                 hashes=hashes,
                 url=url,
                 editable="editable" in source,
             )
         )
+
+
+def _fork_marker(pkg: dict[str, Any]) -> str | None:
+    """A package locked at several versions (a forked resolution): each version's
+    `resolution-markers` say where it is the one installed."""
+    forks = strings(pkg.get("resolution-markers"))
+    if not forks:
+        return None
+    return forks[0] if len(forks) == 1 else " or ".join(f"({m})" for m in forks)
 
 
 def _edges(pkg: dict[str, Any]) -> list[tuple[str, str | None]]:

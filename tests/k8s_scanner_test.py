@@ -401,3 +401,21 @@ def test_pool_and_in_process_agree(cli: Cli, tmp_path: Path, monkeypatch: pytest
         assert calls, "the pool was not used"
     assert pooled["findings"] == alone["findings"]
     assert pooled["workloads"] == alone["workloads"]
+
+
+def test_preferred_arm64_behind_a_taint_fix_requires_and_tolerates(cli: Cli, tmp_path: Path) -> None:
+    root = project(tmp_path, ["rollout.yaml", "cluster/nodes.json"],
+                   OVERRIDES + '\n[cluster]\nnodes-file = "cluster/nodes.json"\n')  # fmt: skip
+    _, rep = check(cli, root, str(root / "rollout.yaml"))
+    [f] = by_rule(rep, "ARCH205")
+    assert "cannot reach an arm64 pool" in f["message"]
+    assert workload(rep, "Rollout/ml/recommender")["placement"]["current"] == ["amd64"]
+    cli(["check", str(root), "--fix", "--offline", "--config", str(root / "archlint.toml")])
+    _, after = check(cli, root, str(root / "rollout.yaml"))
+    assert by_rule(after, "ARCH205") == []
+    assert workload(after, "Rollout/ml/recommender")["placement"]["current"] == ["arm64"]
+    spec = read_all((root / "rollout.yaml").read_text())[0].data["spec"]["template"]["spec"]
+    assert spec["nodeSelector"] == {"kubernetes.io/arch": "arm64"}
+    assert spec["tolerations"] == [
+        {"key": "hardware-type", "operator": "Equal", "value": "agi-arm", "effect": "NoSchedule"}
+    ]

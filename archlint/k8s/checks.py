@@ -95,10 +95,12 @@ def check(c: Context) -> Iterator[Finding]:
     elif arm_only and amd_pools and schedule.prefers_arch(spec, "arm64") and not schedule.arch_restriction(spec):
         # (An arm64-only image with no preference at all is the placement scanner's ARCH307.)
         path, ref, _v = arm_only[0]
+        how = (f"falls back to amd64 pool(s) {_pools(amd_pools)} when arm64 is full" if arm_pools
+               else f"cannot reach an arm64 pool at all (taints) and runs on {_pools(amd_pools)}")  # fmt: skip
         yield _finding(
             c, "ARCH205",
-            f"{c.wl.id} only prefers arm64, so it falls back to amd64 pool(s) {_pools(amd_pools)} when arm64 is full, "
-            f"but image {ref} is built for linux/arm64 only; require kubernetes.io/arch=arm64",
+            f"{c.wl.id} only prefers arm64, so it {how}, but image {ref} is built for linux/arm64 only; "
+            "require kubernetes.io/arch=arm64",
             c.locate(path), f"arm64-only:{ref}",
             _fix(c, "arm64", f"require kubernetes.io/arch=arm64 for {c.wl.id}", True),
         )  # fmt: skip

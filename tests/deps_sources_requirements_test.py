@@ -262,3 +262,16 @@ def test_hashes_on_continuation_lines_with_a_marker_after(tmp_path: Path) -> Non
         ("bar", 5, ("sha256:cc",), None),
         ("baz", 7, (), None),
     ]
+
+
+def test_includes_outside_the_tree_are_not_read(tmp_path: Path) -> None:
+    secret = tmp_path / "outside.txt"
+    secret.write_text("not-a-requirement line with a secret\n")
+    root = tmp_path / "repo"
+    (root / "svc").mkdir(parents=True)
+    (root / "svc" / "link.txt").symlink_to(secret)
+    (root / "svc" / "requirements.txt").write_text("-r ../../outside.txt\n-r link.txt\n-r /etc/hostname\nsix==1.16.0\n")
+    r = parse("svc/requirements.txt", root=root)
+    assert [(f.rule, f.line) for f in r.findings] == [("ARCH153", 1), ("ARCH153", 2), ("ARCH153", 3)]
+    assert all("secret" not in f.message for f in r.findings)
+    assert [d.name for d in r.dependencies] == ["six"]

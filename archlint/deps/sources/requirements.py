@@ -54,6 +54,11 @@ class _Walk:
         Computed on the first include only, since most files include nothing."""
         return _requirement_files(self.ctx) - {self.top}
 
+    @functools.cached_property
+    def bases(self) -> tuple[Path, ...]:
+        """Directories includes may be read from: the scan root, and the top file's directory."""
+        return (_resolve(self.ctx.root), self.top.parent)
+
     def finding(self, rule: str, message: str, path: str, line: int, key: str) -> None:
         self.result.findings.append(Finding(rule=rule, message=message, path=path, line=line, key=key))
 
@@ -194,7 +199,13 @@ def _include(
         walk.finding("ARCH152", f"{flag} {target}: remote include not fetched; its requirements are not checked",
                      rel, line, f"remote:{target}")  # fmt: skip
         return
-    path = _resolve(including.parent / os.path.expanduser(target))
+    path = _resolve(including.parent / target)
+    if not any(path.is_relative_to(base) for base in walk.bases):
+        # pip would read it; a linter run in CI must not read (and echo into its report) files
+        # from outside the tree it was asked to check.
+        walk.finding("ARCH153", f"{flag} {target}: outside the checked tree ({path}); not read",
+                     rel, line, f"outside:{target}")  # fmt: skip
+        return
     if path in stack:
         chain = " -> ".join(walk.ctx.rel(p) for p in (*stack[stack.index(path) :], path))
         walk.finding("ARCH150", f"{flag} {target}: include cycle ({chain}); the cycle is not followed",

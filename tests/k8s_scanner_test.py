@@ -419,3 +419,13 @@ def test_preferred_arm64_behind_a_taint_fix_requires_and_tolerates(cli: Cli, tmp
     assert spec["tolerations"] == [
         {"key": "hardware-type", "operator": "Equal", "value": "agi-arm", "effect": "NoSchedule"}
     ]
+
+
+def test_the_example_cluster_config(cli: Cli) -> None:
+    """fixtures/k8s/cluster/archlint.toml: a nodes-file profile, a Kubernetes version, overrides."""
+    res = cli(["check", str(K8S / "helm-output.yaml"), "--format", "json", "--offline",
+               "--config", str(K8S / "cluster/archlint.toml")])  # fmt: skip
+    rep = res.json()
+    [f] = by_rule(rep, "ARCH202")
+    assert f["workload"] == "Deployment/default/release-name-inference"
+    assert f["fix"]["applicability"] == "safe" and "hardware-type=agi-arm:NoSchedule" in f["fix"]["description"]

@@ -23,7 +23,7 @@ MONOREPO = FIXTURES / "monorepo"
 EXPECTED = {
     "Deployment/shop/api": (["amd64"], "multi-arch"),  # clean, CI builds both; the arm64 pool is tainted
     "Deployment/ml/ml-inference": (["amd64", "arm64"], "amd64"),  # tensorflow-intel pinned in its Dockerfile
-    "StatefulSet/ml/trainer": (["arm64"], "amd64"),  # FROM --platform=linux/amd64, x86_64 Miniconda download
+    "StatefulSet/ml/trainer": (["arm64"], "amd64"),  # amd64 pin, x86_64 Miniconda download, IPEX import
     "DaemonSet/kube-system/node-agent": (["amd64", "arm64"], "amd64"),  # vendored x86-64 .so
     "Job/shop/db-migrate": (["arm64"], "multi-arch"),
     "CronJob/shop/nightly-report": (["amd64", "arm64"], "amd64"),  # ready, but CI builds linux/amd64 only
@@ -97,6 +97,7 @@ def test_reasons_name_the_evidence_and_the_link(report: dict[str, Any]) -> None:
     assert any("services/trainer/Dockerfile:1: FROM --platform=linux/amd64" in r for r in trainer)
     assert any("Miniconda3-py311_24.7.1-0-Linux-x86_64.sh" in r for r in trainer)
     assert any("linked by compose.yaml:4" in r for r in trainer)
+    assert any("services/trainer/train.py:1: imports intel_extension_for_pytorch" in r for r in trainer)
     assert any("linked by archlint.toml: images" in r for r in reasons["Job/data/batch-import"])
     assert any("linked by skaffold.yaml:9" in r for r in reasons["Deployment/shop/api"])
     assert any("ci: .github/workflows/images.yml:74 builds linux/arm64" in r for r in

@@ -49,7 +49,8 @@ class Doc:
     start_line: int
     end_line: int
     pos: dict[int, Any] = field(default_factory=dict)  # id(dict) -> {key: Pos}; id(list) -> [(line, col)]
-    ends: dict[int, tuple[int, int]] = field(default_factory=dict)  # id(container) -> (first line, last line)
+    # id(container) -> (first line, last line), for the containers at the top two levels
+    ends: dict[int, tuple[int, int]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
     def locate(self, path: tuple[str | int, ...]) -> tuple[int, int]:
@@ -325,8 +326,9 @@ def _parse(text: str, line_offset: int, index: int) -> Iterator[Doc]:
             cur = stack.pop()
             val = done.obj
             doc.pos[id(val)] = done.pos
-            em = e.end_mark
-            doc.ends[id(val)] = (done.line, em.line + lo - (1 if em.column == 0 else 0))
+            if len(stack) <= 2:  # spans are wanted for objects: a document, or a List's items
+                em = e.end_mark
+                doc.ends[id(val)] = (done.line, em.line + lo - (1 if em.column == 0 else 0))
             if done.anchor:
                 r0, x0 = divmod(done.size, _SHIFT)
                 anchors[done.anchor] = (val, (real - r0) + (extra - x0))

@@ -4,6 +4,7 @@ Poetry and PDM are configured with."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -19,6 +20,7 @@ from archlint.findings import Finding
 from archlint.scanning import ScanContext, SourceFile
 
 _URL_KEYS = ("git", "url", "path", "file")
+_INDENT = re.compile(r"[ \t]*")
 
 
 def parse(f: SourceFile, ctx: ScanContext, result: SourceResult) -> None:
@@ -194,7 +196,7 @@ class _Pyproject:
             spec = constraint  # a || union: no PEP 440 equivalent; kept as written
         if off is not None:
             ln, col = self.tt.position(off)
-            col += len(self.tt.text[off:].split("\n", 1)[0]) - len(self.tt.text[off:].split("\n", 1)[0].lstrip())
+            col += _INDENT.match(self.tt.text, off).end() - off  # type: ignore[union-attr]  # always matches
             end: int | None = self.tt.line_end_column(ln)
         else:
             col, end = 1, None

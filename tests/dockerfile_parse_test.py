@@ -170,3 +170,16 @@ def test_base_image_knowledge() -> None:
     assert any(e.blocks_arm64 for e in bad.evidence)
     unknown = analyse(parse("FROM registry.internal/base/python:1\n"), "Dockerfile", ".", ".")
     assert not unknown.evidence and unknown.hint is None
+
+
+def test_pinned_build_stage_is_reported_without_deciding() -> None:
+    text = (
+        "FROM --platform=linux/amd64 golang:1.22 AS build\nRUN go build -o /app .\n"
+        "FROM --platform=linux/amd64 node:20 AS unused\nRUN true\n"
+        "FROM gcr.io/distroless/base-debian12\nCOPY --from=build /app /app\n"
+    )
+    out = analyse(parse(text), "Dockerfile", ".", ".")
+    pins = [f for f in out.findings if f.rule == "ARCH301"]
+    assert [f.line for f in pins] == [1]  # the unused stage is not part of the image
+    assert "pins build stage build" in pins[0].message and "$BUILDPLATFORM" in pins[0].message
+    assert not [e for e in out.evidence if e.blocks_arm64]

@@ -78,7 +78,7 @@ def analyse(df: Dockerfile, rel: str, context_dir: str, hint_dir: str) -> Analys
     final = df.stages[-1]
     contributing = {s.index for s in df.contributing(final)}
     lineage = df.lineage(final)
-    _platform_pins(df, rel, lineage, out)
+    _platform_pins(df, rel, lineage, [s for s in df.stages if s.index in contributing], out)
     _base_images(df, rel, lineage, out)
     for stage in df.stages:
         blocks = stage.index in contributing
@@ -94,8 +94,10 @@ def analyse(df: Dockerfile, rel: str, context_dir: str, hint_dir: str) -> Analys
     return out
 
 
-def _platform_pins(df: Dockerfile, rel: str, lineage: list[Stage], out: Analysis) -> None:
-    for stage in lineage:
+def _platform_pins(df: Dockerfile, rel: str, lineage: list[Stage], contributing: list[Stage], out: Analysis) -> None:
+    """Pins of the image's own lineage make it amd64-only; a pinned build stage it copies from
+    (instead of the `--platform=$BUILDPLATFORM` idiom) is reported but does not decide alone."""
+    for stage in contributing:
         raw = stage.platform_raw
         if not raw or raw in _PLATFORM_OK:
             continue
@@ -112,10 +114,17 @@ def _platform_pins(df: Dockerfile, rel: str, lineage: list[Stage], out: Analysis
                 (Edit(rel, stage.line, m.start() + 1, stage.line, m.end() + 1, ""),),
             )
         why = f"FROM --platform={raw}" + (f" (= {value})" if value != raw else "")
+        own = stage in lineage
+        what = (
+            f"pins the image to {value}: it never builds for linux/arm64"
+            if own
+            else f"pins build stage {stage.name or stage.index} to {value}; its output is copied into the image, "
+            "so native code built there is x86-64 (use --platform=$BUILDPLATFORM and cross-compile for $TARGETARCH)"
+        )
         out.findings.append(
             Finding(
                 rule="ARCH301",
-                message=f"{why} pins the image to {value}: it never builds for linux/arm64",
+                message=f"{why} {what}",
                 path=rel,
                 line=stage.line,
                 column=(m.start() + 1) if m else 1,
@@ -125,7 +134,8 @@ def _platform_pins(df: Dockerfile, rel: str, lineage: list[Stage], out: Analysis
                 fix=fix,
             )
         )
-        out.evidence.append(Evidence(rel, stage.line, f"{why} pins the image to {value}", True, "ARCH301"))
+        if own:
+            out.evidence.append(Evidence(rel, stage.line, f"{why} pins the image to {value}", True, "ARCH301"))
 
 
 def _base_images(df: Dockerfile, rel: str, lineage: list[Stage], out: Analysis) -> None:

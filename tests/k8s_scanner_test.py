@@ -209,6 +209,11 @@ def test_stdin_helm_template_output(cli: Cli, tmp_path: Path) -> None:
     assert inf["placement"]["current"] == []
     [f] = by_rule(rep, "ARCH203")
     assert f["path"] == "<stdin>" and "hardware-type=agi-arm (node lacks the label)" in f["message"]
+    # Fixes cannot be written back to stdin: the placement patch only.
+    _, more = check(cli, root, "-", stdin=data + b"---\n" + (K8S / "cronjob.yaml").read_bytes())
+    [x86] = by_rule(more, "ARCH201")
+    assert x86["path"] == "<stdin>" and x86["fix"]["applicability"] == "manual" and x86["fix"]["edits"] == []
+    assert x86["line"] == data.count(b"\n") + 1 + line_of(K8S / "cronjob.yaml", "image:")
 
 
 @needs_kubectl

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from archlint import scanning as k
+from archlint.engine import STDIN_REL
 from archlint.errors import FatalError
 from archlint.facts import Facts, ImageVerdict, Placement, Workload
 from archlint.findings import Edit, Finding
@@ -88,7 +89,7 @@ class KubernetesScanner(Scanner):
         covered: set[Path] = set()
         rendered: list[tuple[SourceFile, str, set[Path]]] = []
         yield from self._kustomizations(kfiles, ctx, covered, rendered)
-        jobs = [(f, f.rel != "<stdin>" and _resolved(f.path) in covered) for f in manifests]
+        jobs = [(f, f.rel != STDIN_REL and _resolved(f.path) in covered) for f in manifests]
         for findings, workloads, regions, ranges in pool.map_jobs(
             lambda job: self._file_job(job[0], run, job[1]), jobs, [_size(f) for f in manifests]
         ):
@@ -216,7 +217,7 @@ class KubernetesScanner(Scanner):
         edit_text, edit_index = _edit_target(obj, tpl, text, raw)
 
         def edits_for(ops: list[Op]) -> list[Edit]:
-            if edit_text is None:
+            if edit_text is None or rel == STDIN_REL:  # nothing to write back to: the patch only
                 return []
             return ops_to_edits(edit_text, edit_index, spec_path, ops, rel)
 

@@ -219,3 +219,13 @@ spec:
     pref = spec["affinity"]["nodeAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]
     assert pref["preference"]["matchExpressions"][0]["key"] == "kubernetes.io/arch"
     assert '{key: "kubernetes.io/arch", operator: In, values: [arm64]}' in new  # quotes kept
+
+
+def test_windows_line_endings_are_kept() -> None:
+    text = (K8S / "cronjob.yaml").read_text(encoding="utf-8").replace("\n", "\r\n")
+    [wl] = workloads(K8S / "cronjob.yaml", text)
+    _, edits = placement_edits(wl, text, "multi-arch", TAINTED)
+    new, _ = apply_edits(text, edits)
+    assert "\n" not in new.replace("\r\n", "")
+    spec = spec_at(new, wl)
+    assert landing_arches(spec, TAINTED) == ["amd64", "arm64"]

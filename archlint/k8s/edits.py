@@ -478,6 +478,7 @@ class _Editor:
         self.lines = lines
         self.offset = offset
         self.ends_with_newline = bool(lines) and lines[-1].endswith(("\n", "\r"))
+        self.crlf = bool(lines) and lines[0].endswith("\r\n")  # keep Windows line endings
         self.rel = rel
         self.st = st
         self._edits: list[tuple[int, Edit]] = []
@@ -495,6 +496,8 @@ class _Editor:
     def _edit(self, sl: int, sc: int, el: int, ec: int, content: str) -> None:
         """0-based positions in, 1-based Edit out."""
         o = self.offset + 1
+        if self.crlf:
+            content = content.replace("\n", "\r\n")
         self._edits.append((self.depth, Edit(self.rel, sl + o, sc + 1, el + o, ec + 1, content)))
 
     def _line_after(self, end: tuple[int, int]) -> tuple[int, str]:

@@ -51,7 +51,8 @@ class SourceScanner(Scanner):
                     continue
             todo.append(i)
         with Workers(self.workers) as workers:
-            probes = workers.probe([(files[i].path, files[i].kind, files[i].data) for i in todo], max_bytes)
+            jobs = [(files[i].path, files[i].kind, files[i].data) for i in todo]
+            probes = workers.probe(jobs, max_bytes, cache.base if cache else None)
             pending: list[tuple[int, str, bytes]] = []
             for i, pr in zip(todo, probes, strict=True):
                 f = files[i]
@@ -60,6 +61,9 @@ class SourceScanner(Scanner):
                     continue
                 if index is not None and f.data is None:
                     index.put(str(f.path), pr.size, pr.mtime_ns, pr.key or "")
+                if pr.result is not None:
+                    results[i] = pr.result  # analysed (and cached) by a worker
+                    continue
                 if pr.key is None or pr.data is None:
                     continue
                 cached = cache.get(pr.key) if cache else None

@@ -63,6 +63,7 @@ def _write_atomic(path: Path, payload: bytes) -> None:
 
 class ResultCache:
     def __init__(self, directory: Path, max_bytes: int) -> None:
+        self.base = directory  # what ResultCache.open() was given (workers reopen it)
         self.directory = directory / "source" / ruleset_version()
         self.salt = salt(max_bytes)
         self.writable = True

@@ -1,9 +1,9 @@
 """Many files on a process pool, in two phases; in-process for small inputs.
 
 Phase 1 (probe): read each file and run the raw-bytes prefilter; only candidates come back,
-with their bytes and content key. Phase 2 (analyze): parse and walk the candidates that the
-cache does not already answer. libcst's parser holds the GIL, so threads do not help; a forked
-worker costs a few milliseconds (a spawned one would re-import everything), so the pool is used
+with their bytes and content key (on the pool, already analysed by the worker that read them).
+Phase 2 (analyze): parse and walk the candidates that the cache does not already answer.
+libcst's parser holds the GIL, so threads do not help; a forked worker costs a few milliseconds (a spawned one would re-import everything), so the pool is used
 only when there is enough work, and never where forking is unsafe (other threads running).
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 from types import TracebackType
 
 from archlint.scanning import MAX_READ_BYTES, NOTEBOOK, internal_error
-from archlint.source.cache import content_key, salt
+from archlint.source.cache import ResultCache, content_key, salt
 from archlint.source.interface import FileResult, Hit
 from archlint.source.prefilter import notebook_may_match, wanted_codes
 
@@ -37,6 +37,7 @@ class Probed:
     key: str | None = None  # None: the prefilter found nothing to look at
     data: bytes | None = None  # the bytes of a candidate
     error: str | None = None  # could not read (becomes ARCH001)
+    result: FileResult | None = None  # a candidate already analysed (or found in the cache) by a worker
 
 
 def probe(path: Path, kind: str, data: bytes | None, max_bytes: int) -> Probed:
@@ -57,9 +58,23 @@ def probe(path: Path, kind: str, data: bytes | None, max_bytes: int) -> Probed:
     return Probed(size, mtime, content_key(kind, data, salt(max_bytes)), data)
 
 
-def _probe_chunk(args: tuple[list[tuple[Path, str, bytes | None]], int]) -> list[Probed]:
-    jobs, max_bytes = args
-    return [probe(p, k, d, max_bytes) for p, k, d in jobs]
+def _probe_chunk(args: tuple[list[tuple[Path, str, bytes | None]], int, Path | None]) -> list[Probed]:
+    """In a worker: probe, and analyze the candidates right there (no second round trip, and
+    parsing overlaps other workers' probing). The cache is shared safely (atomic writes)."""
+    jobs, max_bytes, cache_dir = args
+    cache = ResultCache.open(cache_dir, max_bytes)
+    out = []
+    for path, kind, data in jobs:
+        pr = probe(path, kind, data, max_bytes)
+        if pr.key is not None and pr.data is not None:
+            result = cache.get(pr.key) if cache else None
+            if result is None:
+                result = analyze_safely(kind, pr.data, max_bytes)
+                if cache:
+                    cache.put(pr.key, result)
+            pr = Probed(pr.size, pr.mtime_ns, pr.key, None, None, result)
+        out.append(pr)
+    return out
 
 
 def analyze_safely(kind: str, data: bytes, max_bytes: int) -> FileResult:
@@ -112,12 +127,17 @@ class Workers:
             self._ex = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"))
         return self._ex
 
-    def probe(self, jobs: Sequence[tuple[Path, str, bytes | None]], max_bytes: int) -> list[Probed]:
+    def probe(
+        self, jobs: Sequence[tuple[Path, str, bytes | None]], max_bytes: int, cache_dir: Path | None = None
+    ) -> list[Probed]:
+        """Probe every job. On the pool (large inputs), candidates come back already analysed
+        (`result` set, cache consulted and filled); in-process, with their bytes for `analyze`."""
         ex = self._pool(len(jobs) >= PROBE_MIN_FILES)
         if ex is not None:
             chunks = [list(jobs[i : i + PROBE_CHUNK]) for i in range(0, len(jobs), PROBE_CHUNK)]
             try:
-                return [p for part in ex.map(_probe_chunk, [(c, max_bytes) for c in chunks]) for p in part]
+                parts = ex.map(_probe_chunk, [(c, max_bytes, cache_dir) for c in chunks])
+                return [p for part in parts for p in part]
             except (BrokenProcessPool, OSError):
                 self._broken = True  # a worker died (OOM killer, fork refused): go on in-process
         return [probe(p, k, d, max_bytes) for p, k, d in jobs]

@@ -74,6 +74,10 @@ NATIVE_LIB = re.compile(
     rb"(?i)(?:DLL|dlopen|LoadLibrary|load_library)\s*\([^)]{0,300}?"
     rb"(?:mkl_|iomp5|ipp|svml|intlc|libimf|libirc|irng|x86[-_]64|amd64|i[3-6]86|x64)"
 )
+# A quoted x86 feature flag tested for membership: `"avx2" in flags`, `'sse4_2' not in cpuinfo`.
+CPU_TEST = re.compile(
+    rb"""(?i)['"](?:avx\w*|amx\w*|sse4[._]?[12a]?|ssse3|sse3|fma3?|f16c|bmi[12]|popcnt|movbe)['"]\s*(?:not\s+)?in\b"""
+)
 ARTIFACT = re.compile(
     rb"(?i)ld-linux-x86-64|x86_64-linux-|x86_64-(?:unknown|pc)-linux|linux[-_.](?:amd64|x86[-_]64|x64)"
     rb"|/(?:x86_64|amd64)/|_amd64\.(?:deb|snap)|\.x86_64\.rpm|_x86_64\.whl|['\"]amd64/"
@@ -119,7 +123,7 @@ def _docker(p: Probe) -> bool:
 
 
 def _cpu(p: Probe) -> bool:
-    return p.any(CPU) and p.any(FLAGS) and p.any(EXITS)
+    return p.any(CPU) and p.any(EXITS) and p.near(FLAGS, CPU_TEST, 2, 40)
 
 
 FILTERS: dict[str, Callable[[Probe], bool]] = {

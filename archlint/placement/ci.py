@@ -25,6 +25,8 @@ _SHVAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*)
 _BUILD_CMD = re.compile(
     r"\b(?:docker\s+buildx\s+build|docker\s+(?:image\s+)?build|podman\s+build|buildx\s+build)\b|/kaniko/executor\b"
 )
+# Runner labels of arm64 machines: ubuntu-24.04-arm, [self-hosted, ARM64], saas-linux-medium-arm64.
+_ARM_RUNNER = re.compile(r"(?<![a-z])(?:arm64|arm|aarch64)(?![a-z])|graviton", re.IGNORECASE)
 # Options of `docker build` that take no value; every other option consumes the next word.
 _BOOL_OPTS = frozenset(
     "--push --load --pull --no-cache --quiet -q --rm --force-rm --squash --compress --disable-content-trust "
@@ -42,7 +44,7 @@ def _s(v: Any, default: str = "") -> str:
 
 def _arch_of_runner(runs_on: Any) -> str:
     text = " ".join(_s(x) for x in runs_on[:50]) if isinstance(runs_on, list) else _s(runs_on)
-    return ARM64 if re.search(r"arm|aarch64|graviton", text, re.IGNORECASE) else AMD64
+    return ARM64 if _ARM_RUNNER.search(text) else AMD64
 
 
 @dataclass
@@ -111,7 +113,8 @@ def _matrix(strategy: Any) -> list[dict[str, Any]]:
     # islice: a hostile matrix (many axes) must not be expanded before it is cut.
     product = itertools.islice(itertools.product(*axes.values()), MAX_MATRIX)
     combos: list[dict[str, Any]] = [dict(zip(axes, vals, strict=True)) for vals in product] or [{}]
-    for inc in matrix.get("include") or []:
+    includes = matrix.get("include")
+    for inc in includes[:256] if isinstance(includes, list) else []:
         if isinstance(inc, dict):
             # An include that matches no combination adds one (GitHub's rule, simplified).
             merged = False
@@ -141,14 +144,15 @@ def parse_build_command(words: list[str]) -> DockerBuild | None:
     prog = words[0].rsplit("/", 1)[-1]
     rest = words[1:]
     buildx = False
+    builder = prog
     if prog == "docker" and rest[:2] == ["buildx", "build"]:
-        rest, buildx = rest[2:], True
+        rest, buildx, builder = rest[2:], True, "buildx"
     elif (prog == "docker" and rest[:2] == ["image", "build"]) or (
         prog in ("docker", "podman") and rest[:1] == ["build"]
     ):
         rest = rest[2:] if rest[0] == "image" else rest[1:]
     elif prog == "buildx" and rest[:1] == ["build"]:
-        rest, buildx = rest[1:], True
+        rest, buildx, builder = rest[1:], True, "buildx"
     elif prog == "executor" and words[0].endswith("kaniko/executor"):
         return _kaniko(rest)
     else:
@@ -166,9 +170,8 @@ def parse_build_command(words: list[str]) -> DockerBuild | None:
     tags = option_value(rest, "-t", "--tag")
     platforms = tuple(_split_list(option_value(rest, "--platform")))
     files = option_value(rest, "-f", "--file")
-    return DockerBuild(
-        tuple(tags), platforms, files[0] if files else None, positional[-1] if positional else ".", buildx
-    )
+    context = positional[-1] if positional else "."
+    return DockerBuild(tuple(tags), platforms, files[0] if files else None, context, buildx, builder)
 
 
 def _kaniko(args: list[str]) -> DockerBuild:

@@ -195,3 +195,21 @@ def test_markdown_summary_fits_a_pr_comment(cli: Callable[..., Any]) -> None:
     assert "| `Deployment/data/vendor-agent` | amd64 | unknown |" in md
     why = md[md.index("<summary>Why") :]
     assert "**`StatefulSet/ml/trainer`** → amd64" in why and "linked by compose.yaml:4" in why
+
+
+def test_default_profile_without_pools(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    """No cluster profile: one amd64 and one arm64 pool, untainted — where a missing arch
+    requirement bites. Every x86-only image without a requirement is now a conflict too."""
+    repo = tmp_path / "monorepo"
+    shutil.copytree(MONOREPO, repo)
+    cfg = repo / "archlint.toml"
+    cfg.write_text(cfg.read_text().split("[[cluster.pools]]")[0])
+    report = cli(["check", str(repo), "--offline", "--format", "json"]).json()
+    errors = {f["workload"] for f in report["findings"] if f["severity"] == "error" and f["workload"]}
+    assert errors == CONFLICTS | {"Job/data/batch-import"}
+    current = {w["id"]: w["placement"]["current"] for w in report["workloads"]}
+    assert current["Deployment/shop/api"] == ["amd64", "arm64"]
+    cli(["check", str(repo), "--offline", "--fix", "--unsafe-fixes"])
+    after = cli(["check", str(repo), "--offline", "--format", "json"]).json()
+    assert not [f for f in after["findings"] if f["severity"] == "error" and f["workload"]]
+    assert not [f for f in after["findings"] if f["rule"] in ("ARCH002", "ARCH211")]

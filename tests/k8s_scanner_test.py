@@ -434,3 +434,15 @@ def test_the_example_cluster_config(cli: Cli) -> None:
     [f] = by_rule(rep, "ARCH202")
     assert f["workload"] == "Deployment/default/release-name-inference"
     assert f["fix"]["applicability"] == "safe" and "hardware-type=agi-arm:NoSchedule" in f["fix"]["description"]
+
+
+def test_arm64_only_image_pinned_to_amd64_is_not_an_opportunity(cli: Cli, tmp_path: Path) -> None:
+    root = project(tmp_path, [])
+    (root / "pinned.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: infer}\nspec:\n  nodeSelector: {kubernetes.io/arch: amd64}\n"
+        "  containers:\n  - {name: a, image: 'ghcr.io/acme/inference:2.1.0'}\n"
+    )
+    _, rep = check(cli, root, str(root / "pinned.yaml"))
+    assert by_rule(rep, "ARCH206") == []
+    # ... it is an error, which the placement scanner reports (no gap between the two scanners).
+    assert [f["workload"] for f in by_rule(rep, "ARCH307")] == ["Pod/default/infer"]

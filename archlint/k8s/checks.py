@@ -11,6 +11,7 @@ from archlint.facts import ImageVerdict, Workload
 from archlint.findings import Applicability, Edit, Finding, Fix
 from archlint.k8s import edits as ed
 from archlint.k8s import schedule
+from archlint.k8s.objects import images as container_images
 from archlint.k8s.profile import ARCH_LABEL, BETA_ARCH_LABEL, ClusterProfile, NodePool
 
 Path = tuple[str | int, ...]
@@ -73,7 +74,7 @@ def check(c: Context) -> Iterator[Finding]:
     if not fits:
         yield from _unschedulable(c, verdicts)
         return
-    images = [(path, ref, c.verdict(ref)) for path, ref in _image_paths(spec)]
+    images = [(path, ref, c.verdict(ref)) for path, ref in container_images(spec)]
     x86 = [(p, r, v) for p, r, v in images if v is not None and v.arm64 is False]
     arm_only = [(p, r, v) for p, r, v in images if v is not None and v.arm64 is True and _arm64_only(v)]
     arm_pools = [p for p in fits if p.arch == "arm64"]
@@ -104,7 +105,12 @@ def check(c: Context) -> Iterator[Finding]:
             c.locate(path), f"arm64-only:{ref}",
             _fix(c, "arm64", f"require kubernetes.io/arch=arm64 for {c.wl.id}", True),
         )  # fmt: skip
-    elif images and all(v is not None and v.arm64 is True for _, _, v in images) and "arm64" not in current:
+    elif (
+        images
+        and not arm_only  # an arm64-only image off arm64 is an error (ARCH307), not an opportunity
+        and all(v is not None and v.arm64 is True for _, _, v in images)
+        and "arm64" not in current
+    ):
         refs = ", ".join(sorted({r for _, r, _ in images}))
         yield _finding(
             c, "ARCH206",
@@ -114,12 +120,6 @@ def check(c: Context) -> Iterator[Finding]:
             _fix(c, "multi-arch", f"allow amd64 and arm64 for {c.wl.id}, preferring arm64", False),
         )  # fmt: skip
     yield from _qos(c, fits)
-
-
-def _image_paths(spec: dict[str, Any]) -> list[tuple[Path, str]]:
-    from archlint.k8s.objects import images
-
-    return images(spec)
 
 
 def _arm64_only(v: ImageVerdict) -> bool:
@@ -132,7 +132,7 @@ def _unschedulable(c: Context, verdicts: list[schedule.PoolVerdict]) -> Iterator
     where = _placement_anchor(c)
     if by_taint:
         taints = sorted({str(t) for v in by_taint for t in schedule.untolerated(c.wl.pod_spec, v.pool, c.profile)})
-        ops = ed._tolerate_ops(c.wl.pod_spec, c.profile)
+        ops = ed.tolerate_ops(c.wl.pod_spec, c.profile)
         edits = c.edits_for(ops) if ops else []
         what = f"tolerate {', '.join(taints)}"
         fix: Fix | None = None

@@ -155,7 +155,7 @@ def toleration_for(t: Taint) -> dict[str, Any]:
     return {"key": t.key, "operator": "Exists", "effect": t.effect}
 
 
-def _tolerate_ops(spec: dict[str, Any], profile: ClusterProfile) -> list[Op]:
+def tolerate_ops(spec: dict[str, Any], profile: ClusterProfile) -> list[Op]:
     """Tolerate the taints of the arm64 pools the pod's selectors admit (all arm64 pools when
     none does), skipping what is already tolerated or added by the platform (GKE)."""
     arm = profile.arm64_pools()
@@ -206,7 +206,7 @@ def plan(spec: dict[str, Any], want: str, profile: ClusterProfile) -> list[Op]:
         ops += more
         after = apply_ops(after, more)
     if want in ("arm64", "multi-arch"):
-        ops += _tolerate_ops(after, profile)
+        ops += tolerate_ops(after, profile)
     return ops
 
 

@@ -170,3 +170,32 @@ def test_monorepo_copy_is_independent(tmp_path: Path) -> None:
     # Guard for the acceptance test: the fixture copies cleanly (no symlinks, no ignored files).
     shutil.copytree(FIXTURES / "monorepo", tmp_path / "m")
     assert (tmp_path / "m/services/agent/vendor/lib/libfastcrc.so").read_bytes()[:4] == b"\x7fELF"
+
+
+def test_root_context_builds_see_only_what_their_dockerfile_copies(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "archlint.toml": PROFILE,
+        "services/api/Dockerfile": "FROM python:3.12-slim\nCOPY libs/common /libs/common\nCOPY services/api /app\n",
+        "services/api/requirements.txt": "requests==2.32.3\n",
+        "services/ml/Dockerfile": "FROM python:3.12-slim\nCOPY services/ml /app\n",
+        "services/ml/requirements.txt": "intel-openmp==2024.2.1\n",
+        "libs/common/requirements.txt": "attrs==24.2.0\n",
+        "tools/requirements.txt": "mkl==2024.2.2\n",  # not in any image
+        ".github/workflows/b.yml": (
+            "jobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n"
+            + "".join(
+                f"      - uses: docker/build-push-action@v6\n        with:\n          context: .\n"
+                f"          file: services/{s}/Dockerfile\n          platforms: linux/amd64,linux/arm64\n"
+                f"          tags: ghcr.io/acme/{s}:1\n"
+                for s in ("api", "ml")
+            )
+        ),
+        "k8s/a.yaml": deployment("api", "ghcr.io/acme/api:1") + "---\n" + deployment("ml", "ghcr.io/acme/ml:1"),
+    })  # fmt: skip
+    facts = facts_of(root)
+    assert facts.images["ghcr.io/acme/api"].arm64 is True
+    ml = facts.images["ghcr.io/acme/ml"]
+    assert ml.arm64 is False
+    assert [e for e in ml.evidence if "mkl" in e or "intel-openmp" in e] == [
+        "services/ml/requirements.txt:1: intel-openmp: Intel OpenMP runtime (libiomp5): x86-64 wheels only"
+    ]

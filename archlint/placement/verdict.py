@@ -104,7 +104,24 @@ class Verdicts:
         if path in self.state.dockerfiles:
             # Dockerfile evidence belongs to the image built from that Dockerfile only.
             return path == ctx.dockerfile
-        return self.owner(path) == ctx.directory
+        if self.owner(path) != ctx.directory:
+            return False
+        scope = self._root_context_scope(link)
+        return scope is None or any(under(path, s) for s in scope)
+
+    def _root_context_scope(self, link: Link) -> list[str] | None:
+        """A build from the repository root with a service's Dockerfile (`context: .`,
+        `file: services/api/Dockerfile`) sees the whole tree, but only what its Dockerfile copies
+        (and the Dockerfile's own directory) ends up in the image. None: no narrowing."""
+        ctx = link.context
+        df_dir = posixpath.dirname(ctx.dockerfile or "") or "."
+        if ctx.directory != "." or df_dir == ".":
+            return None
+        analysis = self.state.dockerfiles.get(ctx.dockerfile or "")
+        sources = [s for c in analysis.copies for s in c.sources] if analysis else []
+        if "." in sources:
+            return None  # COPY . : everything
+        return [df_dir, *sources]
 
     def _from_context(self, name: str, link: Link) -> ImageVerdict:
         ctx = link.context

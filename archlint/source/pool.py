@@ -3,8 +3,9 @@
 Phase 1 (probe): read each file and run the raw-bytes prefilter; only candidates come back,
 with their bytes and content key (on the pool, already analysed by the worker that read them).
 Phase 2 (analyze): parse and walk the candidates that the cache does not already answer.
-libcst's parser holds the GIL, so threads do not help; a forked worker costs a few milliseconds (a spawned one would re-import everything), so the pool is used
-only when there is enough work, and never where forking is unsafe (other threads running).
+libcst's parser holds the GIL, so threads do not help; a forked worker costs a few milliseconds
+(a spawned one would re-import everything), so the pool is used only when there is enough work,
+and never where forking is unsafe (other threads running).
 """
 
 from __future__ import annotations

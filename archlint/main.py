@@ -74,14 +74,17 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument("--format", choices=("text", "json"), default="text")
     b = sub.add_parser("baseline", help="record today's findings so that `check --baseline` fails only on new ones")
     b.add_argument("paths", nargs="*", default=["."], help="files or directories (default .)")
-    b.add_argument("--output", "-o", metavar="FILE", default="archlint-baseline.json", help="(default %(default)s)")
-    for flag in ("--config", "--cache-dir"):
-        b.add_argument(flag, metavar=flag.strip("-").split("-")[0].upper())
-    b.add_argument("--select", type=_codes, metavar="CODES")
-    b.add_argument("--ignore", type=_codes, default=[], metavar="CODES")
-    b.add_argument("--python", action="append", default=[], metavar="X.Y")
+    b.add_argument(
+        "--output", "-o", metavar="FILE", default="archlint-baseline.json", help="baseline file (default %(default)s)"
+    )
+    # The scan options of `check`, so the baseline records what the gated check will see.
+    b.add_argument("--config", metavar="FILE", help="as for check")
+    b.add_argument("--cache-dir", metavar="DIR", help="as for check")
+    b.add_argument("--select", type=_codes, metavar="CODES", help="as for check")
+    b.add_argument("--ignore", type=_codes, default=[], metavar="CODES", help="as for check")
+    b.add_argument("--python", action="append", default=[], metavar="X.Y", help="as for check")
     for flag in ("--offline", "--no-cache", "--check-images"):
-        b.add_argument(flag, action="store_true")
+        b.add_argument(flag, action="store_true", help="as for check")
     rp = sub.add_parser("report", help="work with JSON reports of many repositories")
     rpsub = rp.add_subparsers(dest="report_command", required=True, parser_class=_Parser)
     m = rpsub.add_parser("merge", help="merge JSON reports (one per repository) into one fleet report")

@@ -325,3 +325,13 @@ def test_spans_match_libcst_position_provider() -> None:
     for node in wanted:
         r = theirs[node]
         assert ours[node] == (r.start.line, r.start.column, r.end.line, r.end.column), module.code_for_node(node)
+
+
+def test_workers_analyze_on_the_pool_matches_in_process() -> None:
+    jobs = [(PYTHON, p.read_bytes()) for p in sorted((PROJECT / "app").glob("*.py"))]
+    jobs.append((NOTEBOOK, (PROJECT / "notebooks" / "explore.ipynb").read_bytes()))
+    with pool.Workers(1) as w:
+        serial = w.analyze(jobs, 1 << 20)
+    with pool.Workers(2) as w:
+        parallel = w.analyze(jobs, 1 << 20)
+    assert parallel == serial and sum(len(r.hits) for r in serial) >= 8

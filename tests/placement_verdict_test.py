@@ -5,6 +5,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from archlint import engine
 from archlint.facts import Facts, ImageVerdict, Placement, Workload
 from archlint.placement import state
@@ -199,3 +201,43 @@ def test_root_context_builds_see_only_what_their_dockerfile_copies(tmp_path: Pat
     assert [e for e in ml.evidence if "mkl" in e or "intel-openmp" in e] == [
         "services/ml/requirements.txt:1: intel-openmp: Intel OpenMP runtime (libiomp5): x86-64 wheels only"
     ]
+
+
+@pytest.mark.parametrize(
+    ("skaffold", "expect"),
+    [
+        ('  platforms: ["linux/amd64"]\n  artifacts:\n    - image: ghcr.io/acme/app\n      context: app\n',
+         '  platforms: ["linux/amd64", "linux/arm64"]\n'),
+        ("  artifacts:\n    - image: ghcr.io/acme/app\n      context: app\n      platforms:\n        - linux/amd64\n",
+         "      platforms:\n        - linux/amd64\n        - linux/arm64\n"),
+    ],
+)  # fmt: skip
+def test_build_config_platforms_without_ci(tmp_path: Path, cli: Callable[..., Any], skaffold: str, expect: str) -> None:
+    """No CI builds the image: skaffold's platforms are what gets built, and they lack arm64."""
+    write(tmp_path, {
+        "archlint.toml": PROFILE,
+        "app/Dockerfile": "FROM python:3.12-slim\n",
+        "skaffold.yaml": "apiVersion: skaffold/v4beta11\nkind: Config\nbuild:\n" + skaffold,
+        "k8s/app.yaml": deployment("app", "ghcr.io/acme/app:2"),
+    })  # fmt: skip
+    report = cli(["check", str(tmp_path), "--offline", "--format", "json"]).json()
+    errors = [f for f in report["findings"] if f["severity"] == "error" and f["workload"]]
+    assert [(f["rule"], f["path"]) for f in errors] == [("ARCH305", "skaffold.yaml")]
+    assert report["workloads"][0]["placement"]["recommendation"] == "amd64"
+    cli(["check", str(tmp_path), "--offline", "--fix", "--unsafe-fixes"])
+    assert expect in (tmp_path / "skaffold.yaml").read_text()
+    after = cli(["check", str(tmp_path), "--offline", "--format", "json"]).json()
+    assert not [f for f in after["findings"] if f["severity"] == "error"]
+    assert after["workloads"][0]["placement"]["recommendation"] == "multi-arch"
+
+
+def test_compose_build_platforms_fix(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    write(tmp_path, {
+        "archlint.toml": PROFILE,
+        "app/Dockerfile": "FROM python:3.12-slim\n",
+        "compose.yaml": "services:\n  app:\n    image: ghcr.io/acme/app\n    build:\n      context: app\n"
+                        "      platforms: [linux/amd64]  # for now\n",
+        "k8s/app.yaml": deployment("app", "ghcr.io/acme/app:2"),
+    })  # fmt: skip
+    cli(["check", str(tmp_path), "--offline", "--fix", "--unsafe-fixes"])
+    assert "      platforms: [linux/amd64, linux/arm64]  # for now\n" in (tmp_path / "compose.yaml").read_text()

@@ -8,9 +8,9 @@ import posixpath
 from dataclasses import dataclass
 from typing import Any
 
-from archlint.findings import Fix
+from archlint.findings import Applicability, Edit, Fix
 from archlint.images import name_of
-from archlint.placement.yamlio import key_line
+from archlint.placement.yamlio import item_pos, key_line, value_pos
 
 # Link precedence: an explicit config entry beats what build tools say, which beats CI, which
 # beats guessing from a directory name.
@@ -79,7 +79,38 @@ def _str_list(v: Any) -> tuple[str, ...] | None:
     return None
 
 
-def skaffold_sites(docs: list[Any], rel: str) -> list[BuildSite]:
+_ARM64 = "linux/arm64"
+_ADD_FIX = "build linux/arm64 as well (the builder needs QEMU/binfmt or an arm64 node)"
+
+
+def platforms_fix(holder: Any, key: str, rel: str, lines: list[str]) -> Fix | None:
+    """Add linux/arm64 to a YAML list of platforms (`platforms: [linux/amd64]` or a block list)."""
+    value = holder.get(key) if isinstance(holder, dict) else None
+    pos = value_pos(holder, key)
+    if not isinstance(value, list) or not value or pos is None or not lines:
+        return None
+    line, col = pos
+    text = lines[line - 1] if line <= len(lines) else ""
+    if text[col - 1 : col] == "[":
+        close = text.find("]", col)
+        if close < 0:
+            return None
+        quote = text[col : col + 1].strip() if text[col : col + 1] in ("'", '"') else ""
+        quote = quote or next((q for q in ('"', "'") if f"{q}linux/" in text[col:close]), "")
+        edit = Edit(rel, line, close + 1, line, close + 1, f", {quote}{_ARM64}{quote}")
+        return Fix(_ADD_FIX, Applicability.UNSAFE, (edit,))
+    last = item_pos(value, len(value) - 1)
+    if last is None or last[0] > len(lines):
+        return None
+    item_line = lines[last[0] - 1]
+    dash = item_line.rfind("-", 0, last[1] - 1)
+    if dash < 0 or item_line[:dash].strip():
+        return None
+    edit = Edit(rel, last[0] + 1, 1, last[0] + 1, 1, f"{item_line[:dash]}- {_ARM64}\n")
+    return Fix(_ADD_FIX, Applicability.UNSAFE, (edit,))
+
+
+def skaffold_sites(docs: list[Any], rel: str, lines: list[str] | None = None) -> list[BuildSite]:
     base = posixpath.dirname(rel) or "."
     out: list[BuildSite] = []
     for doc in docs:
@@ -105,11 +136,16 @@ def skaffold_sites(docs: list[Any], rel: str) -> list[BuildSite]:
                 platforms = _str_list(art.get("platforms")) or default_platforms
                 target = docker.get("target") if isinstance(docker.get("target"), str) else None
                 line = key_line(art, "image")
-                out.append(BuildSite(name, context, dockerfile, "skaffold", rel, line, platforms, target))
+                fix = None
+                if platforms is not None and _ARM64 not in platforms:
+                    holder = art if _str_list(art.get("platforms")) else build
+                    fix = platforms_fix(holder, "platforms", rel, lines or [])
+                note = "" if fix else "add linux/arm64 to the artifact's platforms"
+                out.append(BuildSite(name, context, dockerfile, "skaffold", rel, line, platforms, target, fix, note))
     return out
 
 
-def compose_sites(docs: list[Any], rel: str) -> list[BuildSite]:
+def compose_sites(docs: list[Any], rel: str, lines: list[str] | None = None) -> list[BuildSite]:
     base = posixpath.dirname(rel) or "."
     out: list[BuildSite] = []
     for doc in docs:
@@ -130,10 +166,17 @@ def compose_sites(docs: list[Any], rel: str) -> list[BuildSite]:
             context = join(base, _scalar(build.get("context"), "."))
             dockerfile = join(context, _scalar(build.get("dockerfile"), "Dockerfile"))
             platforms = _str_list(build.get("platforms"))
-            if platforms is None and isinstance(spec.get("platform"), str):
+            fix = None
+            note = ""
+            if platforms is not None and _ARM64 not in platforms:
+                fix = platforms_fix(build, "platforms", rel, lines or [])
+                note = "" if fix else "add linux/arm64 to build.platforms"
+            elif platforms is None and isinstance(spec.get("platform"), str):
                 platforms = (spec["platform"],)
+                note = "the service's `platform:` pins one platform; use build.platforms for a multi-platform build"
             target = build.get("target") if isinstance(build.get("target"), str) else None
-            out.append(BuildSite(name, context, dockerfile, "compose", rel, key_line(spec, "image"), platforms, target))
+            line = key_line(spec, "image")
+            out.append(BuildSite(name, context, dockerfile, "compose", rel, line, platforms, target, fix, note))
     return out
 
 

@@ -100,9 +100,9 @@ class DockerScanner(Scanner):
 
 def _sites_of(kind: str, doc: Any, rel: str, lines: list[str]) -> list[sites.BuildSite]:
     if kind == k.SKAFFOLD:
-        return sites.skaffold_sites([doc], rel)
+        return sites.skaffold_sites([doc], rel, lines)
     if kind == k.COMPOSE:
-        return sites.compose_sites([doc], rel)
+        return sites.compose_sites([doc], rel, lines)
     if kind == k.GITHUB_WORKFLOW:
         return ci.github_sites(doc, rel, lines)
     if kind == k.GITLAB_CI:

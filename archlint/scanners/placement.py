@@ -187,9 +187,13 @@ class PlacementScanner(Scanner):
                 msg = f"{wl.id} can be scheduled on amd64 nodes but {ref} is built for linux/arm64 only"
                 yield self._pin(wl, ref, name, "ARCH307", ARM64, text, profile, msg)
             elif v.arm64 is not False and ARM64 in current and ARM64 not in arches:
+                # What publishes the image: its CI builds; without any, a build tool that names
+                # its platforms (skaffold, compose).
                 link = st.links.get(name)
-                for site in link.ci if link else []:
-                    yield self._ci(wl, ref, name, site)
+                builds = (link.ci or [s for s in link.sites if s.platforms is not None]) if link else []
+                for site in builds:
+                    if site.platforms is not None and ARM64 not in arches_of(site.platforms):
+                        yield self._ci(wl, ref, name, site)
 
     @staticmethod
     def _prefers_arm64(wl: Workload) -> bool:

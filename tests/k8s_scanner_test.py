@@ -446,3 +446,36 @@ def test_arm64_only_image_pinned_to_amd64_is_not_an_opportunity(cli: Cli, tmp_pa
     assert by_rule(rep, "ARCH206") == []
     # ... it is an error, which the placement scanner reports (no gap between the two scanners).
     assert [f["workload"] for f in by_rule(rep, "ARCH307")] == ["Pod/default/infer"]
+
+
+def test_big_files_read_in_chunks_give_the_same_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file cut at its `---` lines and read by several workers: same findings (with the same
+    edits), same workloads with the same document indices, as one reader over the whole file."""
+    from archlint import engine
+    from archlint.k8s import pool
+    from archlint.scanners import kubernetes as scanner
+
+    parts = [(K8S / n).read_text() for n in ("deployments.yaml", "list.yaml", "cronjob.yaml", "rollout.yaml")]
+    broken = "---\napiVersion: v1\nkind: Pod\nmetadata: {name: x\n"  # a syntax error between documents
+    (tmp_path / "all.yaml").write_text("---\n".join(parts[:2]) + "---\n---\n" + broken + "---\n".join(parts[2:]))
+    project(tmp_path, [])
+
+    def run() -> engine.Result:
+        return engine.run(engine.Options(paths=[str(tmp_path)], config=str(tmp_path / "archlint.toml"), offline=True))
+
+    monkeypatch.setattr(pool, "MIN_BYTES", 10**12)
+    whole = run()
+    monkeypatch.setattr(pool, "MIN_BYTES", 0)
+    monkeypatch.setattr(scanner, "SPLIT_MIN_BYTES", 0)
+    monkeypatch.setattr(scanner, "SPLIT_CHUNK_BYTES", 1)  # a chunk per document
+    monkeypatch.setattr(pool, "will_pool", lambda n, b: True)
+    jobs = scanner._jobs([next(f for f in whole.ctx.files if f.rel == "all.yaml")], set())
+    assert len(jobs) > 5
+    chunked = run()
+    assert [(w.id, w.doc_index, w.spec_path, w.line) for w in chunked.facts.workloads] == [
+        (w.id, w.doc_index, w.spec_path, w.line) for w in whole.facts.workloads
+    ]
+    assert chunked.findings == whole.findings
+    assert any(f.rule == "ARCH002" for f in whole.findings) and any(f.fix and f.fix.edits for f in whole.findings)
+    patches = [w.placement.patch for w in whole.facts.workloads if w.placement]
+    assert [w.placement.patch for w in chunked.facts.workloads if w.placement] == patches

@@ -327,14 +327,20 @@ def remember_documents_by_key(key: tuple[int, int], ranges: dict[int, tuple[int,
 def _document(text: str, doc_index: int) -> tuple[Any, bool, list[str], int] | None:
     """The composed document, JSON-ness, its lines and its line offset in the file: from the
     remembered range when there is one, else from composing the whole file."""
-    rng = _RANGES.get(document_key(text), {}).get(doc_index)
-    if rng is not None:
+    known = _RANGES.get(document_key(text))
+    if known is not None:
+        # Only the recorded ranges are trusted: a file read in chunks numbers its documents per
+        # chunk, so composing the whole file and counting would pick the wrong one.
+        rng = known.get(doc_index)
+        if rng is None:
+            return None
         lines = _lines(text)
         first, last = rng
         chunk = lines[first - 1 : last]
         piece = _compose("".join(chunk))
-        if piece is not None and len(piece[0]) == 1 and piece[0][0] is not None:
-            return piece[0][0], _is_json(text), chunk, first - 1
+        if piece is None or len(piece[0]) != 1 or piece[0][0] is None:
+            return None
+        return piece[0][0], _is_json(text), chunk, first - 1
     composed = _compose(text)
     if composed is None:
         return None

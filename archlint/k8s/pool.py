@@ -38,6 +38,11 @@ def _call(job: Any) -> Any:
     return _FN(job)
 
 
+def will_pool(n_jobs: int, total_bytes: int) -> bool:
+    """Would map_jobs (with workers=None) use a pool for this much work?"""
+    return _cpus() >= 2 and _can_fork() and n_jobs >= MIN_FILES and total_bytes >= MIN_BYTES
+
+
 def map_jobs(fn: Callable[[J], R], jobs: Sequence[J], sizes: Sequence[int], workers: int | None = None) -> list[R]:
     """fn over jobs, in order: on a fork pool when the work is big enough (or `workers` > 1
     asks for one), in-process otherwise or when the pool breaks."""

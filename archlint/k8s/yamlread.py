@@ -188,16 +188,21 @@ def _merge(frame: _Frame, value: Any, vpos: Any, doc: Doc) -> None:
                 frame.pos[k] = spos.get(k, (*vpos, *vpos))
 
 
-def read_documents(text: str, *, line_offset: int = 0, index_offset: int = 0) -> Iterator[Doc]:
+def read_documents(
+    text: str, *, line_offset: int = 0, index_offset: int = 0, seen: list[int] | None = None
+) -> Iterator[Doc]:
     """Yield every non-empty document. A syntax error yields a Doc with data None and the
-    problem, then parsing resumes at the next document separator."""
+    problem, then parsing resumes at the next document separator. `seen[0]` is kept at the
+    index the next document would get (how many documents, empty ones included, were read)."""
     index = index_offset
+    seen = seen if seen is not None else [index_offset]
     try:
-        for doc in _parse(text, line_offset, index):
+        for doc in _parse(text, line_offset, index, seen):
             index = doc.index + 1
             yield doc
         return
     except yaml.MarkedYAMLError as e:
+        index = seen[0]
         mark = e.problem_mark or e.context_mark
         line = (mark.line + 1 + line_offset) if mark else line_offset + 1
         col = (mark.column + 1) if mark else 1
@@ -206,14 +211,16 @@ def read_documents(text: str, *, line_offset: int = 0, index_offset: int = 0) ->
             msg = f"{e.context}, {e.problem}"
         yield Doc(None, index, line, line, problems=[Problem(line, col, f"invalid YAML: {msg}", "syntax")])
     except yaml.YAMLError as e:
+        index = seen[0]
         line = line_offset + 1
         yield Doc(None, index, line, line, problems=[Problem(line, 1, f"invalid YAML: {e}", "syntax")])
+    seen[0] = index + 1
     # Resume after the failing document: the next line that starts a new document.
     lines_before = line - line_offset  # 1-based line of the error within `text`
     rest = _after_next_separator(text, lines_before)
     if rest is not None:
         skip, tail = rest
-        yield from read_documents(tail, line_offset=line_offset + skip, index_offset=index + 1)
+        yield from read_documents(tail, line_offset=line_offset + skip, index_offset=index + 1, seen=seen)
 
 
 _SEP = re.compile(r"^---(?:[ \t].*)?$", re.MULTILINE)
@@ -245,7 +252,7 @@ def _event_source(text: str) -> Callable[[], Any]:
     return CParser(text).get_event
 
 
-def _parse(text: str, line_offset: int, index: int) -> Iterator[Doc]:
+def _parse(text: str, line_offset: int, index: int, seen: list[int]) -> Iterator[Doc]:
     # The hot loop of the whole scanner: locals only, the common cases inline.
     stack: list[_Frame] = []
     cur: _Frame | None = None
@@ -315,6 +322,7 @@ def _parse(text: str, line_offset: int, index: int) -> Iterator[Doc]:
                         break
                 stack, cur, anchors, doc = [], None, {}, None
                 index += 1
+                seen[0] = index
                 continue
             stack.append(cur)  # type: ignore[arg-type]
             cur = _Frame({} if t is _MS else [], {} if t is _MS else [], m.line + lo, m.column + 1, e.anchor)
@@ -370,6 +378,7 @@ def _parse(text: str, line_offset: int, index: int) -> Iterator[Doc]:
                         break
                 stack, cur, anchors, doc = [], None, {}, None
                 index += 1
+                seen[0] = index
                 continue
             if cur is None:
                 root, have_root = val, True
@@ -395,6 +404,7 @@ def _parse(text: str, line_offset: int, index: int) -> Iterator[Doc]:
             if (have_root and root is not None) or doc.problems:
                 yield doc
             index += 1
+            seen[0] = index
             doc = None
 
 

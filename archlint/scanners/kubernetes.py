@@ -3,6 +3,8 @@ profile's node pools, and report what will break on (or miss out on) arm64 nodes
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,15 +91,23 @@ class KubernetesScanner(Scanner):
         covered: set[Path] = set()
         rendered: list[tuple[SourceFile, str, set[Path]]] = []
         yield from self._kustomizations(kfiles, ctx, covered, rendered)
-        jobs = [(f, f.rel != STDIN_REL and _resolved(f.path) in covered) for f in manifests]
-        for findings, workloads, regions, ranges in pool.map_jobs(
-            lambda job: self._file_job(job[0], run, job[1]), jobs, [_size(f) for f in manifests]
-        ):
+        jobs = _jobs(manifests, covered)
+        results = pool.map_jobs(lambda job: self._file_job(job, run), jobs, [j.size for j in jobs])
+        offset = 0  # documents before this chunk in its file (files read in chunks number per chunk)
+        merged: dict[int, tuple[int, int]] = {}
+        for job, (findings, workloads, regions, ranges, count) in zip(jobs, results, strict=True):
+            if job.first:
+                offset, merged = 0, {}
             yield from findings
+            for wl in workloads:
+                wl.doc_index += offset
             facts.workloads.extend(workloads)
             facts.region_ignores.extend(regions)
             if ranges is not None:
-                remember_documents_by_key(*ranges)
+                key, local = ranges
+                merged.update({offset + i: r for i, r in local.items()})
+                remember_documents_by_key(key, merged)
+            offset += count
         for kf, text, files_read in rendered:
             yield from guarded([kf], lambda kf, text=text, fr=files_read: self._rendered(kf, text, fr, run))  # type: ignore[misc]
 
@@ -146,24 +156,30 @@ class KubernetesScanner(Scanner):
 
     # -------------------------------------------------------------- files
 
-    def _file_job(self, f: SourceFile, run: _Run, raw_only: bool) -> _FileResult:
-        """One file, on its own Facts, so a pool worker can send back exactly what it found."""
+    def _file_job(self, job: _Job, run: _Run) -> _FileResult:
+        """One file (or a chunk of one), on its own Facts, so a pool worker can send back
+        exactly what it found."""
         mine = Facts(images=run.facts.images)
         own = _Run(run.ctx, mine, run.profile, run.version, run.verdict)
-        findings = list(guarded([f], lambda f: self._file(f, own, raw_only)))
-        return findings, mine.workloads, mine.region_ignores, mine.extra.get("k8s.ranges")
+        seen = [0]
+        findings = list(guarded([job.file], lambda f: self._file(f, own, job.raw_only, job.span, seen)))
+        return findings, mine.workloads, mine.region_ignores, mine.extra.get("k8s.ranges"), seen[0]
 
-    def _file(self, f: SourceFile, run: _Run, raw_only: bool) -> Iterator[Finding]:
+    def _file(self, f: SourceFile, run: _Run, raw_only: bool, span: tuple[int, int, int] | None = None,
+              seen: list[int] | None = None) -> Iterator[Finding]:  # fmt: skip
+        """Findings of a file; with `span` (start, end, line offset), of that chunk of it only."""
         try:
             text = f.read_text()
         except UnicodeDecodeError as e:
-            yield Finding(rule="ARCH002", message=f"not valid UTF-8: {e.reason} at byte {e.start}", path=f.rel,
-                          key="utf-8")  # fmt: skip
+            if span is None or span[0] == 0:
+                yield Finding(rule="ARCH002", message=f"not valid UTF-8: {e.reason} at byte {e.start}", path=f.rel,
+                              key="utf-8")  # fmt: skip
             return
         ranges: dict[int, tuple[int, int]] = {}
         remember_documents(text, ranges)  # filled as documents arrive; edits compose only theirs
         run.facts.extra["k8s.ranges"] = (document_key(text), ranges)
-        for doc in read_documents(text):
+        part, line_offset = (text, 0) if span is None else (text[span[0] : span[1]], span[2])
+        for doc in read_documents(part, line_offset=line_offset, seen=seen):
             ranges[doc.index] = (doc.start_line, doc.end_line)
             yield from _problems(doc, f.rel)
             if doc.data is None or raw_only:
@@ -235,7 +251,62 @@ _FileResult = tuple[
     list[Workload],
     list[tuple[str, int, int, frozenset[str]]],
     "tuple[tuple[int, int], dict[int, tuple[int, int]]] | None",
+    int,  # documents read (the next chunk's first index)
 ]
+SPLIT_MIN_BYTES = 1024 * 1024  # a file this big is read in chunks when a pool runs
+SPLIT_CHUNK_BYTES = 512 * 1024
+_DOC_START = re.compile(rb"^---(?=[ \t\r\n]|$)", re.MULTILINE)
+
+
+@dataclass
+class _Job:
+    file: SourceFile
+    raw_only: bool
+    size: int
+    span: tuple[int, int, int] | None = None  # (start, end, line offset) in the decoded text
+    first: bool = True  # the first (or only) chunk of its file
+
+
+def _jobs(manifests: list[SourceFile], covered: set[Path]) -> list[_Job]:
+    """One job per file; big files are cut at document starts (a `---` line always starts a
+    document: YAML forbids it inside any scalar) into chunks workers can read in parallel."""
+    sizes = [_size(f) for f in manifests]
+    split = pool.will_pool(max(len(manifests), pool.MIN_FILES), sum(sizes))
+    out: list[_Job] = []
+    for f, size in zip(manifests, sizes, strict=True):
+        raw_only = f.rel != STDIN_REL and _resolved(f.path) in covered
+        spans = _chunks(f) if split and size >= SPLIT_MIN_BYTES else None
+        if not spans:
+            out.append(_Job(f, raw_only, size))
+            continue
+        out.extend(_Job(f, raw_only, e - s, (s, e, lo), i == 0) for i, (s, e, lo) in enumerate(spans))
+    return out
+
+
+def _chunks(f: SourceFile) -> list[tuple[int, int, int]] | None:
+    try:
+        text = f.read_text()
+    except (UnicodeDecodeError, OSError, k.FileTooLarge):
+        return None
+    if "\n%" in text or text.startswith("%"):
+        return None  # directives belong to the next document: keep such files whole
+    data = text.encode("utf-8")
+    if len(data) != len(text):
+        return None  # offsets below are byte offsets: only for ASCII text (almost all manifests)
+    starts = [m.start() for m in _DOC_START.finditer(data)]
+    cuts = [0]
+    for s in starts:
+        if s - cuts[-1] >= SPLIT_CHUNK_BYTES:
+            cuts.append(s)
+    if len(cuts) < 2:
+        return None
+    bounds = [*cuts, len(text)]
+    out = []
+    lines = 0
+    for a, b in itertools.pairwise(bounds):
+        out.append((a, b, lines))
+        lines += text.count("\n", a, b)
+    return out
 
 
 def _size(f: SourceFile) -> int:
@@ -261,7 +332,7 @@ def _resolved(p: Path) -> Path:
 def _problems(doc: Doc, rel: str) -> Iterator[Finding]:
     for p in doc.problems:
         yield Finding(rule=_PROBLEM_RULES.get(p.code, "ARCH002"), message=p.message, path=rel, line=p.line,
-                      column=p.column, key=f"{p.code}:{doc.index}:{p.message}")  # fmt: skip
+                      column=p.column, key=f"{p.code}:{p.message}")  # fmt: skip
 
 
 def _locate(obj: KObject, anchor: KObject, path: tuple[str | int, ...], key: bool = False) -> tuple[int, int]:

@@ -95,9 +95,11 @@ def test_wanted_images_prescan() -> None:
     yaml_text = "spec:\n  containers:\n    - image: ghcr.io/acme/api:1.8.0\n      imagePullPolicy: Always\n" \
                 "    - {name: x, image: 'nginx:1.27'}\n"  # fmt: skip
     json_text = '{"spec": {"containers": [{"name": "a", "image": "quay.io/acme/b@sha256:' + "a" * 64 + '"}]}}'
-    wanted = wanted_images([yaml_text, json_text, "image: ${TEMPLATED}\n"])
+    kustomization = "images:\n  - name: api\n    newName: ghcr.io/acme/renamed\n    newTag: '2'\n"
+    wanted = wanted_images([yaml_text, json_text, "image: ${TEMPLATED}\n", kustomization])
     assert wanted == {
         "ghcr.io/acme/api": "ghcr.io/acme/api:1.8.0",
         "docker.io/library/nginx": "nginx:1.27",
         "quay.io/acme/b": "quay.io/acme/b@sha256:" + "a" * 64,
+        "ghcr.io/acme/renamed": "ghcr.io/acme/renamed",
     }

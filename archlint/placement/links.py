@@ -13,7 +13,8 @@ from archlint.images import name_of, parse
 from archlint.placement.sites import PRECEDENCE, BuildSite
 
 # `image: x` in YAML or `"image": "x"` in JSON; not imagePullPolicy.
-_IMAGE_FIELD = re.compile(r"""["']?\bimage["']?\s*:\s*["']?([A-Za-z0-9][^\s"'#,}\]]*)""")
+# Kustomize renames images (`images: [{name: api, newName: ghcr.io/acme/api}]`): those count too.
+_IMAGE_FIELD = re.compile(r"""["']?\b(?:image|newName)["']?\s*:\s*["']?([A-Za-z0-9][^\s"'#,}\]]*)""")
 MAX_PRESCAN_BYTES = 16 * 1024 * 1024
 
 

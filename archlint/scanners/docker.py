@@ -37,7 +37,7 @@ class DockerScanner(Scanner):
         st.sites.extend(self._config_sites(ctx, st.dockerfile_paths))
         manifests = []
         for f in ctx.files:
-            if f.kind == k.KUBERNETES:
+            if f.kind in (k.KUBERNETES, k.KUSTOMIZATION):
                 try:
                     manifests.append(f.read_bytes().decode("utf-8", errors="replace"))
                 except Exception:  # unreadable manifests are reported by the Kubernetes scanner

@@ -15,7 +15,7 @@ from archlint.discover import discover
 from archlint.errors import FatalError
 from archlint.facts import Facts
 from archlint.findings import Finding, Severity
-from archlint.scanners import all_scanners
+from archlint.scanners import scanners_for
 from archlint.scanning import KUBERNETES, ScanContext, SourceFile, internal_error
 
 STDIN = "-"
@@ -113,7 +113,7 @@ def run(opts: Options) -> Result:
     ctx.files = files
     facts = Facts()
     raw: list[Finding] = list(disc.findings)
-    for scanner in all_scanners():
+    for scanner in scanners_for({f.kind for f in files}):
         mine = [f for f in files if f.kind in scanner.kinds]
         if opts.progress:
             opts.progress(f"{scanner.name}: {len(mine)} files")

@@ -205,3 +205,25 @@ def test_gate_through_variable_and_fallthrough_raise() -> None:
 def test_not_parsed_when_prefilter_rejects() -> None:
     r = analyze("python", b"import os\nprint(os.getcwd())\n")
     assert r.parsed is False and r.hits == ()
+
+
+@pytest.mark.parametrize(
+    ("source", "codes"),
+    [
+        (b"import numpy as np, mkl\n", {"ARCH401"}),
+        (b"from  daal4py.sklearn import svm\n", {"ARCH401"}),
+        (b"m = importlib.import_module( 'sklearnex')\n", {"ARCH401"}),
+        (b"import mklx\nfrom mkl_like import y\n", set()),
+        (b"if platform.machine() != 'x86_64':\n    raise SystemExit\n", {"ARCH403"}),
+        (b"print(platform.machine())\n", set()),
+        (b"ctypes.CDLL('libmkl_rt.so')\n", {"ARCH404"}),
+        (b"URL = 'https://x/tool-linux-amd64.tar.gz'\n", {"ARCH405"}),
+        (b"run(['docker', 'build', '--platform', 'linux/amd64'])\n", {"ARCH406"}),
+        (b"if 'avx2' not in cpuinfo:\n    raise SystemExit\n", {"ARCH407"}),
+        (b"import os\nprint(os.getcwd())\n", set()),
+    ],
+)
+def test_prefilter_selects_exactly_the_rules_that_can_match(source: bytes, codes: set[str]) -> None:
+    from archlint.source.prefilter import wanted_codes
+
+    assert set(wanted_codes(source)) == codes

@@ -132,14 +132,18 @@ def _screen(text: str) -> Hit | None:
 def _max_expr_depth(tree: ast.AST) -> tuple[int, int]:
     best, where = 0, 1
     stack: list[tuple[ast.AST, int]] = [(tree, 0)]
-    expr, iter_fields = ast.expr, ast.iter_child_nodes
+    node_t, expr_t = ast.AST, ast.expr
     while stack:
         node, depth = stack.pop()
-        d = depth + 1 if isinstance(node, expr) else 0
+        d = depth + 1 if isinstance(node, expr_t) else 0
         if d > best:
             best, where = d, getattr(node, "lineno", 1)
-        for child in iter_fields(node):
-            stack.append((child, d))
+        for name in node._fields:
+            v = getattr(node, name, None)
+            if type(v) is list:
+                stack.extend((x, d) for x in v if isinstance(x, node_t))
+            elif isinstance(v, node_t):
+                stack.append((v, d))
     return best, where
 
 

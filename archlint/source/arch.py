@@ -56,14 +56,22 @@ def is_x86_value(s: str) -> bool:
     return low in X86_MACHINES or bool(_X86_PLATFORM.match(low))
 
 
+_ARM_HINTS = ("arm", "aarch", "neon", "asimd", "sve")
+_SPACE = re.compile(r"\s")
+
+
 def mentions_arm(s: str) -> bool:
-    if not s or len(s) > 300 or any(c.isspace() for c in s):
+    if not s or len(s) > 300:
         return False
+    low = s.lower()
+    if not any(h in low for h in _ARM_HINTS) or _SPACE.search(s):
+        return False  # the common case, decided without the regex
     return _ARM.search(s) is not None
 
 
 def name_mentions_arm(name: str) -> bool:
-    return _ARM_NAME.search(name) is not None
+    low = name.lower()
+    return any(h in low for h in _ARM_HINTS) and _ARM_NAME.search(name) is not None
 
 
 def artifact(s: str) -> str | None:

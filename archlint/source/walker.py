@@ -27,7 +27,18 @@ _SKIP_FIELDS = frozenset(
     "dot colon equal star asynchronous lbracket rbracket lbrace rbrace operator relative indent "
     "first_line empty_lines encoding default_indent default_newline has_trailing_newline".split()
 )
-_NODE = cst.CSTNode
+# CSTNode is an ABC and isinstance() against an ABC is slow; the walk asks once per type.
+_IS_NODE: dict[type, bool] = {}
+
+
+def _learn(t: type) -> bool:
+    _IS_NODE[t] = result = issubclass(t, cst.CSTNode)
+    return result
+
+
+def _is_node(t: type) -> bool:
+    known = _IS_NODE.get(t)
+    return _learn(t) if known is None else known
 
 
 class Tracker:
@@ -117,6 +128,7 @@ class Walker:
 
     def run(self, module: cst.Module, ctx: Context) -> None:
         table = self._table
+        is_node = _IS_NODE
         ancestors = ctx.ancestors
         stack: list[tuple[Any, bool]] = [(module, False)]
         pop, push = stack.pop, stack.append
@@ -136,10 +148,13 @@ class Walker:
             children: list[Any] = []
             for f in entry[2]:
                 v = getattr(node, f)
-                if isinstance(v, _NODE):
-                    children.append(v)
-                elif type(v) is tuple or type(v) is list:
-                    children.extend(x for x in v if isinstance(x, _NODE))
+                vt = type(v)
+                if vt is tuple or vt is list:
+                    children.extend(x for x in v if _is_node(type(x)))
+                else:
+                    known = is_node.get(vt)
+                    if known or (known is None and _learn(vt)):
+                        children.append(v)
             for c in reversed(children):
                 push((c, False))
         for r in self.rules:

@@ -34,7 +34,7 @@ def test_self_contained_no_network(cli: Callable[..., CliResult], tmp_path: Path
     assert not re.search(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/", page, re.IGNORECASE)
     assert not re.search(r"<script|<link|<img|<iframe|@import|url\(", page, re.IGNORECASE)
     assert "content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\"" in page
-    assert page.count("<svg") == 4  # donut, per-repository bars, dependencies, base images
+    assert page.count("<svg") == 5  # donut, per-repository bars, dependencies, base images, images
 
 
 def test_charts_carry_the_numbers(cli: Callable[..., CliResult], tmp_path: Path) -> None:

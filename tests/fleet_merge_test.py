@@ -78,6 +78,17 @@ def test_base_images_only_from_blocking_evidence(fleet: dict[str, Any]) -> None:
     ]
 
 
+def test_images_holding_workloads_on_amd64(fleet: dict[str, Any]) -> None:
+    images = fleet["blockers"]["images"]
+    # The x86-only images of the three amd64-bound workloads, by name without tag; multi-arch and
+    # unknown images are not blockers.
+    assert sorted((i["image"], i["workloads"]) for i in images) == [
+        ("ghcr.io/acme/api", 1),
+        ("ghcr.io/acme/report", 1),
+        ("registry.example.com/search/indexer", 1),
+    ]
+
+
 def test_workload_list_carries_repository_and_first_reason(fleet: dict[str, Any]) -> None:
     stuck = [(w["repository"], w["id"]) for w in fleet["workloads"] if w["recommendation"] == "amd64"]
     assert stuck == [
@@ -205,3 +216,22 @@ def test_real_reports_from_check(cli: Callable[..., CliResult], tmp_path: Path) 
         assert doc["totals"]["by_recommendation"][rec] == sum(i["summary"]["workloads"][rec] for i in inputs)
     openmp = next(d for d in doc["blockers"]["dependencies"] if d["name"] == "intel-openmp")
     assert "svc-a" in openmp["repository_names"] and "svc-b" not in openmp["repository_names"]
+
+
+def test_blockers_from_real_placement_output(cli: Callable[..., CliResult], tmp_path: Path) -> None:
+    # Contract with placement: the evidence it writes is what fleet attribution reads.
+    paths = []
+    for name in ("demo", "monorepo"):
+        out = tmp_path / f"{name}.json"
+        r = cli(["check", str(FIXTURES / name), "--offline", "--format", "json", "-o", str(out), "--exit-zero"])
+        assert r.rc == 0, r.err
+        paths.append(out)
+    doc = merged(cli, *paths)
+    deps = {d["name"]: d for d in doc["blockers"]["dependencies"]}
+    assert "demo: Deployment/shop/scorer" in deps["intel-openmp"]["workload_ids"]
+    assert "monorepo: Deployment/ml/ml-inference" in deps["intel-openmp"]["workload_ids"]
+    assert deps["intel-openmp"]["repository_names"] == ["demo", "monorepo"]
+    held = {i["image"]: i for i in doc["blockers"]["images"]}
+    assert held["mcr.microsoft.com/mssql/server"]["workload_ids"] == ["monorepo: ReplicationController/data/legacy-db"]
+    stuck = {f"{w['repository']}: {w['id']}" for w in doc["workloads"] if w["recommendation"] == "amd64"}
+    assert stuck == {label for i in held.values() for label in i["workload_ids"]}  # each names its image

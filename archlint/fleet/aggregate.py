@@ -13,11 +13,11 @@ cannot install on arm64 in a repository without workloads still count per reposi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from archlint import __version__
+from archlint import __version__, images
 from archlint.fleet.inputs import RepoReport
 
 FLEET_SCHEMA_VERSION = 1
@@ -98,9 +98,30 @@ def _repository(r: RepoReport) -> dict[str, Any]:
     }
 
 
+def _hit(table: dict[str, _Blocker], key: str, label: str, repo: str, version: str | None = None) -> None:
+    b = table.setdefault(key, _Blocker(key))
+    if label not in b.workloads:
+        b.workloads.append(label)
+    b.repositories.add(repo)
+    if version:
+        b.versions.add(version)
+
+
+def _blocking_images(w: dict[str, Any]) -> Iterator[str]:
+    """Images of an amd64-bound workload that hold it there: x86-only ones, and arm64-ready ones
+    that CI builds for linux/amd64 only. Keyed by name without tag, so versions aggregate."""
+    reasons = w["placement"]["reasons"]
+    for image in w["images"]:
+        ref = image["ref"]
+        amd64_build = any(r.startswith(f"{ref} ") and "amd64 only" in r for r in reasons)
+        if image["arm64"] is False or amd64_build:
+            yield images.name_of(ref) or ref
+
+
 def merge(inputs: Sequence[RepoReport], title: str) -> dict[str, Any]:
     deps: dict[str, _Blocker] = {}
     bases: dict[str, _Blocker] = {}
+    workload_images: dict[str, _Blocker] = {}
     workloads_out = []
     for r in inputs:
         rep = r.report
@@ -129,21 +150,15 @@ def merge(inputs: Sequence[RepoReport], title: str) -> dict[str, Any]:
             texts = _texts(w)
             for d in candidates:
                 where = f"{d['path']}:{d['line']}:" if d["line"] else None
-                if any((where and t.startswith(where)) or _mentions(d["name"], t) for t in texts):
-                    b = deps.setdefault(d["name"], _Blocker(d["name"]))
-                    if label not in b.workloads:
-                        b.workloads.append(label)
-                    b.repositories.add(r.name)
-                    if d["version"]:
-                        b.versions.add(d["version"])
+                if any((where and where in t) or _mentions(d["name"], t) for t in texts):
+                    _hit(deps, d["name"], label, r.name, d["version"])
             for t in texts:
                 if _POSITIVE.search(t):
                     continue
                 for m in _BASE_IMAGE.finditer(t):
-                    b = bases.setdefault(m.group(1), _Blocker(m.group(1)))
-                    if label not in b.workloads:
-                        b.workloads.append(label)
-                    b.repositories.add(r.name)
+                    _hit(bases, m.group(1), label, r.name)
+            for name in _blocking_images(w):
+                _hit(workload_images, name, label, r.name)
     repos = [_repository(r) for r in inputs]
     by_rec = {k: sum(x["by_recommendation"][k] for x in repos) for k in RECOMMENDATIONS}
     total = sum(x["workloads"] for x in repos)
@@ -164,6 +179,10 @@ def merge(inputs: Sequence[RepoReport], title: str) -> dict[str, Any]:
             "blocking_dependencies": len([b for b in deps.values() if b.repositories]),
         },
         "repositories": repos,
-        "blockers": {"dependencies": _rank(deps.values(), "name"), "base_images": _rank(bases.values(), "image")},
+        "blockers": {
+            "dependencies": _rank(deps.values(), "name"),
+            "base_images": _rank(bases.values(), "image"),
+            "images": _rank(workload_images.values(), "image"),
+        },
         "workloads": workloads_out,
     }

@@ -67,6 +67,14 @@ def render(fleet: dict[str, Any]) -> str:
             out.append(f"| `{_cell(i['image'])}` | {i['workloads']} | {_cell(', '.join(i['repository_names']))} |")
     else:
         out.append("None: no workload is held back by an amd64-only base image.")
+    held = fleet["blockers"]["images"]
+    out += ["", "## Images that keep the most workloads on amd64", ""]
+    if held:
+        out += ["| Image | Workloads | Repositories |", "|---|---:|---|"]
+        for i in held[:MAX_ROWS]:
+            out.append(f"| `{_cell(i['image'])}` | {i['workloads']} | {_cell(', '.join(i['repository_names']))} |")
+    else:
+        out.append("None.")
     stuck = [w for w in fleet["workloads"] if w["recommendation"] == "amd64"]
     if stuck:
         out += ["", "## Workloads that must stay on amd64", "", "| Repository | Workload | Why |", "|---|---|---|"]

@@ -283,3 +283,13 @@ def test_python_version_file_and_requires_python_pick_the_interpreter(
     assert deps["old/requirements.txt"]["targets"] == {"linux/arm64 cp39": "sdist", "linux/amd64 cp39": "wheel"}
     assert deps["old/requirements.txt"]["suggestion"]["version"] == "5.4.1"
     assert set(deps["lib/pyproject.toml"]["targets"]) == {"linux/arm64 cp310", "linux/amd64 cp310"}
+
+
+def test_a_pin_to_a_yanked_release(cli: Cli, server: IndexServer, tmp_path: Path) -> None:
+    _, report = check(cli, repo(tmp_path, "requests==2.32.0\n", server.url, server.osv_url))
+    dep = by_name(report)["requests"]
+    assert dep["status"] == "unavailable" and dep["targets"]["linux/arm64 cp311"] == "none"
+    assert dep["suggestion"]["version"] == "2.32.3"  # 2.32.1 is yanked too
+    (f,) = report["findings"]
+    assert f["rule"] == "ARCH103" and "every file of this release is yanked" in f["message"]
+    assert f["fix"]["edits"][0]["content"] == "requests==2.32.3"

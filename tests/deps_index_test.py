@@ -114,6 +114,19 @@ def test_timeout_and_refused_connections(server: IndexServer) -> None:
         client([f"http://127.0.0.1:{closed_port()}/simple/"], None).project("docopt")
 
 
+def test_an_unreachable_index_is_not_asked_again(server: IndexServer) -> None:
+    for name in ("numpy", "pyyaml", "orjson", "docopt"):
+        server.faults[name] = "slow"
+    server.slow_seconds = 2.0
+    idx = client([server.url], None, timeout=0.3)
+    idx.workers = 1
+    start = time.monotonic()
+    got = idx.projects(["numpy", "pyyaml", "orjson", "docopt"])
+    assert time.monotonic() - start < 1.0  # one timeout, not four
+    assert all(isinstance(e, IndexUnreachable) and "timed out" in str(e) for e in got.values())
+    assert len(server.pages()) == 1
+
+
 def test_extra_index_fills_in_when_the_primary_lacks_a_project(server: IndexServer) -> None:
     idx = client([f"http://127.0.0.1:{closed_port()}/simple/", server.url], None)
     assert "0.6.2" in idx.project("docopt").releases  # the primary is down, the extra answers

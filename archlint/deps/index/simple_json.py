@@ -144,6 +144,9 @@ class SimpleJsonIndex(PackageIndex):
         self.session.mount("http://", adapter)
         self.session.headers.update({"Accept": ACCEPT, "User-Agent": f"archlint/{__version__}"})
         self._memo: dict[str, Project | IndexServiceError] = {}
+        # An index that refused a connection or timed out is not asked again in this run:
+        # a hundred pins must not wait a hundred timeouts.
+        self._down: dict[str, IndexUnreachable] = {}
         self._lock = threading.Lock()
         self.stats = {"requests": 0, "cache_hits": 0, "revalidated": 0}
 
@@ -167,9 +170,19 @@ class SimpleJsonIndex(PackageIndex):
         found: list[str] = []
         errors: list[IndexServiceError] = []
         for base in self.urls:
+            with self._lock:
+                down = self._down.get(base)
+            if down is not None:
+                errors.append(down)
+                continue
             try:
                 page = self._page(f"{base.rstrip('/')}/{name}/")
             except ProjectNotFound:
+                continue
+            except IndexUnreachable as e:
+                with self._lock:
+                    self._down.setdefault(base, e)
+                errors.append(e)
                 continue
             except IndexServiceError as e:
                 errors.append(e)

@@ -188,7 +188,15 @@ def test_poetry_constraints(poetry: str, pep440: str | None) -> None:
 
 @pytest.mark.parametrize(
     ("spec", "version"),
-    [("==1.2.3", "1.2.3"), ("===1.0-custom", "1.0-custom"), ("==1.2.*", None), (">=1", None), ("==1,!=2", None)],
+    [
+        ("==1.2.3", "1.2.3"),
+        ("== 1.0+local", "1.0+local"),
+        ("==1..2", None),
+        ("===1.0-custom", "1.0-custom"),
+        ("==1.2.*", None),
+        (">=1", None),
+        ("==1,!=2", None),
+    ],
 )
 def test_pinned_version(spec: str, version: str | None) -> None:
     assert pinned_version(spec) == version

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import urllib.parse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -113,6 +114,11 @@ def normal_marker(marker: object) -> str | None:
     a marker packaging cannot parse is kept as written."""
     if not isinstance(marker, str) or not marker.strip():
         return None
+    return _normal_marker(marker)
+
+
+@functools.lru_cache(maxsize=4096)  # a lock repeats a handful of markers on hundreds of entries
+def _normal_marker(marker: str) -> str:
     try:
         return str(Marker(marker))
     except InvalidMarker:

@@ -8,11 +8,19 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 _OP_SPACE = re.compile(r"(\^|~=|~|===|==|!=|>=|<=|>|<|=)\s+")
+_SIMPLE_PIN = re.compile(r"^==\s*([0-9][0-9A-Za-z.!+\-]*)$")
 _PART = re.compile(r"^(\^|~=|~|===|==|!=|>=|<=|>|<|=)?(.+)$")
 
 
 def pinned_version(specifier: str) -> str | None:
     """The one version a specifier allows ("==1.2.3" -> "1.2.3"), or None ("==1.2.*", ">=1")."""
+    m = _SIMPLE_PIN.match(specifier)
+    if m:  # the common case in lockfiles, without building a SpecifierSet
+        try:
+            Version(m.group(1))
+        except InvalidVersion:
+            return None
+        return m.group(1)
     try:
         specs = list(SpecifierSet(specifier))
     except InvalidSpecifier:

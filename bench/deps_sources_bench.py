@@ -11,7 +11,7 @@ standard library (`tomllib.loads` / `json.loads`; for requirements, pip-requirem
 `from_file`), i.e. what a naive parser pays before doing anything; archlint adds line positions,
 names, files, hashes and markers (and decodes TOML with the compiled tomli when installed).
 Target: no slower than the baseline for TOML locks and requirements (ratio <= 1.0; pylock.toml
-<= 2.0, as packaging.pylock validates every file name), and < 20 ms for Pipfile.lock.
+<= 2.5, as packaging.pylock parses every wheel file name to validate it), and < 20 ms for Pipfile.lock.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ over F files in a temporary directory, and reports the best of R runs:
 
 - archlint read: `archlint.k8s.yamlread.read_all` (libyaml events -> data + every key's line);
 - archlint scanner: the whole Kubernetes scanner (read, strict schema validation of every workload,
-  placement on the default profile, findings with fixes) over the files, as `archlint check` runs it;
+  placement on the default profile, findings with fixes) over the files, as `archlint check` runs it
+  (a fork pool when there are 2+ CPUs, big files cut at document starts), and again in one process;
 - baselines: PyYAML's C SafeLoader `safe_load_all` (data only, no lines), ruamel.yaml round-trip
   (lines and comments: what a ruamel-based reader would cost), and kubernetes-validate's
   `validate()` per object (measured on a sample, extrapolated).
@@ -39,6 +40,7 @@ import yaml  # noqa: E402
 
 from archlint.config import Config  # noqa: E402
 from archlint.facts import Facts  # noqa: E402
+from archlint.k8s import pool  # noqa: E402
 from archlint.k8s.yamlread import read_all  # noqa: E402
 from archlint.scanners.kubernetes import KubernetesScanner  # noqa: E402
 from archlint.scanning import KUBERNETES, ScanContext, SourceFile  # noqa: E402
@@ -210,7 +212,14 @@ def main(argv: list[str] | None = None) -> int:
         rows: list[tuple[str, float | None, str]] = []
         t_read = best(lambda: [read_all(t) for t in texts], args.repeat, "read")
         rows.append(("archlint read (libyaml events + lines)", t_read, ""))
-        rows.append(("archlint Kubernetes scanner (all of it)", best(scanner, args.repeat, "scanner"), ""))
+        how = f"fork pool of {pool._cpus()}" if pool.will_pool(len(paths), int(size * 1e6)) else "one process"
+        rows.append(("archlint Kubernetes scanner (all of it)", best(scanner, args.repeat, "scanner"), how))
+        saved = pool.MIN_BYTES
+        pool.MIN_BYTES = 1 << 60  # the same, without the pool
+        try:
+            rows.append(("archlint Kubernetes scanner, one process", best(scanner, args.repeat, "single"), ""))
+        finally:
+            pool.MIN_BYTES = saved
         t_py = best(lambda: [list(yaml.load_all(t, Loader=yaml.CSafeLoader)) for t in texts], args.repeat, "pyyaml")
         rows.append(("PyYAML CSafeLoader safe_load_all (no lines)", t_py, ""))
         sample = texts[0][: len(texts[0]) // 10]
@@ -242,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.docs} workload documents, {len(paths)} files, {size:.1f} MB; best of {args.repeat}; "
           f"{os.cpu_count()} CPUs, load average {load:.1f} while running\n")  # fmt: skip
     print(f"{'':48} {'wall s':>8} {'CPU s':>8} {'docs/s':>9}")
-    keys = ["read", "scanner", "pyyaml", "-", "-"]
+    keys = ["read", "scanner", "single", "pyyaml", "-", "-"]
     for (name, secs, note), key in zip(rows, keys, strict=False):
         cpu = f"{CPU[key]:8.2f}" if key in CPU else f"{'':8}"
         if secs is None:

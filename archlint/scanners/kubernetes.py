@@ -92,7 +92,10 @@ class KubernetesScanner(Scanner):
         rendered: list[tuple[SourceFile, str, set[Path]]] = []
         yield from self._kustomizations(kfiles, ctx, covered, rendered)
         jobs = _jobs(manifests, covered)
-        results = pool.map_jobs(lambda job: self._file_job(job, run), jobs, [j.size for j in jobs])
+        try:
+            results = pool.map_jobs(lambda job: self._file_job(job, run), jobs, [j.size for j in jobs])
+        finally:
+            _TEXTS.clear()
         offset = 0  # documents before this chunk in its file (files read in chunks number per chunk)
         merged: dict[int, tuple[int, int]] = {}
         for job, (findings, workloads, regions, ranges, count) in zip(jobs, results, strict=True):
@@ -169,7 +172,8 @@ class KubernetesScanner(Scanner):
               seen: list[int] | None = None) -> Iterator[Finding]:  # fmt: skip
         """Findings of a file; with `span` (start, end, line offset), of that chunk of it only."""
         try:
-            text = f.read_text()
+            text = _TEXTS.get(f.rel) if span is not None else None
+            text = text if text is not None else f.read_text()
         except UnicodeDecodeError as e:
             if span is None or span[0] == 0:
                 yield Finding(rule="ARCH002", message=f"not valid UTF-8: {e.reason} at byte {e.start}", path=f.rel,
@@ -283,6 +287,10 @@ def _jobs(manifests: list[SourceFile], covered: set[Path]) -> list[_Job]:
     return out
 
 
+# Decoded text of the files being read in chunks, shared with the forked workers (read once).
+_TEXTS: dict[str, str] = {}
+
+
 def _chunks(f: SourceFile) -> list[tuple[int, int, int]] | None:
     try:
         text = f.read_text()
@@ -301,6 +309,8 @@ def _chunks(f: SourceFile) -> list[tuple[int, int, int]] | None:
     if len(cuts) < 2:
         return None
     bounds = [*cuts, len(text)]
+    document_key(text)  # hash it once here: forked workers inherit the cached hash
+    _TEXTS[f.rel] = text
     out = []
     lines = 0
     for a, b in itertools.pairwise(bounds):

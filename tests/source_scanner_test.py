@@ -20,7 +20,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from archlint import engine
 from archlint.config import Config
 from archlint.facts import Facts
-from archlint.findings import Finding
+from archlint.findings import Finding, Severity
 from archlint.scanners.source import SourceScanner
 from archlint.scanning import NOTEBOOK, PYTHON, ScanContext, SourceFile
 from archlint.source import pool
@@ -335,3 +335,19 @@ def test_workers_analyze_on_the_pool_matches_in_process() -> None:
     with pool.Workers(2) as w:
         parallel = w.analyze(jobs, 1 << 20)
     assert parallel == serial and sum(len(r.hits) for r in serial) >= 8
+
+
+def test_a_broken_notebook_cell_does_not_hide_the_others(tmp_path: Path) -> None:
+    cells = [
+        {"cell_type": "code", "source": ["import mkl\n"]},
+        {"cell_type": "markdown", "source": ["notes"]},
+        {"cell_type": "code", "source": ["def half(:\n", "    pass\n"]},
+        {"cell_type": "code", "source": "import platform\nassert platform.machine() == 'x86_64'\n"},
+    ]
+    (tmp_path / "nb.ipynb").write_text(json.dumps({"cells": cells, "nbformat": 4, "nbformat_minor": 5}))
+    found = [(f.rule, f.line, f.severity, f.message.split(":")[0]) for f in _scan(tmp_path, workers=1)]
+    assert found == [
+        ("ARCH401", 1, None, "cell 1, line 1"),
+        ("ARCH002", 1, Severity.WARNING, "cell 3, line 1"),
+        ("ARCH403", 2, None, "cell 4, line 2"),
+    ]

@@ -242,6 +242,18 @@ def analyze_notebook(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> FileRes
     if not rules:
         return FileResult()
     hits = analyze_text(text, rules, fixable=False)
+    if len(hits) == 1 and hits[0].rule in ("ARCH002", "ARCH499") and len(cells) > 1:
+        # One scratch cell that does not parse must not hide the others: go cell by cell.
+        hits = []
+        for cell, (_, src) in zip(spans, cells, strict=True):
+            cell_text = "\n".join(_python_lines(src)) + "\n"
+            cell_rules = wanted(cell_text.encode("utf-8", "surrogatepass"))
+            screened = _screen(cell_text)
+            found = [screened] if screened else analyze_text(cell_text, cell_rules, False) if cell_rules else []
+            shift = cell.start - 1
+            for h in found:
+                end = None if h.end_line is None else h.end_line + shift
+                hits.append(dataclasses.replace(h, line=h.line + shift, end_line=end))
     return FileResult(tuple(_to_cell(h, spans) for h in hits), parsed=True)
 
 

@@ -173,6 +173,43 @@ PRECISION = {
             if platform.machine() != "x86_64":
                 pytest.skip("x86 only")
     """,
+    # TensorFlow-style: warn (not exit) when an x86 build runs without AVX.
+    "tf_avx_warning": """
+        import platform, warnings
+        with open("/proc/cpuinfo") as f:
+            cpuinfo = f.read()
+        if platform.machine() == "x86_64" and "avx" not in cpuinfo:
+            warnings.warn("this TensorFlow binary was compiled to use AVX")
+    """,
+    # conda/miniforge installer style: an architecture table with arm64 entries.
+    "conda_installer": """
+        import platform
+        ARCHES = {"x86_64": "64", "aarch64": "aarch64", "ppc64le": "ppc64le"}
+        def installer_url(version):
+            arch = ARCHES[platform.machine()]
+            return f"https://repo.example.org/Miniforge3-{version}-Linux-x86_64.sh".replace("x86_64", arch)
+    """,
+    # pip/packaging wheel tags from sysconfig.
+    "wheel_tags": """
+        import sysconfig
+        def platform_tag():
+            return sysconfig.get_platform().replace("-", "_").replace(".", "_")
+    """,
+    # numpy-style SIMD dispatch with a baseline path.
+    "simd_dispatch": """
+        def pick(cpu_flags):
+            if "avx512f" in cpu_flags:
+                return "avx512"
+            if "avx2" in cpu_flags:
+                return "avx2"
+            return "baseline"
+    """,
+    # Docker SDK with the platform taken from the node.
+    "docker_sdk_platform": """
+        import docker, platform
+        arch = {"x86_64": "amd64", "aarch64": "arm64"}[platform.machine()]
+        docker.from_env().images.pull("python:3.12-slim", platform=f"linux/{arch}")
+    """,
     # Docker build matrix.
     "buildx_matrix": """
         import subprocess

@@ -86,7 +86,7 @@ def analyze_text(text: str, rules: Sequence[SourceRule], fixable: bool = True) -
             return [_unparsable(e)]
         except (RecursionError, MemoryError):
             return [Hit("ARCH499", "not analysed: nested too deeply to parse", 1, key="too-deep")]
-        ctx = Context(module, [], fixable=fixable)
+        ctx = Context(module, fixable=fixable)
         _walker(tuple(rules)).run(module, ctx)
         return ctx.hits()
     finally:

@@ -15,7 +15,7 @@ import libcst as cst
 
 from archlint.source import arch
 from archlint.source.interface import EditSpec, FixSpec, Hit
-from archlint.source.nodes import block_exits, block_terminates, dotted, literal_values, string_value
+from archlint.source.nodes import block_exits, block_terminates, dotted, literal_values
 from archlint.source.positions import spans
 
 X86, OTHER, ARM, NOTARM = "x86", "other", "arm", "notarm"  # polarity: what a true test implies
@@ -71,7 +71,6 @@ class Guard:
 @dataclass(eq=False)
 class Context:
     module: cst.Module
-    lines: list[str]  # the source, for messages
     fixable: bool = True  # edits are offered only where positions map onto the file (not notebooks)
     ancestors: list[cst.CSTNode] = field(default_factory=list)
     aliases: dict[str, str] = field(default_factory=dict)  # local name -> qualified name
@@ -263,14 +262,6 @@ class Context:
                     return True
         return False
 
-    def in_test_of_if(self, node: cst.CSTNode) -> bool:
-        for a in reversed(self.ancestors):
-            if isinstance(a, (cst.If, cst.While, cst.Assert, cst.IfExp)):
-                return True
-            if isinstance(a, (cst.BaseSmallStatement, cst.BaseCompoundStatement)):
-                return False
-        return False
-
     # --- frames --------------------------------------------------------------------------------
     def enter_frame(self, node: cst.CSTNode) -> None:
         self.frame = Frame(node, self.frame)
@@ -358,7 +349,3 @@ def _catches(expr: cst.BaseExpression | None, catches: frozenset[str]) -> bool:
         return any(_catches(el.value, catches) for el in expr.elements)
     name = dotted(expr)
     return name is not None and name.rsplit(".", 1)[-1] in catches
-
-
-def literal(expr: cst.BaseExpression) -> str | None:
-    return string_value(expr)

@@ -6,9 +6,11 @@ nodes.py      questions about libcst nodes
 context.py    per-file state shared by rules during the single pass
 walker.py     the batched pass over one parsed module
 rules/        one module per rule family (VALID/INVALID examples live with each rule)
+prefilter.py  raw-bytes filters: which rules could match a file (no libcst import)
+positions.py  line/column for the few nodes that carry a finding
 decode.py     bytes -> text as Python reads them (PEP 263)
-analyze.py    one file (or notebook): prefilter, decode, parse, walk
-cache.py      per-file result cache (content hash + rule-set version)
+analyze.py    one file (or notebook): prefilter, decode, screen, parse, walk
+cache.py      per-file result cache (content hash + rule-set version) and a stat index
 pool.py       many files on a process pool
 """
 

@@ -24,8 +24,11 @@ def _isolate(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathF
     # or pick up a developer's index settings.
     monkeypatch.setenv("ARCHLINT_RAISE", "1")
     monkeypatch.setenv("ARCHLINT_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-    for var in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "UV_INDEX_URL", "NO_COLOR"):
+    for var in ("PIP_EXTRA_INDEX_URL", "UV_INDEX_URL", "NO_COLOR", "REGISTRY_AUTH_FILE"):
         monkeypatch.delenv(var, raising=False)
+    # A safety net: a test that scans dependencies without --offline or its own index gets a closed
+    # loopback port (statuses become "unknown"), never the real PyPI.
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
 
 
 def report_schema() -> dict[str, Any]:

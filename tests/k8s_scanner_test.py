@@ -452,8 +452,7 @@ def test_big_files_read_in_chunks_give_the_same_results(tmp_path: Path, monkeypa
     """A file cut at its `---` lines and read by several workers: same findings (with the same
     edits), same workloads with the same document indices, as one reader over the whole file."""
     from archlint import engine
-    from archlint.k8s import pool
-    from archlint.scanners import kubernetes as scanner
+    from archlint.k8s import chunks, pool
 
     parts = [(K8S / n).read_text() for n in ("deployments.yaml", "list.yaml", "cronjob.yaml", "rollout.yaml")]
     broken = "---\napiVersion: v1\nkind: Pod\nmetadata: {name: x\n"  # a syntax error between documents
@@ -466,10 +465,10 @@ def test_big_files_read_in_chunks_give_the_same_results(tmp_path: Path, monkeypa
     monkeypatch.setattr(pool, "MIN_BYTES", 10**12)
     whole = run()
     monkeypatch.setattr(pool, "MIN_BYTES", 0)
-    monkeypatch.setattr(scanner, "SPLIT_MIN_BYTES", 0)
-    monkeypatch.setattr(scanner, "SPLIT_CHUNK_BYTES", 1)  # a chunk per document
+    monkeypatch.setattr(chunks, "SPLIT_MIN_BYTES", 0)
+    monkeypatch.setattr(chunks, "SPLIT_CHUNK_BYTES", 1)  # a chunk per document
     monkeypatch.setattr(pool, "will_pool", lambda n, b: True)
-    jobs = scanner._jobs([next(f for f in whole.ctx.files if f.rel == "all.yaml")], set())
+    jobs = chunks.plan([next(f for f in whole.ctx.files if f.rel == "all.yaml")], set())
     assert len(jobs) > 5
     chunked = run()
     assert [(w.id, w.doc_index, w.spec_path, w.line) for w in chunked.facts.workloads] == [

@@ -3,8 +3,6 @@ profile's node pools, and report what will break on (or miss out on) arm64 nodes
 
 from __future__ import annotations
 
-import itertools
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +14,7 @@ from archlint.errors import FatalError
 from archlint.facts import Facts, ImageVerdict, Placement, Workload
 from archlint.findings import Edit, Finding
 from archlint.images import name_of
-from archlint.k8s import checks, kustomize, pool, schedule, validate
+from archlint.k8s import checks, chunks, kustomize, pool, schedule, validate
 from archlint.k8s.edits import Op, document_key, ops_to_edits, remember_documents, remember_documents_by_key
 from archlint.k8s.objects import POD_SPEC_PATHS, KObject, PodTemplate, images, objects, pod_templates, type_problems
 from archlint.k8s.profile import ClusterProfile, load_profile
@@ -91,11 +89,11 @@ class KubernetesScanner(Scanner):
         covered: set[Path] = set()
         rendered: list[tuple[SourceFile, str, set[Path]]] = []
         yield from self._kustomizations(kfiles, ctx, covered, rendered)
-        jobs = _jobs(manifests, covered)
+        jobs = chunks.plan(manifests, covered)
         try:
             results = pool.map_jobs(lambda job: self._file_job(job, run), jobs, [j.size for j in jobs])
         finally:
-            _TEXTS.clear()
+            chunks.TEXTS.clear()
         offset = 0  # documents before this chunk in its file (files read in chunks number per chunk)
         merged: dict[int, tuple[int, int]] = {}
         for job, (findings, workloads, regions, ranges, count) in zip(jobs, results, strict=True):
@@ -159,7 +157,7 @@ class KubernetesScanner(Scanner):
 
     # -------------------------------------------------------------- files
 
-    def _file_job(self, job: _Job, run: _Run) -> _FileResult:
+    def _file_job(self, job: chunks.Job, run: _Run) -> _FileResult:
         """One file (or a chunk of one), on its own Facts, so a pool worker can send back
         exactly what it found."""
         mine = Facts(images=run.facts.images)
@@ -172,7 +170,7 @@ class KubernetesScanner(Scanner):
               seen: list[int] | None = None) -> Iterator[Finding]:  # fmt: skip
         """Findings of a file; with `span` (start, end, line offset), of that chunk of it only."""
         try:
-            text = _TEXTS.get(f.rel) if span is not None else None
+            text = chunks.TEXTS.get(f.rel) if span is not None else None
             text = text if text is not None else f.read_text()
         except UnicodeDecodeError as e:
             if span is None or span[0] == 0:
@@ -257,75 +255,6 @@ _FileResult = tuple[
     "tuple[tuple[int, int], dict[int, tuple[int, int]]] | None",
     int,  # documents read (the next chunk's first index)
 ]
-SPLIT_MIN_BYTES = 1024 * 1024  # a file this big is read in chunks when a pool runs
-SPLIT_CHUNK_BYTES = 512 * 1024
-_DOC_START = re.compile(rb"^---(?=[ \t\r\n]|$)", re.MULTILINE)
-
-
-@dataclass
-class _Job:
-    file: SourceFile
-    raw_only: bool
-    size: int
-    span: tuple[int, int, int] | None = None  # (start, end, line offset) in the decoded text
-    first: bool = True  # the first (or only) chunk of its file
-
-
-def _jobs(manifests: list[SourceFile], covered: set[Path]) -> list[_Job]:
-    """One job per file; big files are cut at document starts (a `---` line always starts a
-    document: YAML forbids it inside any scalar) into chunks workers can read in parallel."""
-    sizes = [_size(f) for f in manifests]
-    split = pool.will_pool(max(len(manifests), pool.MIN_FILES), sum(sizes))
-    out: list[_Job] = []
-    for f, size in zip(manifests, sizes, strict=True):
-        raw_only = f.rel != STDIN_REL and _resolved(f.path) in covered
-        spans = _chunks(f) if split and size >= SPLIT_MIN_BYTES else None
-        if not spans:
-            out.append(_Job(f, raw_only, size))
-            continue
-        out.extend(_Job(f, raw_only, e - s, (s, e, lo), i == 0) for i, (s, e, lo) in enumerate(spans))
-    return out
-
-
-# Decoded text of the files being read in chunks, shared with the forked workers (read once).
-_TEXTS: dict[str, str] = {}
-
-
-def _chunks(f: SourceFile) -> list[tuple[int, int, int]] | None:
-    try:
-        text = f.read_text()
-    except (UnicodeDecodeError, OSError, k.FileTooLarge):
-        return None
-    if "\n%" in text or text.startswith("%"):
-        return None  # directives belong to the next document: keep such files whole
-    data = text.encode("utf-8")
-    if len(data) != len(text):
-        return None  # offsets below are byte offsets: only for ASCII text (almost all manifests)
-    starts = [m.start() for m in _DOC_START.finditer(data)]
-    cuts = [0]
-    for s in starts:
-        if s - cuts[-1] >= SPLIT_CHUNK_BYTES:
-            cuts.append(s)
-    if len(cuts) < 2:
-        return None
-    bounds = [*cuts, len(text)]
-    document_key(text)  # hash it once here: forked workers inherit the cached hash
-    _TEXTS[f.rel] = text
-    out = []
-    lines = 0
-    for a, b in itertools.pairwise(bounds):
-        out.append((a, b, lines))
-        lines += text.count("\n", a, b)
-    return out
-
-
-def _size(f: SourceFile) -> int:
-    if f.data is not None:
-        return len(f.data)
-    try:
-        return f.path.stat().st_size
-    except OSError:
-        return 0
 
 
 def validate_ver(run: _Run) -> str:

@@ -249,7 +249,10 @@ def discover(
     root: Path,
     excludes: list[str],
     respect_gitignore: bool = True,
+    force_exclude: bool = False,
 ) -> Discovery:
+    """Walk `paths`. Excludes skip what the walk finds; a file named explicitly is scanned
+    anyway unless `force_exclude` (as pre-commit passes every staged file by name)."""
     out = Discovery()
     spec = pathspec.GitIgnoreSpec.from_lines(excludes) if excludes else None
     walker = _Walker(root=Path(os.path.abspath(root)), excludes=spec, respect_gitignore=respect_gitignore, out=out)
@@ -271,12 +274,23 @@ def discover(
             walker.walk(str(path), "" if rel == "." else rel, ignores)
             walker.named_base = ""
         elif path.is_file():
+            if force_exclude and _force_excluded(rel, spec):
+                continue
             walker.add_file(path, rel)
         elif os.path.islink(path):
             walker.unreadable(rel, "broken symlink or symlink loop")
         else:
             walker.unreadable(rel, "no such file or directory")
     return out
+
+
+def _force_excluded(rel: str, spec: pathspec.PathSpec | None) -> bool:
+    parts = rel.split("/")
+    if any(_default_excluded(d) for d in parts[:-1]):
+        return True
+    return spec is not None and (
+        spec.match_file(rel) or any(spec.match_file("/".join(parts[:i]) + "/") for i in range(1, len(parts)))
+    )
 
 
 def iter_kind(files: list[SourceFile], *kinds: str) -> Iterator[SourceFile]:

@@ -33,6 +33,7 @@ class Options:
     no_cache: bool = False
     pythons: list[str] = field(default_factory=list)
     check_images: bool = False
+    force_exclude: bool = False
     stdin: bytes | None = None
     progress: Callable[[str], None] | None = None
 
@@ -106,7 +107,9 @@ def run(opts: Options) -> Result:
     )
     excludes = [*cfg.str_list("exclude"), *cfg.str_list("extend-exclude")]
     fs_paths = [Path(p) for p in opts.paths if p != STDIN]
-    disc = discover(fs_paths, root, excludes, respect_gitignore=cfg.get("respect-gitignore", True))
+    disc = discover(
+        fs_paths, root, excludes, respect_gitignore=cfg.get("respect-gitignore", True), force_exclude=opts.force_exclude
+    )
     files = disc.files
     if STDIN in opts.paths:
         files.append(SourceFile(path=Path(STDIN), rel=STDIN_REL, kind=KUBERNETES, data=opts.stdin or b""))

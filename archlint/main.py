@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--check-images", action="store_true", help="ask registries which platforms images are published for"
     )
     c.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    c.add_argument(
+        "--force-exclude", action="store_true", help="apply excludes to files named on the command line (pre-commit)"
+    )
     c.add_argument("--baseline", metavar="FILE", help="leave out findings recorded in FILE (see `archlint baseline`)")
     c.add_argument(
         "--diff-base",
@@ -144,6 +147,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         offline=args.offline,
         cache_dir=Path(cache_dir) if cache_dir else None,
         no_cache=args.no_cache,
+        force_exclude=args.force_exclude,
         pythons=pythons,
         check_images=args.check_images,
         stdin=stdin,

@@ -159,3 +159,23 @@ def test_directory_alias_is_scanned_once_and_not_called_a_loop(tmp_path: Path):
     d = discover([tmp_path], tmp_path, [])
     assert [f.rel for f in d.files] == ["lib/m.py"]
     assert d.findings == []
+
+
+def test_force_exclude_applies_excludes_to_named_files(tmp_path: Path):
+    for rel in ("legacy/requirements.txt", "svc/requirements.txt", "node_modules/x/requirements.txt"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("mkl==1\n")
+    named = [tmp_path / "legacy/requirements.txt", tmp_path / "svc/requirements.txt",
+             tmp_path / "node_modules/x/requirements.txt"]  # fmt: skip
+    assert len(discover(named, tmp_path, ["legacy/"]).files) == 3  # named on purpose: scanned
+    forced = discover(named, tmp_path, ["legacy/"], force_exclude=True).files
+    assert [f.rel for f in forced] == ["svc/requirements.txt"]
+
+
+def test_force_exclude_on_the_cli(cli, tmp_path: Path):
+    (tmp_path / "archlint.toml").write_text('exclude = ["vendor/"]\n')
+    (tmp_path / "vendor").mkdir()
+    (tmp_path / "vendor" / "requirements.txt").write_text("mkl==2024.0.0\n")
+    target = str(tmp_path / "vendor" / "requirements.txt")
+    assert cli(["check", target, "--offline"]).rc == 1
+    assert cli(["check", target, "--offline", "--force-exclude"]).rc == 0

@@ -105,6 +105,7 @@ def test_real_pre_commit_fails_on_x86_pin_and_passes_once_fixed(tmp_path: Path) 
            "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
            "GIT_COMMITTER_EMAIL": "t@example.invalid", "GIT_CONFIG_NOSYSTEM": "1"}  # fmt: skip
     env.pop("ARCHLINT_RAISE", None)  # the hook runs as users run it
+    env.pop("PIP_INDEX_URL", None)  # conftest points it at a closed port; pre-commit must install from PyPI
     (repo / "requirements.txt").write_text("requests==2.32.3\nintel-openmp==2024.2.1\n")
     (repo / "app.py").write_text("import requests\n")
     (repo / "README.md").write_text("not scanned\n")

@@ -212,7 +212,9 @@ def main(argv: list[str] | None = None) -> int:
         rows: list[tuple[str, float | None, str]] = []
         t_read = best(lambda: [read_all(t) for t in texts], args.repeat, "read")
         rows.append(("archlint read (libyaml events + lines)", t_read, ""))
-        how = f"fork pool of {pool._cpus()}" if pool.will_pool(len(paths), int(size * 1e6)) else "one process"
+        # Big files are cut into chunks, so even one file can go to the pool.
+        pooled = pool.will_pool(max(len(paths), pool.MIN_FILES), int(size * 1e6))
+        how = f"fork pool of {pool._cpus()}" if pooled else "one process"
         rows.append(("archlint Kubernetes scanner (all of it)", best(scanner, args.repeat, "scanner"), how))
         saved = pool.MIN_BYTES
         pool.MIN_BYTES = 1 << 60  # the same, without the pool

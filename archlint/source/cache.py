@@ -26,9 +26,11 @@ from archlint.source.interface import FileResult
 def ruleset_version() -> str:
     """Changes whenever anything that shapes results changes: this package's code, the import
     knowledge base, archlint's and libcst's versions."""
-    import libcst._version
+    from importlib.metadata import version
 
-    h = hashlib.sha256(f"{__version__}\0{libcst._version.__version__}\0".encode())
+    # The installed distribution's metadata, not `import libcst`: a warm run that parses nothing
+    # must not pay half a second to import the parser.
+    h = hashlib.sha256(f"{__version__}\0{version('libcst')}\0".encode())
     here = Path(__file__).resolve().parent
     for p in sorted(here.rglob("*.py")):
         h.update(p.relative_to(here).as_posix().encode() + b"\0" + p.read_bytes())

@@ -28,6 +28,7 @@ class Context:
     edits_for: EditsFor
     verdict: Callable[[str], ImageVerdict | None]
     rel: str
+    pools: list[schedule.PoolVerdict] | None = None  # computed by the caller already, if it did
 
 
 def _finding(c: Context, rule: str, msg: str, where: tuple[int, int], key: str, fix: Fix | None = None,
@@ -67,7 +68,7 @@ def _pools(pools: list[NodePool]) -> str:
 
 def check(c: Context) -> Iterator[Finding]:
     spec = c.wl.pod_spec
-    verdicts = schedule.pool_verdicts(spec, c.profile)
+    verdicts = c.pools if c.pools is not None else schedule.pool_verdicts(spec, c.profile)
     fits = [v.pool for v in verdicts if v.fits]
     current = schedule.arches_of(fits)
     yield from _beta_labels(c)

@@ -225,11 +225,12 @@ class KubernetesScanner(Scanner):
                 yield Finding(rule="ARCH212", message=f"{obj.id}: {msg}", path=rel, line=where[0], column=where[1],
                               workload=obj.id, key=f"{obj.id}:type:{'.'.join(map(str, path))}")  # fmt: skip
         spec_path = (*anchor.path, *tpl.path)
+        verdicts = schedule.pool_verdicts(spec, run.profile)
         wl = Workload(
             kind=obj.kind, name=obj.name, namespace=obj.namespace, path=rel, line=anchor.line,
             images=[ref for _, ref in images(spec)], pod_spec=spec,
             doc_index=anchor.doc.index, spec_path=spec_path,
-            placement=Placement(current=schedule.landing_arches(spec, run.profile)),
+            placement=Placement(current=schedule.arches_of(v.pool for v in verdicts if v.fits)),
         )  # fmt: skip
         run.facts.workloads.append(wl)
         edit_text, edit_index = _edit_target(obj, tpl, text, raw)
@@ -243,7 +244,7 @@ class KubernetesScanner(Scanner):
             wl=wl, profile=run.profile,
             locate=lambda p: _locate(obj, anchor, (*tpl.path, *p)),
             locate_key=lambda p: _locate(obj, anchor, (*tpl.path, *p), key=True),
-            edits_for=edits_for, verdict=run.verdict, rel=rel,
+            edits_for=edits_for, verdict=run.verdict, rel=rel, pools=verdicts,
         )  # fmt: skip
         yield from checks.check(c)
 

@@ -135,6 +135,7 @@ def test_cred_helpers_and_creds_store(tmp_path: Path, monkeypatch: pytest.Monkey
     "content",
     [b"{not json", b"\xff\xfe\x00garbage", b"[1, 2]", b'{"auths": []}', b'{"auths": {"ghcr.io": 7}}',
      b'{"credHelpers": {"ghcr.io": 7}, "auths": {"ghcr.io": {"auth": 5}}}', b" " * (2 * 1024 * 1024)],
+    ids=["not-json", "binary", "list", "auths-list", "auth-int", "helper-int", "2MiB-blank"],
 )  # fmt: skip
 def test_bad_config_files_mean_no_credentials(tmp_path: Path, content: bytes) -> None:
     cfg = tmp_path / "config.json"

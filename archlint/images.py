@@ -1,4 +1,5 @@
 """Container image references, normalised the way Docker and containerd do."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """The rule catalogue is data: every rule must be complete enough for `archlint rule` and SARIF."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """The CLI contract: exit codes, every output format naming the finding at its line, fixes."""
+
 from __future__ import annotations
 
 import json
@@ -125,7 +126,7 @@ def test_bad_flag_and_missing_path_exit_2(cli, tmp_path):
 
 
 def test_bad_config_exits_2_naming_file_and_key(cli, repo):
-    (repo / "archlint.toml").write_text('python = 3.11\n')
+    (repo / "archlint.toml").write_text("python = 3.11\n")
     r = cli(_args(repo))
     assert r.rc == 2
     assert "archlint.toml" in r.err and "python" in r.err and "expected a string" in r.err

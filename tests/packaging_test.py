@@ -1,4 +1,5 @@
 """The wheel must carry the rule catalogue, knowledge base and report schema (they are data)."""
+
 from __future__ import annotations
 
 import subprocess

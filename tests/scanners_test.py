@@ -1,4 +1,5 @@
 """The lazy scanner registry must agree with the scanners themselves."""
+
 from __future__ import annotations
 
 from archlint import scanning as k

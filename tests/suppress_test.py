@@ -57,9 +57,7 @@ def test_unused_not_reported_for_rules_that_did_not_run(cli, tmp_path: Path):
 
 
 def test_per_file_ignores_in_pyproject(cli, tmp_path: Path):
-    (tmp_path / "pyproject.toml").write_text(
-        '[tool.archlint.per-file-ignores]\n"ci/**" = ["ARCH1"]\n'
-    )
+    (tmp_path / "pyproject.toml").write_text('[tool.archlint.per-file-ignores]\n"ci/**" = ["ARCH1"]\n')
     (tmp_path / "ci").mkdir()
     (tmp_path / "ci" / "requirements.txt").write_text("mkl==2024.0.0\n")
     (tmp_path / "requirements.txt").write_text("mkl==2024.0.0\n")

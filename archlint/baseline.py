@@ -13,8 +13,6 @@ through or fail everything.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from archlint import __version__
+from archlint.atomic import write_atomic
 from archlint.errors import FatalError
 from archlint.findings import Finding
 
@@ -54,13 +53,7 @@ def write(path: str, findings: Iterable[Finding]) -> int:
     doc = to_json(findings)
     target = Path(path)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".archlint-baseline-", dir=target.parent)
-        _readable(fd)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, indent=2)
-            fh.write("\n")
-        os.replace(tmp, target)
+        write_atomic(target, json.dumps(doc, indent=2) + "\n")
     except OSError as e:
         raise FatalError(f"baseline {path}: cannot write: {e.strerror or e}") from None
     return len(doc["findings"])
@@ -108,10 +101,3 @@ def apply(findings: list[Finding], baseline: Baseline) -> tuple[list[Finding], i
         else:
             kept.append(f)
     return kept, dropped
-
-
-def _readable(fd: int) -> None:
-    # mkstemp creates 0600; the result is an ordinary file, so honour the umask like open() does.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.fchmod(fd, 0o666 & ~umask)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import difflib
-import os
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from archlint.atomic import write_atomic
 from archlint.findings import Applicability, Edit, Finding
 
 
@@ -77,25 +76,8 @@ def plan(findings: list[Finding], root: Path, unsafe: bool) -> FixPlan:
     return FixPlan(texts, applied)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file in the same directory and rename over the original, so a
-    crash never leaves a half-written manifest or lockfile; keeps the file's mode."""
-    mode = path.stat().st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".archlint")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def write(p: FixPlan) -> None:
+    # Atomic and mode-preserving: a crash never leaves a half-written manifest or lockfile.
     for path, _old, new in p.new_texts.values():
         write_atomic(path, new)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from archlint import fixes
+from archlint.atomic import write_atomic
 from archlint.findings import Applicability, Edit, Finding, Fix
 
 
@@ -72,6 +73,18 @@ def test_write_atomic_leaves_original_on_failure(tmp_path: Path, monkeypatch: py
 
     monkeypatch.setattr(os, "replace", boom)
     with pytest.raises(OSError):
-        fixes.write_atomic(f, "new\n")
+        write_atomic(f, "new\n")
     assert f.read_text() == "original\n"
     assert [x.name for x in tmp_path.iterdir()] == ["a.yaml"]
+
+
+def test_new_files_follow_umask_unless_private(tmp_path: Path):
+    old = os.umask(0o022)
+    try:
+        write_atomic(tmp_path / "report.html", "<html/>")
+        write_atomic(tmp_path / "cache" / "entry.json", b"{}", private=True)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "report.html").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "cache" / "entry.json").stat().st_mode) == 0o600
+    assert (tmp_path / "cache" / "entry.json").read_bytes() == b"{}"

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
+from archlint.atomic import write_atomic
 from archlint.errors import FatalError
 from archlint.fleet import aggregate, inputs
 
@@ -29,11 +28,7 @@ def _write(path: str, text: str) -> None:
     # Atomic: a dashboard that serves the file never sees half a report.
     target = Path(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".archlint-fleet-", dir=target.parent if str(target.parent) else ".")
-        _readable(fd)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
+        write_atomic(target, text)
     except OSError as e:
         raise FatalError(f"--output {path}: {e.strerror or e}") from None
 
@@ -48,10 +43,3 @@ def cmd_merge(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
-
-
-def _readable(fd: int) -> None:
-    # mkstemp creates 0600; the result is an ordinary file, so honour the umask like open() does.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.fchmod(fd, 0o666 & ~umask)

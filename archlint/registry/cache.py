@@ -8,10 +8,10 @@ to learn the digest; a reference pinned by digest is answered without any reques
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
+
+from archlint.atomic import write_atomic
 
 _DIGEST = re.compile(r"^(sha256|sha512):([a-f0-9]{64}|[a-f0-9]{128})$")
 MAX_ENTRY_BYTES = 64 * 1024
@@ -57,14 +57,6 @@ class PlatformCache:
             return
         data = json.dumps({"digest": digest, "platforms": list(platforms), "source": source})
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    fh.write(data)
-                os.replace(tmp, path)
-            except BaseException:
-                os.unlink(tmp)
-                raise
+            write_atomic(path, data, private=True)
         except OSError:
             pass

@@ -11,13 +11,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from archlint import __version__
+from archlint.atomic import write_atomic
 from archlint.catalogue import rules_dir
 from archlint.source.interface import FileResult
 
@@ -49,18 +48,7 @@ def content_key(kind: str, data: bytes, salt: bytes) -> str:
 
 
 def _write_atomic(path: Path, payload: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(path, payload, private=True)
 
 
 class ResultCache:

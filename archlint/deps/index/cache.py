@@ -12,13 +12,13 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import marshal
-import os
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from archlint.atomic import write_atomic
 
 DEFAULT_TTL = 600.0
 _FORMAT = 2  # bump when the payload layout changes
@@ -168,14 +168,6 @@ class HttpCache:
             }
         )
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                os.replace(tmp, path)  # atomic: concurrent runs never read a partial entry
-            except BaseException:
-                os.unlink(tmp)
-                raise
+            write_atomic(path, data, private=True)  # concurrent runs never read a partial entry
         except OSError:
             pass  # a read-only or full cache directory only costs speed

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_ENDPOINT = "registry-1.docker.io"  # where Docker Hub serves the distribution API
 _DIGEST = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,}$")
+_SPACE = re.compile(r"\s")
 _TAG = re.compile(r"^[\w][\w.-]{0,127}$")
 
 
@@ -44,7 +45,7 @@ class ImageRef:
 def parse(ref: str) -> ImageRef:
     """Parse `ref` like `docker pull` does: `python:3.11` -> docker.io/library/python:3.11."""
     s = ref.strip()
-    if not s or any(c.isspace() for c in s) or "${" in s or "{{" in s:
+    if not s or _SPACE.search(s) or "${" in s or "{{" in s:
         raise InvalidReference(f"not an image reference: {ref!r}")
     digest = None
     if "@" in s:

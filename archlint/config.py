@@ -54,7 +54,12 @@ def _table_list(v: Any) -> bool:
 # key -> (check, expected-type description). Scanners add their keys here.
 KEYS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "python": (_str_or_list, "a string or a list of strings"),
-    "platforms": (_str_list, "a list of strings"),
+    # Dependency targets: linux/arm64 always; linux/amd64 is the baseline that tells "no wheel
+    # anywhere" from an arm64 gap (leave it out to skip those lookups).
+    "platforms": (
+        lambda v: _str_list(v) and "linux/arm64" in v and set(v) <= {"linux/arm64", "linux/amd64"},
+        'a list of "linux/arm64" and optionally "linux/amd64"',
+    ),
     "select": (_str_list, "a list of rule codes"),
     "ignore": (_str_list, "a list of rule codes"),
     "extend-select": (_str_list, "a list of rule codes"),

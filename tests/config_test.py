@@ -83,3 +83,23 @@ def test_config_exclude_and_per_file_ignores_apply(cli, tmp_path: Path):
     report = cli(["check", str(tmp_path), "--offline", "--format", "json"]).json()
     paths = {f["path"] for f in report["findings"] if f["rule"] == "ARCH101"}
     assert paths == {"svc/requirements.txt"}
+
+
+def test_platforms_key_validated(tmp_path: Path):
+    (tmp_path / "archlint.toml").write_text('platforms = ["linux/amd64"]\n')
+    with pytest.raises(FatalError, match="platforms: expected"):
+        config.load(None, tmp_path)
+    (tmp_path / "archlint.toml").write_text('platforms = ["linux/arm64", "linux/s390x"]\n')
+    with pytest.raises(FatalError, match="platforms: expected"):
+        config.load(None, tmp_path)
+
+
+def test_platforms_arm64_only_drops_the_amd64_baseline(cli, tmp_path: Path):
+    (tmp_path / "requirements.txt").write_text("flask==3.0.3\n")
+    both = cli(["check", str(tmp_path), "--offline", "--format", "json"]).json()
+    assert {t["platform"] for t in both["targets"]} == {"linux/arm64", "linux/amd64"}
+    (tmp_path / "archlint.toml").write_text('platforms = ["linux/arm64"]\n')
+    arm = cli(["check", str(tmp_path), "--offline", "--format", "json"]).json()
+    assert {t["platform"] for t in arm["targets"]} == {"linux/arm64"}
+    [dep] = arm["dependencies"]
+    assert dep["targets"] and all(label.startswith("linux/arm64") for label in dep["targets"])

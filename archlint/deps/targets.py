@@ -148,9 +148,15 @@ def nearest_hint(directory: str, hints: Sequence[RuntimeHint]) -> RuntimeHint | 
     return by_dir[key] if key is not None else None
 
 
-def build_targets(pythons: Sequence[str], libc: str, libc_version: str | None, origin: str) -> TargetSet:
+def build_targets(
+    pythons: Sequence[str],
+    libc: str,
+    libc_version: str | None,
+    origin: str,
+    platforms: Sequence[str] = (ARM64, AMD64),
+) -> TargetSet:
     version = libc_version or (DEFAULT_MUSL if libc == "musl" else DEFAULT_GLIBC)
-    out = [Target(p, py, libc, version) for py in dict.fromkeys(pythons) for p in (ARM64, AMD64)]
+    out = [Target(p, py, libc, version) for py in dict.fromkeys(pythons) for p in platforms]
     return TargetSet(tuple(out), origin)
 
 
@@ -162,6 +168,7 @@ def resolve(
     hints: Sequence[RuntimeHint],
     version_files: Mapping[str, str],
     requires_python: Mapping[str, str],
+    platforms: Sequence[str] = (ARM64, AMD64),
 ) -> TargetSet:
     """The targets for dependency files in `directory` (see the module docstring for the order)."""
     hint = nearest_hint(directory, hints)
@@ -170,18 +177,18 @@ def resolve(
     if libc == "glibc" and glibc:  # an explicit config `glibc` outranks the base image, as `python` does
         libc_version = glibc
     if cli_pythons:
-        return build_targets(cli_pythons, libc, libc_version, "--python/config")
+        return build_targets(cli_pythons, libc, libc_version, "--python/config", platforms)
     if hint and hint.python:
-        return build_targets([hint.python], libc, libc_version, hint.source)
+        return build_targets([hint.python], libc, libc_version, hint.source, platforms)
     key = nearest(directory, version_files)
     if key is not None:
-        return build_targets([version_files[key]], libc, libc_version, f"{_join(key, '.python-version')}")
+        return build_targets([version_files[key]], libc, libc_version, f"{_join(key, '.python-version')}", platforms)
     key = nearest(directory, requires_python)
     if key is not None:
         py = python_from_requires(requires_python[key])
         if py:
-            return build_targets([py], libc, libc_version, f"requires-python {requires_python[key]!r}")
-    return build_targets([DEFAULT_PYTHON], libc, libc_version, "default")
+            return build_targets([py], libc, libc_version, f"requires-python {requires_python[key]!r}", platforms)
+    return build_targets([DEFAULT_PYTHON], libc, libc_version, "default", platforms)
 
 
 def _join(directory: str, name: str) -> str:

@@ -78,6 +78,7 @@ class DependencyScanner(Scanner):
                     hints=facts.runtime_hints,
                     version_files=version_files,
                     requires_python=requires,
+                    platforms=tuple(ctx.config.str_list("platforms")) or (tg.ARM64, tg.AMD64),
                 )
                 seen.update(dict.fromkeys(out[d].targets))
         facts.targets = list(seen)

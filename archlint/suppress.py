@@ -75,6 +75,7 @@ class Suppressor:
     lines: dict[tuple[str, int], list[LineSuppression]]
     regions: list[tuple[str, int, int, frozenset[str]]]
     per_file: list[tuple[pathspec.GitIgnoreSpec, str, list[str]]]
+    used_regions: set[tuple[int, str]] = field(default_factory=set)  # (region index, name that matched)
 
     def suppressed(self, f: Finding) -> bool:
         rule = self.catalogue.by_code.get(f.rule)
@@ -87,9 +88,12 @@ class Suppressor:
             if hit:
                 sup.used.add(hit)
                 return True
-        for path, first, last, names in self.regions:
-            if path == f.path and first <= f.line <= last and _rule_matches(f.rule, name, names):
-                return True
+        for i, (path, first, last, names) in enumerate(self.regions):
+            if path == f.path and first <= f.line <= last:
+                hit = _rule_matches(f.rule, name, names)
+                if hit:
+                    self.used_regions.add((i, hit))
+                    return True
         for spec, _pattern, codes in self.per_file:
             if spec.match_file(f.path) and any(self.catalogue_match(c, f.rule) for c in codes):
                 return True
@@ -124,6 +128,21 @@ class Suppressor:
                             key=f"{sup.path}:{what}",
                         )
                     )
+        for i, (path, first, _last, names) in enumerate(self.regions):
+            for n in sorted(names):
+                rule = self.catalogue.get(n)
+                if rule is None or rule.code not in active_codes or (i, n) in self.used_regions:
+                    continue
+                out.append(
+                    Finding(
+                        rule="ARCH003",
+                        message=f"unused suppression: annotation ignore-check.archlint.io/{n} on this object "
+                        "suppressed nothing",
+                        path=path,
+                        line=first,
+                        key=f"{path}:annotation:{n}",
+                    )
+                )
         return out
 
 

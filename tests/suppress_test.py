@@ -69,3 +69,33 @@ def test_config_ignore(cli, tmp_path: Path):
     (tmp_path / "archlint.toml").write_text('ignore = ["x86-only-dependency"]\n')
     (tmp_path / "requirements.txt").write_text("mkl==2024.0.0\n")
     assert not any(f["rule"] == "ARCH101" for f in _report(cli, tmp_path)["findings"])
+
+
+DEPLOY = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  annotations:
+    ignore-check.archlint.io/deprecated-beta-node-label: "migrating in Q3"
+    ignore-check.archlint.io/unschedulable-workload: "never fires here"
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      nodeSelector:
+        beta.kubernetes.io/arch: amd64
+      containers:
+        - name: web
+          image: nginx:1.27
+"""
+
+
+def test_object_annotation_suppresses_and_stale_annotation_is_reported(cli, tmp_path: Path):
+    (tmp_path / "deploy.yaml").write_text(DEPLOY)
+    report = _report(cli, tmp_path)
+    rules = [(f["rule"], f["line"]) for f in report["findings"]]
+    assert not any(r == "ARCH204" for r, _ in rules)  # suppressed by the annotation
+    unused = [f for f in report["findings"] if f["rule"] == "ARCH003"]
+    assert len(unused) == 1
+    assert "unschedulable-workload" in unused[0]["message"] and unused[0]["line"] == 1

@@ -146,7 +146,7 @@ def finalise(
     for sf in files:
         if sf.kind in suppress.COMMENT_KINDS:
             try:
-                comment_files.append((sf.rel, sf.read_bytes().decode("utf-8", errors="replace")))
+                comment_files.append((sf.rel, sf.read_bytes().decode("utf-8", errors="replace"), sf.kind))
             except Exception:  # unreadable files were already reported by their scanner
                 continue
     sup = suppress.build(cat, comment_files, facts.region_ignores, cfg.get("per-file-ignores") or {})

@@ -3,7 +3,9 @@ config `ignore` / `per-file-ignores`; and reporting suppressions that suppressed
 
 from __future__ import annotations
 
+import io
 import re
+import tokenize
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -48,17 +50,31 @@ def parse_comment(text: str) -> tuple[frozenset[str] | None, int] | None:
     return None
 
 
-def scan_comments(path: str, text: str) -> list[LineSuppression]:
+def _python_comments(text: str) -> list[tuple[int, int, str]] | None:
+    """(line, column, comment) of every real comment, so `"# noqa: X"` inside a string is not a
+    suppression; None when the file does not tokenize (then every `#` counts, as for other kinds)."""
+    out = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.COMMENT:
+                out.append((tok.start[0], tok.start[1], tok.string))
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    return out
+
+
+def scan_comments(path: str, text: str, kind: str = "") -> list[LineSuppression]:
     out: list[LineSuppression] = []
     if "noqa" not in text and "archlint" not in text:
         return out
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if "#" not in line:
-            continue
+    comments = _python_comments(text) if kind == "python" else None
+    if comments is None:
+        comments = [(n, 0, line) for n, line in enumerate(text.splitlines(), 1) if "#" in line]
+    for lineno, offset, line in comments:
         parsed = parse_comment(line)
         if parsed is not None:
             codes, col = parsed
-            out.append(LineSuppression(path, lineno, col, codes))
+            out.append(LineSuppression(path, lineno, offset + col, codes))
     return out
 
 
@@ -148,13 +164,13 @@ class Suppressor:
 
 def build(
     catalogue: Catalogue,
-    comment_files: Iterable[tuple[str, str]],
+    comment_files: Iterable[tuple[str, str, str]],
     regions: list[tuple[str, int, int, frozenset[str]]],
     per_file_ignores: dict[str, list[str]],
 ) -> Suppressor:
     lines: dict[tuple[str, int], list[LineSuppression]] = defaultdict(list)
-    for path, text in comment_files:
-        for sup in scan_comments(path, text):
+    for path, text, kind in comment_files:
+        for sup in scan_comments(path, text, kind):
             lines[(sup.path, sup.line)].append(sup)
     per_file = [
         (pathspec.GitIgnoreSpec.from_lines([pattern]), pattern, codes) for pattern, codes in per_file_ignores.items()

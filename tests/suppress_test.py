@@ -99,3 +99,10 @@ def test_object_annotation_suppresses_and_stale_annotation_is_reported(cli, tmp_
     unused = [f for f in report["findings"] if f["rule"] == "ARCH003"]
     assert len(unused) == 1
     assert "unschedulable-workload" in unused[0]["message"] and unused[0]["line"] == 1
+
+
+def test_python_strings_are_not_suppression_comments(cli, tmp_path: Path):
+    (tmp_path / "t.py").write_text('DATA = "mkl==1  # noqa: ARCH101"\nimport os  # archlint: ignore[ARCH401]\n')
+    report = _report(cli, tmp_path)
+    unused = [(f["line"], f["column"]) for f in report["findings"] if f["rule"] == "ARCH003"]
+    assert unused == [(2, 12)]  # the real comment, at its column; the string on line 1 is data

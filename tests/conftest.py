@@ -14,6 +14,10 @@ import pytest
 
 from archlint.main import main
 
+# Every test runs with name lookups other than loopback refused (network-marked tests excepted),
+# and the recorded-PyPI index server is available as the `server` fixture.
+pytest_plugins = ["deps_support.fixtures"]
+
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
 

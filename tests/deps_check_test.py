@@ -3,30 +3,15 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import CliResult
-from deps_support.server import IndexServer, closed_port, forbid_internet, osv_vuln, running
+from deps_support.server import IndexServer, closed_port, osv_vuln
 
 Cli = Callable[..., CliResult]
-
-
-@pytest.fixture(autouse=True)
-def _no_internet(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    if request.node.get_closest_marker("network"):
-        yield
-        return
-    attempts = forbid_internet(monkeypatch)
-    yield
-    assert attempts == [], f"a test tried to reach {attempts}"
-
-
-@pytest.fixture
-def server() -> Iterator[IndexServer]:
-    yield from running(IndexServer())
 
 
 def repo(tmp_path: Path, requirements: str, index: str, osv: str | None = None, extra: str = "") -> Path:

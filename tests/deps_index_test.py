@@ -4,31 +4,15 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from deps_support.server import IndexServer, closed_port, forbid_internet, running
+from deps_support.server import IndexServer, closed_port
 
 from archlint.deps.index.cache import HttpCache, freshness
 from archlint.deps.index.interface import BadIndexResponse, IndexUnreachable, Offline, OfflineIndex, ProjectNotFound
 from archlint.deps.index.simple_json import SimpleJsonIndex
 from archlint.deps.index.urls import PYPI_SIMPLE, index_urls, redact
-
-
-@pytest.fixture(autouse=True)
-def _no_internet(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    if request.node.get_closest_marker("network"):
-        yield
-        return
-    attempts = forbid_internet(monkeypatch)
-    yield
-    assert attempts == [], f"a test tried to reach {attempts}"
-
-
-@pytest.fixture
-def server() -> Iterator[IndexServer]:
-    yield from running(IndexServer())
 
 
 def client(urls: list[str], cache_dir: Path | None, timeout: float = 5.0) -> SimpleJsonIndex:

@@ -5,32 +5,17 @@ from __future__ import annotations
 import json
 import shutil
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import FIXTURES, CliResult
-from deps_support.server import IndexServer, forbid_internet, running
+from deps_support.server import IndexServer
 
 Cli = Callable[..., CliResult]
 UV_GAP = FIXTURES / "deps" / "lock" / "uv-gap"  # real `uv lock` output; its Dockerfile is python:3.11-alpine
 PIPENV = FIXTURES / "deps" / "sources" / "pipenv"  # real `pipenv lock` output (hashes only)
-
-
-@pytest.fixture(autouse=True)
-def _no_internet(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    if request.node.get_closest_marker("network"):
-        yield
-        return
-    attempts = forbid_internet(monkeypatch)
-    yield
-    assert attempts == [], f"a test tried to reach {attempts}"
-
-
-@pytest.fixture
-def server() -> Iterator[IndexServer]:
-    yield from running(IndexServer())
 
 
 def copy(src: Path, tmp_path: Path, config: str = "") -> Path:

@@ -149,6 +149,12 @@ def _validate(cfg: Config) -> None:
     for pattern, codes in (cfg.values.get("per-file-ignores") or {}).items():
         for code in codes:
             _check_code(cfg, f"per-file-ignores.{pattern!r}", code)
+    if "cluster" in cfg.values:
+        # Build the profile now, so a bad pool is exit 2 even when the tree has no manifests
+        # (the Kubernetes scanner, which uses it, is only loaded when there are some).
+        from archlint.k8s.profile import profile_from_config
+
+        profile_from_config(cfg)
 
 
 def _check_code(cfg: Config, key: str, code: str) -> None:

@@ -103,3 +103,11 @@ def test_platforms_arm64_only_drops_the_amd64_baseline(cli, tmp_path: Path):
     assert {t["platform"] for t in arm["targets"]} == {"linux/arm64"}
     [dep] = arm["dependencies"]
     assert dep["targets"] and all(label.startswith("linux/arm64") for label in dep["targets"])
+
+
+def test_bad_cluster_pool_is_exit_2_even_without_manifests(cli, tmp_path: Path):
+    (tmp_path / "archlint.toml").write_text('[[cluster.pools]]\nname = "x"\narch = "sparc"\n')
+    (tmp_path / "app.py").write_text("print(1)\n")
+    r = cli(["check", str(tmp_path), "--offline"])
+    assert r.rc == 2
+    assert "archlint.toml" in r.err and "cluster.pools" in r.err

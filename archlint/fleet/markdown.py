@@ -59,22 +59,16 @@ def render(fleet: dict[str, Any]) -> str:
             )
     else:
         out.append("None: no dependency lacks an arm64 build.")
-    images = fleet["blockers"]["base_images"]
-    out += ["", "## Base images that block the most workloads", ""]
-    if images:
-        out += ["| Base image | Workloads blocked | Repositories |", "|---|---:|---|"]
-        for i in images[:MAX_ROWS]:
-            out.append(f"| `{_cell(i['image'])}` | {i['workloads']} | {_cell(', '.join(i['repository_names']))} |")
-    else:
-        out.append("None: no workload is held back by an amd64-only base image.")
-    held = fleet["blockers"]["images"]
-    out += ["", "## Images that keep the most workloads on amd64", ""]
-    if held:
-        out += ["| Image | Workloads | Repositories |", "|---|---:|---|"]
-        for i in held[:MAX_ROWS]:
-            out.append(f"| `{_cell(i['image'])}` | {i['workloads']} | {_cell(', '.join(i['repository_names']))} |")
-    else:
-        out.append("None.")
+    out += _image_table(
+        fleet["blockers"]["base_images"],
+        "Base images that block the most workloads",
+        "| Base image | Workloads blocked | Repositories |",
+        "None: no workload is held back by an amd64-only base image.",
+    )
+    out += _image_table(
+        fleet["blockers"]["images"], "Images that keep the most workloads on amd64",
+        "| Image | Workloads | Repositories |", "None.",
+    )  # fmt: skip
     stuck = [w for w in fleet["workloads"] if w["recommendation"] == "amd64"]
     if stuck:
         out += ["", "## Workloads that must stay on amd64", "", "| Repository | Workload | Why |", "|---|---|---|"]
@@ -84,3 +78,13 @@ def render(fleet: dict[str, Any]) -> str:
             out.append(f"\n…and {len(stuck) - MAX_ROWS} more (see the JSON fleet report).")
     out.append("")
     return "\n".join(out)
+
+
+def _image_table(rows: list[dict[str, Any]], title: str, header: str, empty: str) -> list[str]:
+    out = ["", f"## {title}", ""]
+    if not rows:
+        return [*out, empty]
+    out += [header, "|---|---:|---|"]
+    for i in rows[:MAX_ROWS]:
+        out.append(f"| `{_cell(i['image'])}` | {i['workloads']} | {_cell(', '.join(i['repository_names']))} |")
+    return out

@@ -314,12 +314,8 @@ def _parse(text: str, line_offset: int, index: int, seen: list[int]) -> Iterator
                                             "document refused", "too-deep"))  # fmt: skip
                 doc.data = None
                 yield doc
-                while True:  # skip the rest of the document
-                    e = get()
-                    if e is None:
-                        return
-                    if type(e) is _DE:
-                        break
+                if not _skip_document(get):
+                    return
                 stack, cur, anchors, doc = [], None, {}, None
                 index += 1
                 seen[0] = index
@@ -370,12 +366,8 @@ def _parse(text: str, line_offset: int, index: int, seen: list[int]) -> Iterator
                                             "alias-bomb"))  # fmt: skip
                 doc.data = None
                 yield doc
-                while True:  # skip the rest of the document
-                    e = get()
-                    if e is None:
-                        return
-                    if type(e) is _DE:
-                        break
+                if not _skip_document(get):
+                    return
                 stack, cur, anchors, doc = [], None, {}, None
                 index += 1
                 seen[0] = index
@@ -425,6 +417,16 @@ def _set(frame: _Frame, val: Any, vpos: tuple[int, int], doc: Doc | None) -> Non
         )
     obj[key] = val
     frame.pos[key] = (frame.kpos[0], frame.kpos[1], vpos[0], vpos[1])
+
+
+def _skip_document(get: Callable[[], Any]) -> bool:
+    """Consume events to the end of a refused document; False when the stream ended first."""
+    while True:
+        e = get()
+        if e is None:
+            return False
+        if type(e) is _DE:
+            return True
 
 
 def read_all(text: str) -> list[Doc]:

@@ -101,7 +101,12 @@ def test_json_documents() -> None:
 def test_absurd_nesting_is_refused_not_a_crash() -> None:
     deep = "a: " + "[" * 5000 + "]" * 5000 + "\n---\nb: 1\n"
     docs = read_all(deep)
-    assert docs[0].data is None and docs[0].problems[0].code == "too-deep"
+    # Refused either by our depth cap or by libyaml's own nesting limit (newer PyYAML releases
+    # have one); which of the two speaks first is the library's business, not ours.
+    assert docs[0].data is None and docs[0].problems and docs[0].problems[0].code in ("too-deep", "syntax")
     assert docs[1].data == {"b": 1}
+    # Below any library limit, above ours: our own cap refuses it.
+    mid = read_all("a: " + "[" * 150 + "]" * 150 + "\n")
+    assert mid[0].data is None and [p.code for p in mid[0].problems] == ["too-deep"]
     ok = "a: " + "[" * 60 + "]" * 60 + "\n"
     assert read_all(ok)[0].problems == []

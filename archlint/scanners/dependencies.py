@@ -52,6 +52,7 @@ class DependencyScanner(Scanner):
             check = DependencyCheck(ctx, facts, index, vulns, _lines(deps, ctx))
             yield from check.run(deps, target_sets)
         finally:
+            vulns.close()
             index.close()
 
     def _targets(

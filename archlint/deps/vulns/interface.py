@@ -27,6 +27,9 @@ class VulnerabilitySource(abc.ABC):
     def warm_up(self) -> None:  # noqa: B027 - optional hook
         """Prepare for queries that are likely to come (no network)."""
 
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Wait for whatever `warm_up` started: nothing may outlive the scan."""
+
 
 class OfflineVulnerabilities(VulnerabilitySource):
     """Answers nothing, on purpose: callers say 'vulnerability status unknown'."""

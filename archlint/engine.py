@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from archlint import config as config_mod
-from archlint import suppress
+from archlint import fixguard, suppress
 from archlint.catalogue import Catalogue, catalogue
 from archlint.discover import discover
 from archlint.errors import FatalError
@@ -128,6 +128,7 @@ def run(opts: Options) -> Result:
             if os.environ.get("ARCHLINT_RAISE"):
                 raise
             raw.append(internal_error(".", e))
+    raw = fixguard.guard(raw, facts)
     active = active_rules(cat, cfg, opts)
     findings, suppressed = finalise(raw, cat, active, files, facts, cfg)
     return Result(findings=findings, facts=facts, files=disc.count + (STDIN in opts.paths), ctx=ctx,

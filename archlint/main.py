@@ -156,26 +156,30 @@ def cmd_check(args: argparse.Namespace) -> int:
     result = engine.run(opts)
     if progress:
         sys.stderr.write("\r\x1b[2K")
-    if args.diff:
+    if args.diff or args.fix:
+        # One plan for both: --diff shows exactly what --fix writes. It is computed from this
+        # scan only; fixes that become possible once it is applied are the next run's (a second
+        # pass over a half-fixed tree could undo this pass's placement choices unseen).
         plan = fixes.plan(result.findings, result.ctx.root, unsafe=args.unsafe_fixes)
-        diff = fixes.unified_diff(plan)
-        sys.stdout.write(diff)
-        if not diff:
-            print("archlint: no fixes to apply", file=sys.stderr)
-        return EXIT_FINDINGS if diff and not args.exit_zero else EXIT_OK
-    if args.fix:
-        # Fix, then scan again: edits may unlock further fixes (bounded), and the report
-        # must describe the tree as it is now, not as it was.
-        total = 0
-        for _ in range(4):
-            plan = fixes.plan(result.findings, result.ctx.root, unsafe=args.unsafe_fixes)
-            if not plan.new_texts:
-                break
-            fixes.write(plan)
-            total += plan.applied
-            opts.stdin = None if "-" not in args.paths else stdin
+        for rel, why in plan.refused:
+            print(f"archlint: not fixing {rel}: {why}", file=sys.stderr)
+        if args.diff:
+            diff = fixes.unified_diff(plan)
+            sys.stdout.write(diff)
+            if not diff:
+                print("archlint: no fixes to apply", file=sys.stderr)
+            return EXIT_FINDINGS if diff and not args.exit_zero else EXIT_OK
+        fixes.write(plan)
+        print(f"archlint: applied {plan.applied} fix(es)", file=sys.stderr)
+        if plan.new_texts:
+            # The report describes the tree as it is now, not as it was.
+            opts.stdin = stdin
             result = engine.run(opts)
-        print(f"archlint: applied {total} fix(es)", file=sys.stderr)
+            more = fixes.plan(result.findings, result.ctx.root, unsafe=args.unsafe_fixes)
+            if more.new_texts:
+                print(f"archlint: {more.applied} more fix(es) apply to the fixed tree; run --fix again "
+                      "(or --diff to see them)", file=sys.stderr)  # fmt: skip
+        result.findings.extend(fixes.refusal_findings(plan))
     for note in gate.apply(result):
         print(f"archlint: {note}", file=sys.stderr)
     report = model.build(result)

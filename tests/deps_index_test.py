@@ -178,3 +178,10 @@ def test_freshness_rules() -> None:
     exp = freshness({"Date": "Thu, 01 Jan 2026 00:00:00 GMT", "Expires": "Thu, 01 Jan 2026 00:05:00 GMT"})
     assert exp[0] == 300
     assert freshness({}, default_ttl=42)[0] == 42
+
+
+def test_host_of_keeps_the_port_and_drops_credentials():
+    from archlint.deps.index.urls import host_of
+
+    assert host_of("http://user:secret@127.0.0.1:8080/simple/?x=1") == "http://127.0.0.1:8080/simple/"
+    assert host_of("https://[::1]:8443/simple/") == "https://[::1]:8443/simple/"

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import IO, Any
 
+from archlint.report.safe import printable
+
 _LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
 
 def _escape_data(s: str) -> str:
-    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # Workflow-command escaping first (a newline ends the command), then other controls made
+    # visible: the runner's log viewer interprets ANSI sequences.
+    return printable(s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _escape_prop(s: str) -> str:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from archlint.report.safe import code_span, markdown
+
 _ICON = {"error": "🔴", "warning": "🟡", "info": "🔵"}
 MAX_ROWS = 50  # PR comments have a size limit; the full list is in SARIF/JSON
 
 
 def _cell(s: str) -> str:
-    return s.replace("|", "\\|").replace("\n", " ")
+    return markdown(s.replace("\n", " "))
 
 
 def _short(s: str, limit: int = 160) -> str:
@@ -24,7 +26,7 @@ def _evidence(workloads: list[dict[str, Any]]) -> list[str]:
     out = ["<details><summary>Why (evidence per workload)</summary>", ""]
     for w in shown:
         p = w["placement"]
-        out.append(f"**`{_cell(w['id'])}`** → {p['recommendation']}")
+        out.append(f"**{code_span(w['id'])}** → {p['recommendation']}")
         out.extend(f"- {_cell(_short(r, 300))}" for r in p["reasons"][:8])
         if len(p["reasons"]) > 8:
             out.append(f"- …{len(p['reasons']) - 8} more")
@@ -54,7 +56,7 @@ def render(report: dict[str, Any]) -> str:
             p = w["placement"]
             mark = f"{_ICON['error']} " if w["id"] in errors else ""
             out.append(
-                f"| {mark}`{_cell(w['id'])}` | {', '.join(p['current']) or 'unschedulable'} | {p['recommendation']} "
+                f"| {mark}{code_span(w['id'])} | {', '.join(p['current']) or 'unschedulable'} | {p['recommendation']} "
                 f"| {_cell(_short(p['reasons'][0])) if p['reasons'] else ''} |"
             )
         if len(report["workloads"]) > MAX_ROWS:
@@ -65,10 +67,8 @@ def render(report: dict[str, Any]) -> str:
     if findings:
         out += ["| | Rule | Location | Message |", "|---|---|---|---|"]
         for f in findings[:MAX_ROWS]:
-            out.append(
-                f"| {_ICON[f['severity']]} | `{f['rule']}` {f['name']} | `{_cell(f['path'])}:{f['line']}` "
-                f"| {_cell(f['message'])} |"
-            )
+            where = code_span(f"{f['path']}:{f['line']}")
+            out.append(f"| {_ICON[f['severity']]} | `{f['rule']}` {f['name']} | {where} | {_cell(f['message'])} |")
         if len(findings) > MAX_ROWS:
             out.append(f"\n…and {len(findings) - MAX_ROWS} more (see the SARIF or JSON report).")
         out.append("")
@@ -78,6 +78,8 @@ def render(report: dict[str, Any]) -> str:
                 "| Package | Version | Status | Suggestion |", "|---|---|---|---|"]  # fmt: skip
         for d in deps[:MAX_ROWS]:
             sug = d["suggestion"]["version"] if d["suggestion"] else ""
-            out.append(f"| {d['name']} | {d['version'] or d['specifier']} | {d['status']} | {sug} |")
+            out.append(
+                f"| {_cell(d['name'])} | {_cell(d['version'] or d['specifier'])} | {d['status']} | {_cell(sug)} |"
+            )
         out += ["", "</details>", ""]
     return "\n".join(out)

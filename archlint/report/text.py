@@ -9,6 +9,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from archlint.report.safe import printable as P
+
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 # Placement table: workloads with an error on them are red; the recommendation is coloured by how
 # far it lets the workload go on arm64.
@@ -22,22 +24,22 @@ def render(report: dict[str, Any], out: IO[str], color: bool, show_fixes: bool =
     for f in report["findings"]:
         by_file[f["path"]].append(f)
     for path in sorted(by_file):
-        console.print(Text(path, style="bold underline"))
+        console.print(Text(P(path), style="bold underline"))
         for f in by_file[path]:
             line = Text("  ")
             line.append(f"{f['line']}:{f['column']}", style="dim")
             line.append("  ")
             line.append(f"{f['severity']:<7}", style=_STYLE[f["severity"]])
             line.append(f" {f['rule']} ", style="bold")
-            line.append(f["message"])
+            line.append(P(f["message"]))
             if f["workload"]:
-                line.append(f"  [{f['workload']}]", style="dim")
+                line.append(f"  [{P(f['workload'])}]", style="dim")
             if f["fix"]:
                 # ruff's convention: [*] marks what --fix applies; [~] needs --unsafe-fixes; [m] is manual.
                 mark = {"safe": "[*]", "unsafe": "[~]", "manual": "[m]"}[f["fix"]["applicability"]]
                 line.append(f"  {mark}", style="green")
                 if show_fixes:
-                    line.append(f" {f['fix']['description']}", style="green")
+                    line.append(f" {P(f['fix']['description'])}", style="green")
             console.print(line)
         console.print()
     workloads = report["workloads"]
@@ -49,9 +51,10 @@ def render(report: dict[str, Any], out: IO[str], color: bool, show_fixes: bool =
         for w in workloads:
             p = w["placement"]
             current = Text(", ".join(p["current"]) or "unschedulable", style="" if p["current"] else "bold red")
-            ident = Text(w["id"], style="bold red" if w["id"] in errors else "")
+            ident = Text(P(w["id"]), style="bold red" if w["id"] in errors else "")
             rec = Text(p["recommendation"], style=_REC_STYLE.get(p["recommendation"], ""))
-            table.add_row(ident, current, rec, p["reasons"][0] if p["reasons"] else "")
+            # Text, never str: rich would read "[...]" in a reason as console markup.
+            table.add_row(ident, current, rec, Text(P(p["reasons"][0]) if p["reasons"] else ""))
         console.print(table)
         console.print()
     s = report["summary"]

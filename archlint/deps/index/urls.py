@@ -17,11 +17,14 @@ def redact(text: str) -> str:
 
 
 def host_of(url: str) -> str:
+    """`url` without credentials, query or fragment; the port is kept (two indexes on one host
+    differ only by it)."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return redact(url)
-    return urlunsplit((parts.scheme, parts.hostname or "", parts.path, "", ""))
+    netloc = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def _split(value: str | None) -> list[str]:

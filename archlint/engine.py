@@ -147,10 +147,15 @@ def finalise(
     for sf in files:
         if sf.kind in suppress.COMMENT_KINDS:
             try:
-                comment_files.append((sf.rel, sf.read_bytes().decode("utf-8", errors="replace"), sf.kind))
+                data = sf.read_bytes()
             except Exception:  # unreadable files were already reported by their scanner
                 continue
-    sup = suppress.build(cat, comment_files, facts.region_ignores, cfg.get("per-file-ignores") or {})
+            if suppress.may_suppress(data):  # most files hold no suppression at all
+                comment_files.append((sf.rel, data.decode("utf-8", errors="replace"), sf.kind))
+    finding_lines: dict[str, set[int]] = {}
+    for f in raw:
+        finding_lines.setdefault(f.path, set()).add(f.line)
+    sup = suppress.build(cat, comment_files, facts.region_ignores, cfg.get("per-file-ignores") or {}, finding_lines)
     out: list[Finding] = []
     seen: set[tuple[str, str, int, int, str]] = set()
     suppressed = 0

@@ -7,7 +7,7 @@ import io
 import re
 import tokenize
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
 import pathspec
@@ -63,13 +63,49 @@ def _python_comments(text: str) -> list[tuple[int, int, str]] | None:
     return out
 
 
-def scan_comments(path: str, text: str, kind: str = "") -> list[LineSuppression]:
+_MAY_SUPPRESS_TEXT = re.compile(r"(?i)noqa|archlint")
+# Plain substring tests run at memory speed; a case-insensitive regex over every byte of a large
+# tree took seconds. Every casing of "noqa" ends in one of the four "qa" casings; the regex confirms.
+_SUPPRESS_NEEDLES = (b"qa", b"QA", b"Qa", b"qA", b"rchlint", b"RCHLINT", b"rchLint")
+
+
+def may_suppress(data: bytes) -> bool:
+    """Could `data` hold a suppression comment at all? (no decoding, no regex on most files)"""
+    return any(n in data for n in _SUPPRESS_NEEDLES) and re.search(rb"(?i)noqa|archlint", data) is not None
+
+
+def _names_ours(codes: frozenset[str] | None, ours: Callable[[str], bool]) -> bool:
+    return codes is not None and any(ours(c) for c in codes)
+
+
+def scan_comments(
+    path: str,
+    text: str,
+    kind: str = "",
+    lines_with_findings: Collection[int] | None = None,
+    ours: Callable[[str], bool] | None = None,
+) -> list[LineSuppression]:
+    """The suppression comments of one file.
+
+    With `lines_with_findings` and `ours`, only comments that can matter are kept: those on a
+    line with a finding, and those naming an archlint rule (they are reported when unused).
+    Tokenizing a Python file costs ~20 ms; of a large tree's files with `# noqa`, nearly all
+    carry other linters' codes on lines archlint has nothing to say about."""
     out: list[LineSuppression] = []
-    if "noqa" not in text and "archlint" not in text:
+    if not _MAY_SUPPRESS_TEXT.search(text):
         return out
+    quick = [(n, 0, line) for n, line in enumerate(text.splitlines(), 1) if "#" in line]
+    if lines_with_findings is not None and ours is not None:
+        keep = []
+        for n, off, line in quick:
+            parsed = parse_comment(line)
+            if parsed is not None and (n in lines_with_findings or _names_ours(parsed[0], ours)):
+                keep.append((n, off, line))
+        if not keep:
+            return out
     comments = _python_comments(text) if kind == "python" else None
     if comments is None:
-        comments = [(n, 0, line) for n, line in enumerate(text.splitlines(), 1) if "#" in line]
+        comments = quick
     for lineno, offset, line in comments:
         parsed = parse_comment(line)
         if parsed is not None:
@@ -167,10 +203,18 @@ def build(
     comment_files: Iterable[tuple[str, str, str]],
     regions: list[tuple[str, int, int, frozenset[str]]],
     per_file_ignores: dict[str, list[str]],
+    finding_lines: dict[str, set[int]] | None = None,
 ) -> Suppressor:
+    """`finding_lines` (path -> lines with a finding), when given, lets files be skipped whose
+    comments can neither suppress a finding nor be reported as unused."""
+
+    def ours(code: str) -> bool:
+        return bool(_CODE.match(code)) or code.lower() in catalogue.by_name
+
     lines: dict[tuple[str, int], list[LineSuppression]] = defaultdict(list)
     for path, text, kind in comment_files:
-        for sup in scan_comments(path, text, kind):
+        here = None if finding_lines is None else finding_lines.get(path, set())
+        for sup in scan_comments(path, text, kind, here, ours if finding_lines is not None else None):
             lines[(sup.path, sup.line)].append(sup)
     per_file = [
         (pathspec.GitIgnoreSpec.from_lines([pattern]), pattern, codes) for pattern, codes in per_file_ignores.items()

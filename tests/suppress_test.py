@@ -106,3 +106,23 @@ def test_python_strings_are_not_suppression_comments(cli, tmp_path: Path):
     report = _report(cli, tmp_path)
     unused = [(f["line"], f["column"]) for f in report["findings"] if f["rule"] == "ARCH003"]
     assert unused == [(2, 12)]  # the real comment, at its column; the string on line 1 is data
+
+
+def test_uppercase_bare_noqa_silences_the_line_like_flake8(cli, tmp_path):
+    # Django writes `import cx_Oracle as oracledb  # NOQA`; noqa is case-insensitive everywhere.
+    (tmp_path / "a.py").write_text("import cx_Oracle  # NOQA\nimport mkl\n")
+    res = cli(["check", str(tmp_path), "--offline", "--format", "json"])
+    assert [(f["rule"], f["line"]) for f in res.json()["findings"]] == [("ARCH401", 2)]
+
+
+def test_other_linters_noqa_on_clean_lines_is_not_read_or_reported(cli, tmp_path):
+    # A tree full of `# noqa: E501` says nothing to archlint; only our codes are checked for staleness.
+    (tmp_path / "a.py").write_text("x = 1  # noqa: E501\ny = 2  # noqa: ARCH401\n")
+    res = cli(["check", str(tmp_path), "--offline", "--format", "json"])
+    assert [(f["rule"], f["line"]) for f in res.json()["findings"]] == [("ARCH003", 2)]
+
+
+def test_may_suppress_is_case_insensitive():
+    from archlint.suppress import may_suppress
+
+    assert may_suppress(b"x  # NoQa") and may_suppress(b"# ARCHLINT: ignore") and not may_suppress(b"x = 1\n")

@@ -52,6 +52,7 @@ class Dockerfile:
     instructions: list[Instruction]
     global_args: dict[str, str | None]
     stages: list[Stage]
+    global_raw: dict[str, str | None] = field(default_factory=dict)  # global ARG defaults as written
 
     def stage_named(self, ref: str) -> Stage | None:
         ref = ref.lower()
@@ -202,6 +203,7 @@ def parse(text: str) -> Dockerfile:
 
 def _stages(lines: list[str], instructions: list[Instruction]) -> Dockerfile:
     global_args: dict[str, str | None] = {}
+    global_raw: dict[str, str | None] = {}
     stages: list[Stage] = []
     for ins in instructions:
         if ins.keyword == "FROM":
@@ -228,6 +230,7 @@ def _stages(lines: list[str], instructions: list[Instruction]) -> Dockerfile:
             if ins.keyword == "ARG":
                 for k, v in parse_kv(ins.args):
                     global_args[k] = substitute(v, global_args) if v is not None else None
+                    global_raw[k] = v
             continue
         stage = stages[-1]
         stage.instructions.append(ins)
@@ -238,4 +241,5 @@ def _stages(lines: list[str], instructions: list[Instruction]) -> Dockerfile:
                     stage.args[k] = global_args.get(k)
                 else:
                     stage.args[k] = substitute(v, {**global_args, **stage.args}) if v is not None else None
-    return Dockerfile(lines=lines, instructions=instructions, global_args=global_args, stages=stages)
+    return Dockerfile(lines=lines, instructions=instructions, global_args=global_args, stages=stages,
+                      global_raw=global_raw)  # fmt: skip

@@ -13,7 +13,7 @@ from packaging.utils import canonicalize_name
 from archlint.catalogue import knowledge
 from archlint.facts import Dependency, Evidence, RuntimeHint
 from archlint.findings import Applicability, Edit, Finding, Fix
-from archlint.placement import baseimages
+from archlint.placement import baseimages, stages, toolchain
 from archlint.placement.dockerfile import Dockerfile, Instruction, Stage, substitute
 from archlint.placement.shell import commands
 
@@ -48,6 +48,8 @@ class Analysis:
     copies: list[CopySource] = field(default_factory=list)
     hint: RuntimeHint | None = None
     bases: list[tuple[int, str]] = field(default_factory=list)  # (line, external base image) of the image's lineage
+    installs: list[toolchain.PythonInstall] = field(default_factory=list)  # Python installs into the image
+    context: str = "."  # the build context directory
 
 
 def _system_packages() -> dict[str, dict[str, str]]:
@@ -70,15 +72,19 @@ def _find_text(lines: list[str], ins: Instruction, needle: str) -> tuple[int, in
     return ins.line, 1
 
 
-def analyse(df: Dockerfile, rel: str, context_dir: str, hint_dir: str) -> Analysis:
-    """Check a parsed Dockerfile at repo-relative `rel`, built from `context_dir`."""
-    out = Analysis()
-    if not df.stages:
+def analyse(df: Dockerfile, rel: str, context_dir: str, hint_dir: str, target: str | None = None) -> Analysis:
+    """Check a parsed Dockerfile at repo-relative `rel`, built from `context_dir` (for the stage
+    `target` when the build names one, else the last)."""
+    out = Analysis(context=context_dir)
+    final = stages.runtime_stage(df, target)
+    if final is None:
         return out
-    final = df.stages[-1]
     contributing = {s.index for s in df.contributing(final)}
     lineage = df.lineage(final)
     _platform_pins(df, rel, lineage, [s for s in df.stages if s.index in contributing], out)
+    found, evidence = stages.lineage_findings(df, rel, final)
+    out.findings.extend(found)
+    out.evidence.extend(evidence)
     _base_images(df, rel, lineage, out)
     for stage in df.stages:
         blocks = stage.index in contributing
@@ -87,7 +93,7 @@ def analyse(df: Dockerfile, rel: str, context_dir: str, hint_dir: str) -> Analys
             if ins.keyword in ("RUN", "ADD"):
                 _downloads(df, rel, stage, ins, scope, blocks, out)
             if ins.keyword == "RUN":
-                _run_commands(df, rel, ins, scope, blocks, out)
+                _run_commands(df, rel, stage, ins, scope, blocks, out)
             if ins.keyword in ("COPY", "ADD") and blocks:
                 _copies(ins, context_dir, out)
     out.hint = _runtime_hint(df, rel, hint_dir, lineage, [s for s in df.stages if s.index in contributing])
@@ -195,11 +201,18 @@ def _downloads(
 
 
 def _run_commands(
-    df: Dockerfile, rel: str, ins: Instruction, scope: dict[str, str | None], blocks: bool, out: Analysis
+    df: Dockerfile, rel: str, stage: Stage, ins: Instruction, scope: dict[str, str | None], blocks: bool,
+    out: Analysis,
 ) -> None:
-    if "install" not in ins.args and "add" not in ins.args:
+    if "install" not in ins.args and "add" not in ins.args and "sync" not in ins.args:
         return  # nothing to install: skip tokenizing (most RUN lines of a large scan)
-    for words in commands(ins.args):
+    cmds = commands(ins.args)
+    for n, words in enumerate(cmds):
+        if blocks:
+            line, col = _find_text(df.lines, ins, " ".join(words[:2]))
+            record = toolchain.record(df, stage, ins, words, cmds[:n], scope, line, col)
+            if record is not None:
+                out.installs.append(record)
         prog = words[0].rsplit("/", 1)[-1]
         rest = words[1:]
         if prog in ("python", "python3") or re.fullmatch(r"python3\.\d+", prog):

@@ -304,9 +304,14 @@ def lineage_findings(df: Dockerfile, rel: str, runtime: Stage) -> tuple[list[Fin
             )
         )  # fmt: skip
         evidence.append(
-            Evidence(rel, root.line, f"the image's stage {_label(runtime)} runs on the build platform "
-                     f"(FROM --platform={plat.value}): an arm64 build holds build-platform (amd64) binaries",
-                     True, "ARCH309")
+            Evidence(
+                rel,
+                root.line,
+                f"the image's stage {_label(runtime)} runs on the build platform "
+                f"(FROM --platform={plat.value}): an arm64 build holds build-platform (amd64) binaries",
+                True,
+                "ARCH309",
+            )
         )
         return findings, evidence
     for nc in native_copies(df, runtime):
@@ -332,7 +337,12 @@ def lineage_findings(df: Dockerfile, rel: str, runtime: Stage) -> tuple[list[Fin
         )  # fmt: skip
         if nc.severity is None:
             evidence.append(
-                Evidence(rel, cp.ins.line, f"{verb} build-platform (amd64) machine code from stage {_label(origin)} "
-                         f"({nc.why})", True, "ARCH310")
+                Evidence(
+                    rel,
+                    cp.ins.line,
+                    f"{verb} build-platform (amd64) machine code from stage {_label(origin)} ({nc.why})",
+                    True,
+                    "ARCH310",
+                )
             )
     return findings, evidence

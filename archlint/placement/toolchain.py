@@ -63,7 +63,10 @@ def _words_after(words: list[str], verbs: tuple[str, ...]) -> list[str]:
 
 
 def installed_packages(
-    df: Dockerfile, instructions: list[Instruction], stage: Stage, prior: list[list[str]] = ()  # type: ignore[assignment]
+    df: Dockerfile,
+    instructions: list[Instruction],
+    stage: Stage,
+    prior: list[list[str]] = (),  # type: ignore[assignment]
 ) -> tuple[set[str], set[str]]:
     """OS packages the instructions (then the `prior` commands of the current RUN) install, and
     the families of the package managers used."""

@@ -201,7 +201,12 @@ def _downloads(
 
 
 def _run_commands(
-    df: Dockerfile, rel: str, stage: Stage, ins: Instruction, scope: dict[str, str | None], blocks: bool,
+    df: Dockerfile,
+    rel: str,
+    stage: Stage,
+    ins: Instruction,
+    scope: dict[str, str | None],
+    blocks: bool,
     out: Analysis,
 ) -> None:
     if "install" not in ins.args and "add" not in ins.args and "sync" not in ins.args:

@@ -229,8 +229,13 @@ def toolchain_findings(ctx: ScanContext, facts: Facts, st: state.PlacementState)
                     continue
                 finding, why = found
                 facts.evidence.append(
-                    Evidence(rel, inst.line, f"{dep.name} has no arm64 wheel and cannot be compiled here: {why}",
-                             True, finding.rule)
+                    Evidence(
+                        rel,
+                        inst.line,
+                        f"{dep.name} has no arm64 wheel and cannot be compiled here: {why}",
+                        True,
+                        finding.rule,
+                    )
                 )
                 yield finding
 

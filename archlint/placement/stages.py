@@ -285,12 +285,13 @@ def lineage_findings(df: Dockerfile, rel: str, runtime: Stage) -> tuple[list[Fin
     if plat.kind == BUILD and root.base.lower() != "scratch":
         chain = " → ".join(f"FROM {s.base_raw}" for s in df.lineage(runtime))
         via = "" if root is runtime else f" (its FROM chain: {chain})"
+        which = f"stage {runtime.name}" if runtime.name else "final stage"
         line = df.lines[root.line - 1] if root.line <= len(df.lines) else ""
         m = _PLATFORM_FLAG.search(line)
         findings.append(
             Finding(
                 rule="ARCH309",
-                message=f"the image's stage {_label(runtime)} runs on the build platform{via}: "
+                message=f"the image's {which} runs on the build platform{via}: "
                 f"FROM --platform={plat.value} {root.base} gives a linux/arm64 build the build machine's "
                 f"(usually amd64) {root.base} — exec format error on arm64 nodes; drop --platform from this FROM",
                 path=rel,
@@ -307,7 +308,7 @@ def lineage_findings(df: Dockerfile, rel: str, runtime: Stage) -> tuple[list[Fin
             Evidence(
                 rel,
                 root.line,
-                f"the image's stage {_label(runtime)} runs on the build platform "
+                f"the image's {which} runs on the build platform "
                 f"(FROM --platform={plat.value}): an arm64 build holds build-platform (amd64) binaries",
                 True,
                 "ARCH309",

@@ -27,6 +27,7 @@ MACHINE_CALLS = frozenset(
      "distutils.util.get_platform", "sysconfig.get_host_platform", "distutils.util.get_host_platform"}
 )  # fmt: skip
 UNAME_CALLS = frozenset({"os.uname", "platform.uname"})
+_MACHINE_NAMES = frozenset({"machine", "arch", "cpu_arch", "host_arch", "target_arch", "machine_arch"})
 _CASE_METHODS = frozenset({"lower", "upper", "strip", "casefold", "rstrip", "lstrip"})
 _OS_NAMES = frozenset({"sys.platform", "os.name"})
 _NON_LINUX = ("win32", "nt", "cygwin", "darwin", "msys", "java")
@@ -110,7 +111,7 @@ class Context:
     def is_machine(self, expr: cst.BaseExpression) -> bool:
         """Does the expression evaluate to the machine's architecture name?"""
         if isinstance(expr, cst.Name):
-            return expr.value in self.machine_vars
+            return expr.value in self.machine_vars or expr.value.lower() in _MACHINE_NAMES
         if isinstance(expr, cst.Call):
             func = expr.func
             if isinstance(func, cst.Attribute) and func.attr.value in _CASE_METHODS:
@@ -121,8 +122,12 @@ class Context:
             if q == "str" and expr.args:
                 return self.is_machine(expr.args[0].value)
             return False
-        if isinstance(expr, cst.Attribute) and expr.attr.value == "machine":
-            return self._is_uname(expr.value)
+        if isinstance(expr, cst.Attribute) and expr.attr.value == "machine" and self._is_uname(expr.value):
+            return True
+        if isinstance(expr, cst.Attribute) and expr.attr.value.lower() in _MACHINE_NAMES:
+            # A value some module computed from the machine: PyInstaller's `compat.machine`,
+            # `self.arch`, `config.ARCH`. Compared with x86 names, it is an architecture test.
+            return dotted(expr) is not None
         if isinstance(expr, cst.Subscript) and len(expr.slice) == 1:
             idx = expr.slice[0].slice
             if isinstance(idx, cst.Index) and isinstance(idx.value, cst.Integer) and idx.value.value == "4":

@@ -24,6 +24,9 @@ class X86Artifact(SourceRule):
         '"""Downloads tool-linux-amd64.tar.gz on x86 hosts."""\n',
         "import platform\nif platform.machine() == 'x86_64':\n    LOADER = '/lib64/ld-linux-x86-64.so.2'\n",
         "PLATFORMS = ['linux/amd64', 'linux/arm64']\n",
+        # PyInstaller: a machine name another module computed (`compat.machine`), tested for x86.
+        "from PyInstaller import compat\nif compat.machine == 'intel':\n"
+        "    paths.extend(['/usr/lib/x86_64-linux-gnu'])\n",
         # An x86 default that an arm64 branch right after it overrides.
         "import platform\nLIB_DIR = '/usr/lib/x86_64-linux-gnu'\nif platform.machine() == 'aarch64':\n"
         "    LIB_DIR = '/usr/lib/aarch64-linux-gnu'\n",

@@ -245,3 +245,23 @@ def test_inline_pin_in_a_slim_stage_and_a_missing_system_library(cli: Cli, shop:
         (line_of(df, "pip install"), "psycopg2-binary"),
         (line_of(df, "pip install"), "pyyaml"),
     ]
+
+
+def test_a_teams_own_base_image_declared_once_in_image_overrides(cli: Cli, shop: Path) -> None:
+    df = shop / ARTIFACTS["tools"]
+    edit(df, "FROM debian:bookworm-slim", "FROM registry.internal/platform/debian:12")
+    rc, report = check(cli, shop, "--offline")
+    assert workload(report, "tools")["placement"]["recommendation"] == "unknown"
+    (warning,) = findings(report, "ARCH306")
+    assert "registry.internal/platform/debian:12: linux/arm64 support unknown" in warning["message"]
+    config = shop / "archlint.toml"
+    config.write_text(config.read_text() + '\n[image-overrides]\n"registry.internal/platform/debian" = "multi-arch"\n')
+    rc, report = check(cli, shop, "--offline")
+    assert rc == 0 and not findings(report, "ARCH306")
+    (image,) = workload(report, "tools")["images"]
+    assert image["arm64"] is True
+    assert "docker/tools.df:2: base image registry.internal/platform/debian:12: archlint.toml: image-overrides says " \
+        "multi-arch" in image["evidence"]  # fmt: skip
+    config.write_text(config.read_text().replace('= "multi-arch"', '= "amd64"'))
+    rc, report = check(cli, shop, "--offline")
+    assert rc == 1 and workload(report, "tools")["placement"]["recommendation"] == "amd64"

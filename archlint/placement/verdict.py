@@ -209,6 +209,12 @@ class Verdicts:
         if baseimages.lookup(base) is not None:
             return False  # amd64-only base: its blocker is already in the evidence
         base_name = name_of(base)
+        if base_name and self.overrides.get(base_name) in OVERRIDES:
+            # A team's own base image, declared once in `image-overrides`.
+            value = self.overrides[base_name]
+            evidence.append(f"{ctx.dockerfile}:{line}: base image {base}: {self.config_path}: image-overrides says "
+                            f"{value}")  # fmt: skip
+            return OVERRIDES[value][0]
         if base_name and base_name in self.state.links:
             inner = self.for_name(base_name)
             if inner is not None:

@@ -127,11 +127,11 @@ def choose(sites: list[BuildSite], wanted: Iterable[str], dockerfiles: list[str]
     # guess is only made inside a namespace the repository is known to build, so that
     # registry.example.com/vendor/agent is not mistaken for services/agent.
     owners = {_namespace(s.image) for s in sites if "*" not in s.image}
-    unmatched = [n for n in names if not any(s.matches(n) for s in sites) and baseimages.lookup(n) is None]
+    by_name = {name: [s for s in sites if s.matches(name)] for name in sorted(names)}
+    unmatched = [n for n, found in by_name.items() if not found and baseimages.lookup(n) is None]
     via_default_repo = _default_repo_links(unmatched, sites)
     out: dict[str, Link] = {}
-    for name in sorted(names):
-        matching = [s for s in sites if s.matches(name)]
+    for name, matching in by_name.items():
         ambiguous: list[str] = []
         if not matching and name in via_default_repo:
             matching = [via_default_repo[name]]

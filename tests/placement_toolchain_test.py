@@ -106,3 +106,17 @@ def test_requirement_paths_follow_the_copy_lines() -> None:
     ]
     assert requirement_paths("/app/requirements/prod.txt", ".", ["svc"], known) == ["svc/requirements/prod.txt"]
     assert requirement_paths("missing.txt", "svc", ["svc"], known) == []
+
+
+def test_option_values_are_neither_requirements_nor_the_project() -> None:
+    text = (
+        "FROM python:3.12-slim\n"
+        "RUN pip install --prefix /install -c constraints.txt -i https://pypi.example/simple --target /deps "
+        "--only-binary :all: -r requirements.txt flask==3.1.0\n"
+    )
+    (inst,) = installs(text)
+    assert (inst.requirement_files, inst.inline, inst.project, inst.only_binary) == (
+        ("requirements.txt",), ("flask",), False, True,
+    )  # fmt: skip
+    deps = analyse(parse(text), "svc/Dockerfile", "svc", "svc").dependencies
+    assert [d.name for d in deps] == ["flask"]

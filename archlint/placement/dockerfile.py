@@ -92,6 +92,15 @@ class Dockerfile:
         return sorted(seen, key=lambda s: s.index)
 
 
+def find_text(lines: list[str], ins: Instruction, needle: str) -> tuple[int, int]:
+    """1-based (line, column) of `needle` within the instruction's physical lines."""
+    for ln in range(ins.line, min(ins.end_line, len(lines)) + 1):
+        col = lines[ln - 1].find(needle)
+        if col >= 0:
+            return ln, col + 1
+    return ins.line, 1
+
+
 def substitute(text: str, env: dict[str, str | None]) -> str:
     """Expand $VAR, ${VAR}, ${VAR:-default} and ${VAR:+alt} like BuildKit; unknown variables
     are left as written so callers can tell that a value is not known statically."""

@@ -14,7 +14,7 @@ from archlint.catalogue import knowledge
 from archlint.facts import Dependency, Evidence, RuntimeHint
 from archlint.findings import Applicability, Edit, Finding, Fix
 from archlint.placement import baseimages, stages, toolchain
-from archlint.placement.dockerfile import Dockerfile, Instruction, Stage, substitute
+from archlint.placement.dockerfile import Dockerfile, Instruction, Stage, find_text, substitute
 from archlint.placement.shell import commands
 
 # A URL word that names an x86 build; bounded by non-alphanumerics so "x64" in "dx64y" does not count.
@@ -61,15 +61,6 @@ def _match_system_package(name: str) -> tuple[str, dict[str, str]] | None:
         if (pattern.endswith("*") and name.startswith(pattern[:-1])) or name == pattern:
             return pattern, info
     return None
-
-
-def _find_text(lines: list[str], ins: Instruction, needle: str) -> tuple[int, int]:
-    """1-based (line, column) of `needle` within the instruction's physical lines."""
-    for ln in range(ins.line, min(ins.end_line, len(lines)) + 1):
-        col = lines[ln - 1].find(needle)
-        if col >= 0:
-            return ln, col + 1
-    return ins.line, 1
 
 
 def analyse(df: Dockerfile, rel: str, context_dir: str, hint_dir: str, target: str | None = None) -> Analysis:
@@ -184,7 +175,7 @@ def _downloads(
         if not m:
             continue
         written = next((u for u in _URL.findall(ins.args) if substitute(u, scope) == url), url)
-        line, col = _find_text(df.lines, ins, written[:40])
+        line, col = find_text(df.lines, ins, written[:40])
         via = "" if written == url else f" (expands to {url})"
         out.findings.append(
             Finding(
@@ -213,11 +204,6 @@ def _run_commands(
         return  # nothing to install: skip tokenizing (most RUN lines of a large scan)
     cmds = commands(ins.args)
     for n, words in enumerate(cmds):
-        if blocks:
-            line, col = _find_text(df.lines, ins, " ".join(words[:2]))
-            record = toolchain.record(df, stage, ins, words, cmds[:n], scope, line, col)
-            if record is not None:
-                out.installs.append(record)
         prog = words[0].rsplit("/", 1)[-1]
         rest = words[1:]
         if prog in ("python", "python3") or re.fullmatch(r"python3\.\d+", prog):
@@ -225,10 +211,18 @@ def _run_commands(
                 prog, rest = "pip", rest[2:]
         if prog == "uv" and rest[:1] == ["pip"]:
             prog, rest = "pip", rest[1:]
+        python_install = False
         if _PIP.search(prog) and rest[:1] == ["install"]:
             _pip_install(df, rel, ins, rest[1:], scope, out)
+            python_install = True
         elif prog in _PKG_MANAGERS and any(w in ("install", "add") for w in rest[:3]):
             _package_install(df, rel, ins, _PKG_MANAGERS[prog], rest, blocks, out)
+        else:
+            python_install = prog in ("uv", "poetry", "pdm", "pipenv") and rest[:1] in (["sync"], ["install"])
+        if python_install and blocks:
+            record = toolchain.record(df, stage, ins, words, cmds[:n], scope)
+            if record is not None:
+                out.installs.append(record)
 
 
 def _pip_install(
@@ -241,9 +235,7 @@ def _pip_install(
             continue
         if word.startswith("-"):
             # Options that take a value: skip it (-r files are scanned as requirement files themselves).
-            if word in ("-r", "-c", "-e", "-i", "-f", "--requirement", "--constraint", "--index-url",
-                        "--extra-index-url", "--find-links", "-t", "--target", "--prefix", "--root",
-                        "--platform", "--python-version", "--implementation", "--abi", "--editable"):  # fmt: skip
+            if word in toolchain.PIP_VALUE_OPTIONS:
                 skip_next = True
             continue
         text = substitute(word, scope)
@@ -253,7 +245,7 @@ def _pip_install(
             req = Requirement(text)
         except InvalidRequirement:
             continue
-        line, col = _find_text(df.lines, ins, word)
+        line, col = find_text(df.lines, ins, word)
         spec = str(req.specifier)
         pinned = [s.version for s in req.specifier if s.operator in ("==", "===") and "*" not in s.version]
         out.dependencies.append(
@@ -289,7 +281,7 @@ def _package_install(
             replacement = x86_python[canonicalize_name(name)].get("replacement", "")
         if not reason:
             continue
-        line, col = _find_text(df.lines, ins, word)
+        line, col = find_text(df.lines, ins, word)
         instead = f"; use {replacement} instead" if replacement else ""
         out.findings.append(
             Finding(

@@ -280,6 +280,8 @@ def lineage_findings(df: Dockerfile, rel: str, runtime: Stage) -> tuple[list[Fin
     copied into it), with the evidence that makes the image x86-only."""
     findings: list[Finding] = []
     evidence: list[Evidence] = []
+    if not any(s.platform_raw for s in df.stages):
+        return findings, evidence  # every stage builds for the target: most Dockerfiles
     plat = platform_of(df, runtime)
     root = plat.root
     if plat.kind == BUILD and root.base.lower() != "scratch":

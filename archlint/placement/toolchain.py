@@ -17,7 +17,7 @@ from typing import Any
 
 from archlint.catalogue import knowledge
 from archlint.images import InvalidReference, parse
-from archlint.placement.dockerfile import Dockerfile, Instruction, Stage, substitute
+from archlint.placement.dockerfile import Dockerfile, Instruction, Stage, find_text, substitute
 from archlint.placement.shell import commands
 from archlint.placement.stages import lineage_instructions
 
@@ -35,24 +35,76 @@ def _kb() -> dict[str, Any]:
     return knowledge("build_toolchains")
 
 
+@dataclass(frozen=True)
+class Toolchain:
+    """What the filesystem an install runs in can build."""
+
+    compiler: bool | None  # None: the base image is not known
+    why: str
+    base_compiler: bool | None  # whether the base image alone ships one
+    packages: frozenset[str]  # OS packages installed before the install
+    base: str  # the stage lineage's external base image
+
+
 @dataclass
 class PythonInstall:
-    """One command that installs Python packages into an image."""
+    """One command that installs Python packages into an image. What its stage can build is
+    worked out on first use: only installs of a dependency without arm64 wheels need it."""
 
     stage: int  # stage index
-    line: int
-    column: int
-    end_column: int | None
     tool: str  # pip | poetry | uv | pdm | pipenv
     requirement_files: tuple[str, ...] = ()  # -r arguments as written (ARGs expanded)
     project: bool = False  # installs the project itself (`pip install .`, `poetry install`)
     inline: tuple[str, ...] = ()  # names of requirements given on the command line
     only_binary: bool = False  # --only-binary=:all: (pip refuses sdists)
-    compiler: bool | None = None  # None: the base image is not known
-    compiler_why: str = ""
-    base_compiler: bool | None = None  # whether the base image alone ships one
-    packages: frozenset[str] = field(default_factory=frozenset)  # OS packages installed before it
-    base: str = ""  # the stage lineage's external base image
+    where: tuple[Dockerfile, Stage, Instruction, list[list[str]]] | None = field(default=None, repr=False)
+    command: str = ""  # its first two words, to find it in the Dockerfile
+    _toolchain: Toolchain | None = field(default=None, repr=False)
+    _position: tuple[int, int] | None = field(default=None, repr=False)
+
+    @property
+    def line(self) -> int:
+        return self.position[0]
+
+    @property
+    def column(self) -> int:
+        return self.position[1]
+
+    @property
+    def position(self) -> tuple[int, int]:
+        """1-based (line, column) of the command in the Dockerfile."""
+        if self._position is None:
+            assert self.where is not None
+            df, _stage, ins, _prior = self.where
+            self._position = find_text(df.lines, ins, self.command)
+        return self._position
+
+    @property
+    def toolchain(self) -> Toolchain:
+        if self._toolchain is None:
+            assert self.where is not None
+            self._toolchain = compiler_state(*self.where)
+        return self._toolchain
+
+    @property
+    def compiler(self) -> bool | None:
+        return self.toolchain.compiler
+
+    @property
+    def compiler_why(self) -> str:
+        return self.toolchain.why
+
+    @property
+    def base_compiler(self) -> bool | None:
+        return self.toolchain.base_compiler
+
+    @property
+    def packages(self) -> frozenset[str]:
+        return self.toolchain.packages
+
+    @property
+    def base(self) -> str:
+        return self.toolchain.base
 
 
 def _words_after(words: list[str], verbs: tuple[str, ...]) -> list[str]:
@@ -141,23 +193,30 @@ def _image_compiler(base: str) -> tuple[bool | None, str]:
     return False, f"{base} has no compiler"
 
 
+@functools.cache
+def _compilers() -> dict[str, tuple[tuple[str, ...], ...]]:
+    return {f: tuple(tuple(p.lower() for p in alt) for alt in alts) for f, alts in _kb().get("compilers", {}).items()}
+
+
+_VERSIONED_COMPILER = re.compile(r"(?:gcc|g\+\+|clang)-\d+")
+
+
 def _has_compiler(packages: set[str], families: set[str]) -> str | None:
-    compilers: dict[str, list[list[str]]] = _kb().get("compilers", {})
+    if not packages:
+        return None
+    compilers = _compilers()
     for family in sorted(families) or sorted(compilers):
-        for alternative in compilers.get(family, []):
-            if all(p.lower() in packages for p in alternative):
+        for alternative in compilers.get(family, ()):
+            if all(p in packages for p in alternative):
                 return " + ".join(alternative)
     # Versioned compilers (gcc-12, g++-13, clang-17) count on any family.
-    versioned = sorted(p for p in packages if re.fullmatch(r"(?:gcc|g\+\+|clang)-\d+", p))
+    versioned = sorted(p for p in packages if _VERSIONED_COMPILER.fullmatch(p))
     return versioned[0] if versioned else None
 
 
-def compiler_state(
-    df: Dockerfile, stage: Stage, ins: Instruction, prior: list[list[str]]
-) -> tuple[bool | None, str, frozenset[str], str, bool | None]:
+def compiler_state(df: Dockerfile, stage: Stage, ins: Instruction, prior: list[list[str]]) -> Toolchain:
     """Whether the filesystem a command of `ins` runs in (after the `prior` commands of the same
-    RUN) has a C compiler: (state, why, OS packages installed before it, the external base image,
-    whether that base alone has one)."""
+    RUN) has a C compiler, and what else was installed there."""
     lineage = df.lineage(stage)
     base = lineage[-1].base
     before = lineage_instructions(df, stage, ins)
@@ -166,10 +225,11 @@ def compiler_state(
     base_state, base_why = _image_compiler(base)
     installed = _has_compiler(packages, families)
     if installed is not None:
-        return True, f"the Dockerfile installs {installed} first", pkgs, base, base_state
+        return Toolchain(True, f"the Dockerfile installs {installed} first", base_state, pkgs, base)
     if base_state is False:
-        return False, f"{base_why} and the Dockerfile installs none before this line", pkgs, base, base_state
-    return base_state, base_why, pkgs, base, base_state
+        why = f"{base_why} and the Dockerfile installs none before this line"
+        return Toolchain(False, why, base_state, pkgs, base)
+    return Toolchain(base_state, base_why, base_state, pkgs, base)
 
 
 def missing_libraries(dist: str, packages: frozenset[str]) -> list[str]:
@@ -178,25 +238,36 @@ def missing_libraries(dist: str, packages: frozenset[str]) -> list[str]:
     return [n["what"] for n in needs if not any(p.lower() in packages for p in n["any"])]
 
 
+# pip options that take a value as the next word.
+PIP_VALUE_OPTIONS = frozenset(
+    "-r -c -e -i -f --requirement --constraint --index-url --extra-index-url --find-links -t --target --prefix "
+    "--root --platform --python-version --implementation --abi --editable --only-binary --no-binary".split()
+)
+_PYTHON = re.compile(r"python3?(?:\.\d+)?")
+_PIP = re.compile(r"pip3?(?:\.\d+)?")
+_NAME_END = re.compile(r"[\[=<>!~;@ ]")
+
+
 def record(df: Dockerfile, stage: Stage, ins: Instruction, words: list[str], prior: list[list[str]],
-           scope: dict[str, str | None], line: int, column: int) -> PythonInstall | None:  # fmt: skip
+           scope: dict[str, str | None]) -> PythonInstall | None:  # fmt: skip
     """A PythonInstall for one simple command, or None when it installs no Python packages."""
     prog = words[0].rsplit("/", 1)[-1]
+    if not prog.startswith(("pip", "python", "uv", "poetry", "pdm")):
+        return None  # most commands of a RUN line
     rest = words[1:]
-    if prog in ("python", "python3") or re.fullmatch(r"python3\.\d+", prog):
+    where = (df, stage, ins, prior)
+    if _PYTHON.fullmatch(prog):
         if rest[:2] != ["-m", "pip"]:
             return None
         prog, rest = "pip", rest[2:]
-    tool = ""
     if prog == "uv" and rest[:2] == ["pip", "install"]:
         tool, rest = "uv", rest[2:]
-    elif re.fullmatch(r"pip3?(?:\.\d+)?", prog) and rest[:1] == ["install"]:
+    elif _PIP.fullmatch(prog) and rest[:1] == ["install"]:
         tool, rest = "pip", rest[1:]
-    elif prog == "uv" and rest[:1] == ["sync"]:
-        return _project(df, stage, ins, prior, "uv", line, column)
-    elif prog in ("poetry", "pdm", "pipenv") and rest[:1] in (["install"], ["sync"]):
-        return _project(df, stage, ins, prior, prog, line, column)
-    if not tool:
+    elif (prog == "uv" and rest[:1] == ["sync"]) or (prog in ("poetry", "pdm", "pipenv") and rest[:1] in (
+            ["install"], ["sync"])):  # fmt: skip
+        return PythonInstall(stage.index, prog, project=True, where=where, command=" ".join(words[:2]))
+    else:
         return None
     reqs: list[str] = []
     inline: list[str] = []
@@ -220,25 +291,17 @@ def record(df: Dockerfile, stage: Stage, ins: Instruction, words: list[str], pri
         elif w in ("-e", "--editable") and i + 1 < len(rest):
             project = project or not rest[i + 1].startswith(("git+", "http"))
             i += 1
+        elif w in PIP_VALUE_OPTIONS:
+            i += 1  # --prefix /install, -c constraints.txt, -i URL: the value is no requirement
         elif w in (".", "./") or (w.startswith(("/", "./")) and "." not in posixpath.basename(w.rstrip("/"))):
             project = True
         elif not w.startswith("-"):
-            name = re.split(r"[\[=<>!~;@ ]", substitute(w, scope), maxsplit=1)[0]
+            name = _NAME_END.split(substitute(w, scope) if "$" in w else w, maxsplit=1)[0]
             if name and "$" not in name and "/" not in name:
                 inline.append(name)
         i += 1
-    state, why, packages, base, base_state = compiler_state(df, stage, ins, prior)
-    return PythonInstall(stage.index, line, column, None, tool, requirement_files=tuple(reqs), project=project,
-                         inline=tuple(inline), only_binary=only_binary, compiler=state, compiler_why=why,
-                         base_compiler=base_state, packages=packages, base=base)  # fmt: skip
-
-
-def _project(
-    df: Dockerfile, stage: Stage, ins: Instruction, prior: list[list[str]], tool: str, line: int, column: int
-) -> PythonInstall:
-    state, why, packages, base, base_state = compiler_state(df, stage, ins, prior)
-    return PythonInstall(stage.index, line, column, None, tool, project=True, compiler=state, compiler_why=why,
-                         base_compiler=base_state, packages=packages, base=base)  # fmt: skip
+    return PythonInstall(stage.index, tool, requirement_files=tuple(reqs), project=project, inline=tuple(inline),
+                         only_binary=only_binary, where=where, command=" ".join(words[:2]))  # fmt: skip
 
 
 # What `poetry install`, `uv sync`, `pdm install` and `pipenv install` read, besides pyproject.toml.

@@ -31,7 +31,24 @@ _TEXT_EXTS = frozenset(
     ".zst .jar .pdf .woff .woff2 .ttf .map .sql .proto .tf .hcl .tpl .j2 .gitignore .in .mod .sum".split()
 )
 _REQ_NAME = re.compile(r"^(?:.*requirements.*|constraints.*)\.(?:txt|in)$", re.IGNORECASE)
-_DOCKERFILE = re.compile(r"^(?:(?:docker|container)file(?:\..+)?|.+\.(?:docker|container)file)$", re.IGNORECASE)
+# Every naming style of Dockerfiles and Containerfiles seen in real repositories: Dockerfile,
+# Dockerfile.prod, api.Dockerfile, Dockerfile-package, app.Dockerfile-ubuntu, non_dist_Dockerfile,
+# Containerfile.arm. Suffixes of files that sit next to them but are something else
+# (BuildKit's per-Dockerfile `Dockerfile.dockerignore`, docs, scripts, data) are not Dockerfiles.
+_DOCKERFILE = re.compile(r"^(?:.+[._-])?(?:docker|container)file(?:[.-].+)?$", re.IGNORECASE)
+_NOT_DOCKERFILE_EXTS = frozenset(
+    ".dockerignore .md .rst .txt .json .yaml .yml .toml .lock .sh .bash .ps1 .bat .py .pyc .go .rs .js .ts .html "
+    ".xml .csv .bak .orig .swp .diff .patch".split()
+)
+# A Dockerfile by content: after comments and parser directives, the first instruction is FROM
+# or ARG, and a FROM follows (BuildKit accepts only ARG before the first FROM).
+_FROM_LINE = re.compile(rb"^[ \t]*FROM[ \t]+(?:--\S+[ \t]+)*[^\s-]\S*(?:[ \t]+AS[ \t]+\S+)?[ \t]*\r?$",
+                        re.IGNORECASE | re.MULTILINE)  # fmt: skip
+_FIRST_INSTRUCTION = re.compile(
+    rb"\A(?:[ \t]*(?:#[^\n]*)?\r?\n)*[ \t]*(?:FROM[ \t]|ARG[ \t]+[A-Za-z_][A-Za-z0-9_]*(?:=\S*)?[ \t]*\r?(?:\n|\Z))",
+    re.IGNORECASE,
+)
+SNIFF_BYTES = 64 * 1024
 _COMPOSE = re.compile(r"^(?:docker-)?compose(?:[.-][\w.-]+)?\.ya?ml$")
 _PYLOCK = re.compile(r"^pylock\.(?:[^.]+\.)?toml$")
 _K8S_API = re.compile(rb'^\s*(?:-\s+)?"?apiVersion"?\s*:', re.MULTILINE)
@@ -72,7 +89,7 @@ def classify(path: Path, rel: str) -> tuple[str | None, bytes | None]:
         return k.PYLOCK, None
     if _REQ_NAME.match(name) or (suffix in (".txt", ".in") and path.parent.name == "requirements"):
         return k.REQUIREMENTS, None
-    if _DOCKERFILE.match(name):
+    if _DOCKERFILE.match(name) and suffix not in _NOT_DOCKERFILE_EXTS:
         return k.DOCKERFILE, None
     if suffix in (".yaml", ".yml"):
         if _COMPOSE.match(name):
@@ -107,6 +124,12 @@ def classify(path: Path, rel: str) -> tuple[str | None, bytes | None]:
     return None, None
 
 
+def looks_like_dockerfile(data: bytes) -> bool:
+    """Whether `data` (the head of a file) reads as a Dockerfile: for files named on the command
+    line whatever their name (`docker/api.df`)."""
+    return b"\0" not in data and bool(_FIRST_INSTRUCTION.match(data)) and bool(_FROM_LINE.search(data))
+
+
 def _read_head(path: Path, n: int) -> bytes | None:
     try:
         with open(path, "rb") as fh:
@@ -139,10 +162,14 @@ class _Walker:
         except ValueError:
             return path.as_posix()
 
-    def add_file(self, path: Path, rel: str) -> None:
+    def add_file(self, path: Path, rel: str, named: bool = False) -> None:
         self.out.count += 1
         try:
             kind, data = classify(path, rel)
+            if kind is None and named:
+                # Named on purpose: a Dockerfile by any name is classified by what it holds.
+                head = _read_head(path, SNIFF_BYTES)
+                kind = k.DOCKERFILE if head is not None and looks_like_dockerfile(head) else None
         except OSError as e:
             self.unreadable(rel, e)
             return
@@ -276,7 +303,7 @@ def discover(
         elif path.is_file():
             if force_exclude and _force_excluded(rel, spec):
                 continue
-            walker.add_file(path, rel)
+            walker.add_file(path, rel, named=True)
         elif os.path.islink(path):
             walker.unreadable(rel, "broken symlink or symlink loop")
         else:

@@ -3,6 +3,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from archlint import scanning as k
 from archlint.discover import classify, discover
 
@@ -179,3 +181,45 @@ def test_force_exclude_on_the_cli(cli, tmp_path: Path):
     target = str(tmp_path / "vendor" / "requirements.txt")
     assert cli(["check", target, "--offline"]).rc == 1
     assert cli(["check", target, "--offline", "--force-exclude"]).rc == 0
+
+
+DOCKERFILE_NAMES = [
+    "Dockerfile", "dockerfile", "Dockerfile.prod", "api.Dockerfile", "api.dockerfile", "Dockerfile-package",
+    "app.Dockerfile-ubuntu", "non_dist_Dockerfile", "Containerfile", "Containerfile.arm64", "web.containerfile",
+    "build-Dockerfile",
+]  # fmt: skip
+NOT_DOCKERFILES = [
+    "Dockerfile.dockerignore", "api.Dockerfile.dockerignore", "dockerfile-lint.json", "Dockerfile.md",
+    "dockerfile_utils.py", "Dockerfiles", "mydockerfile", "docker-compose.yml",
+]  # fmt: skip
+
+
+def test_every_dockerfile_naming_style(tmp_path: Path) -> None:
+    for name in DOCKERFILE_NAMES + NOT_DOCKERFILES:
+        (tmp_path / name).write_text("FROM alpine:3.20\n")
+    got = kinds(tmp_path)
+    assert {n for n in DOCKERFILE_NAMES if got.get(n) == k.DOCKERFILE} == set(DOCKERFILE_NAMES)
+    assert [n for n in NOT_DOCKERFILES if got.get(n) == k.DOCKERFILE] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "dockerfile"),
+    [
+        ("FROM alpine:3.20\nRUN true\n", True),
+        ("# syntax=docker/dockerfile:1\n\n# builder\nARG GO=1.22\nFROM golang:${GO} AS build\n", True),
+        ("from --platform=$BUILDPLATFORM alpine as x\n", True),
+        ("from os import path\nprint(path)\n", False),  # a Python script without an extension
+        ("ARG = 1\nFROM = 2\n", False),
+        ("ARG X\nRUN true\n", False),  # no FROM: not buildable
+        ("#!/bin/sh\necho FROM alpine\n", False),
+        ("FROM alpine\x00binary", False),
+    ],
+)
+def test_a_named_file_is_classified_by_content(tmp_path: Path, text: str, dockerfile: bool) -> None:
+    path = tmp_path / "docker" / "build.df"
+    path.parent.mkdir()
+    path.write_text(text)
+    walked = kinds(tmp_path)
+    assert "docker/build.df" not in walked  # walking never sniffs unknown names
+    named = {f.rel: f.kind for f in discover([path], tmp_path, []).files}
+    assert (named.get("docker/build.df") == k.DOCKERFILE) is dockerfile

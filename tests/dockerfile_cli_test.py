@@ -61,3 +61,28 @@ def test_platform_pin_fix_round_trip(tmp_path: Path, cli: Callable[..., Any]) ->
     assert df.read_text().splitlines()[0] == "FROM python:3.12-slim"
     r = cli(["check", str(tmp_path), "--offline", "--format", "json"])
     assert _findings(r.json(), "Dockerfile") == []
+
+
+def test_files_compose_and_ci_name_as_dockerfiles_are_read(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker" / "api.build").write_text("FROM debian:bookworm-slim\nRUN apt-get install -y intel-mkl\n")
+    (tmp_path / "ci").mkdir()
+    (tmp_path / "ci" / "worker.img").write_text("FROM alpine:3.20\nRUN apk add --no-cache intel-openmp\n")
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  api:\n    image: ghcr.io/acme/api:1\n    build:\n      context: .\n"
+        "      dockerfile: docker/api.build\n"
+    )
+    wf = tmp_path / ".github" / "workflows"
+    wf.mkdir(parents=True)
+    (wf / "images.yml").write_text(
+        "on: push\njobs:\n  worker:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n"
+        "      - run: docker buildx build --platform linux/amd64,linux/arm64 -f ci/worker.img\n"
+        "          -t ghcr.io/acme/worker:1 .\n"
+    )
+    r = cli(["check", str(tmp_path), "--offline", "--format", "json"])
+    found = sorted((f["path"], f["line"]) for f in r.json()["findings"] if f["rule"] == "ARCH304")
+    assert r.rc == 1 and found == [("ci/worker.img", 2), ("docker/api.build", 2)]
+    # An excluded directory stays excluded, even when something names a file in it.
+    (tmp_path / "archlint.toml").write_text('exclude = ["ci/"]\n')
+    r = cli(["check", str(tmp_path), "--offline", "--format", "json"])
+    assert sorted(f["path"] for f in r.json()["findings"] if f["rule"] == "ARCH304") == ["docker/api.build"]

@@ -183,3 +183,44 @@ def test_pinned_build_stage_is_reported_without_deciding() -> None:
     assert [f.line for f in pins] == [1]  # the unused stage is not part of the image
     assert "pins build stage build" in pins[0].message and "$BUILDPLATFORM" in pins[0].message
     assert not [e for e in out.evidence if e.blocks_arm64]
+
+
+@pytest.mark.parametrize(
+    ("ref", "arm64", "note"),
+    [
+        ("gcr.io/distroless/static", True, "distroless"),
+        ("gcr.io/distroless/java21-debian12:nonroot", True, "distroless"),
+        ("cgr.dev/chainguard/python:latest-dev", True, "Chainguard"),
+        ("mcr.microsoft.com/dotnet/runtime-deps:9.0-noble-chiseled", True, ".NET"),
+        ("registry.k8s.io/pause-amd64:3.1", False, "'pause-amd64' names an x86-64 build"),
+        ("ghcr.io/acme/agent:2.1-linux-amd64", False, "tag '2.1-linux-amd64'"),
+        ("quay.io/acme/x86_64-builder:1", False, "'x86_64-builder'"),
+        ("ghcr.io/acme/tool:amd64", False, "tag 'amd64'"),
+        ("amd64/python:3.12", False, "amd64/ namespace"),
+        ("intel/intel-optimized-tensorflow:2.15.0", False, "Intel's TensorFlow"),
+        ("intel/intel-extension-for-pytorch:2.5.10-xpu", False, "Intel Extension for PyTorch"),
+        ("openvino/ubuntu22_runtime:2024.5.0", False, "OpenVINO"),
+        ("intel/oneapi-aikit:2024.2.1-0-devel-ubuntu22.04", False, "oneAPI"),
+    ],
+)
+def test_image_families_and_names_that_say_x86(ref: str, arm64: bool, note: str) -> None:
+    from archlint.placement.baseimages import lookup
+
+    info = lookup(ref)
+    assert info is not None and info.arm64 is arm64 and note in info.note
+
+
+@pytest.mark.parametrize(
+    "ref", ["ghcr.io/acme/api:1.2", "ghcr.io/acme/amd64x:1", "ghcr.io/acme/api:xamd64", "acme/arm64-tool:1"]
+)
+def test_names_that_do_not_say_x86(ref: str) -> None:
+    from archlint.placement.baseimages import lookup
+
+    assert lookup(ref) is None
+
+
+def test_base_image_tag_that_names_amd64_is_an_x86_only_base() -> None:
+    out = analyse(parse("ARG ARCH=amd64\nFROM ghcr.io/acme/base:1.4-${ARCH}\nRUN true\n"), "Dockerfile", ".", ".")
+    (f,) = [f for f in out.findings if f.rule == "ARCH302"]
+    assert f.line == 2 and "names an x86-64 build" in f.message
+    assert any(e.blocks_arm64 and e.rule == "ARCH302" for e in out.evidence)

@@ -103,3 +103,53 @@ def test_wanted_images_prescan() -> None:
         "quay.io/acme/b": "quay.io/acme/b@sha256:" + "a" * 64,
         "ghcr.io/acme/renamed": "ghcr.io/acme/renamed",
     }
+
+
+def _skaffold(*images: str) -> list[BuildSite]:
+    arts = "".join(f"    - image: {i}\n      context: {i.rsplit('/', 1)[-1]}\n" for i in images)
+    return skaffold_sites(load_all(f"apiVersion: skaffold/v4beta11\nkind: Config\nbuild:\n  artifacts:\n{arts}"),
+                          "skaffold.yaml")  # fmt: skip
+
+
+def test_skaffold_default_repo_concatenates_on_artifact_registry_and_gcr() -> None:
+    # skaffold docs (environment/image-registries): with a gcr.io / *-docker.pkg.dev default repo
+    # the artifact's name is appended; a shared gcr.io/<project>/ prefix is not repeated.
+    sites = _skaffold("frontend", "microservices-demo/cart", "gcr.io/k8s-skaffold/skaffold-example")
+    wanted = [
+        "us-docker.pkg.dev/google-samples/microservices-demo/frontend",
+        "europe-docker.pkg.dev/p/r/microservices-demo/cart",
+        "gcr.io/k8s-skaffold/myimage/skaffold-example",
+    ]
+    links = choose(sites, wanted, ["frontend/Dockerfile", "cart/Dockerfile", "skaffold-example/Dockerfile"])
+    assert links[wanted[0]].context.directory == "frontend"
+    assert links[wanted[0]].primary.default_repo == "us-docker.pkg.dev/google-samples/microservices-demo"
+    assert "artifact frontend pushed under skaffold's default-repo" in links[wanted[0]].context.link
+    assert links[wanted[1]].context.directory == "cart"
+    assert links[wanted[2]].context.directory == "skaffold-example"
+
+
+def test_skaffold_default_repo_escapes_elsewhere() -> None:
+    # Other registries (ECR, Docker Hub …): `[/._:@]` in the artifact's name become `_`.
+    sites = _skaffold("gcr.io/k8s-skaffold/skaffold-example", "web")
+    ecr = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+    wanted = [
+        f"{ecr}/gcr_io_k8s-skaffold_skaffold-example",
+        f"{ecr}/web",
+        f"{ecr}/gcr.io/k8s-skaffold/skaffold-example",
+    ]
+    links = choose(sites, wanted, ["skaffold-example/Dockerfile", "web/Dockerfile"])
+    assert links[wanted[0]].context.directory == "skaffold-example"
+    assert links[wanted[1]].context.directory == "web"
+    assert wanted[2] not in links  # concatenation is the GCR/Artifact Registry strategy only
+
+
+def test_one_docker_hub_image_ending_like_an_artifact_is_not_a_default_repo() -> None:
+    sites = _skaffold("redis", "api")
+    # bitnami/redis is a third-party image; only a namespace serving several artifacts is one.
+    links = choose(sites, ["docker.io/bitnami/redis"], ["redis/Dockerfile", "api/Dockerfile"])
+    assert "docker.io/bitnami/redis" not in links
+    links = choose(sites, ["docker.io/acme/redis", "docker.io/acme/api"], ["redis/Dockerfile", "api/Dockerfile"])
+    assert links["docker.io/acme/redis"].context.directory == "redis"
+    # A well-known image is never taken for an artifact pushed under a default repository.
+    assert "gcr.io/distroless/static" not in choose(_skaffold("static"), ["gcr.io/distroless/static"], [])
+    assert choose(_skaffold("static"), ["quay.io/acme/static"], [])["quay.io/acme/static"].primary.default_repo

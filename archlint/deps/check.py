@@ -334,7 +334,7 @@ class DependencyCheck:
         self.facts.evidence.append(
             Evidence(dep.path, dep.line, f"{dep.name}: {info['reason']}", blocks_arm64=True, rule="ARCH101")
         )
-        fix = edits.replace_fix(dep, replacement, keep, self.line_text(dep))
+        fix = edits.replace_fix(dep, replacement, keep, self.line_text(dep), self.lines.get(dep.path))
         yield self._finding(dep, "ARCH101", f"{dep.name}{dep.specifier} has no arm64 build: {info['reason']}{how}",
                             fix=fix)  # fmt: skip
 

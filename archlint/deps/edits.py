@@ -6,6 +6,7 @@ import re
 
 from packaging.utils import canonicalize_name
 
+from archlint.deps import tomlkeys
 from archlint.facts import Dependency
 from archlint.findings import Applicability, Edit, Fix
 
@@ -54,15 +55,23 @@ def upgrade_fix(dep: Dependency, version: str, line_text: str | None) -> Fix:
     return Fix(f"upgrade {dep.name} {dep.version} -> {version}", Applicability.UNSAFE, (edit,))
 
 
-def replace_fix(dep: Dependency, replacement: str, version: str | None, line_text: str | None) -> Fix:
-    """Swap an x86-only distribution for its portable replacement, or drop it ('' replacement)."""
+def replace_fix(
+    dep: Dependency, replacement: str, version: str | None, line_text: str | None, file_lines: list[str] | None = None
+) -> Fix:
+    """Swap an x86-only distribution for its portable replacement, or drop it ('' replacement).
+    In a TOML file (`file_lines`), a replacement already declared beside it is not added again
+    (a second `torch = …` key would make the file unparseable): the x86 entry is dropped."""
     if dep.source in LOCK_COMMANDS:
         what = f"replace {dep.name} with {replacement}" if replacement else f"remove {dep.name}"
         return Fix(f"{what} where it is declared (pyproject.toml), then re-lock {dep.path}", Applicability.MANUAL)
     text = span_text(dep, line_text) if line_text is not None and dep.line else None
-    if text is None or dep.line is None or dep.end_column is None:
+    if text is None or dep.line is None or dep.end_column is None or text.lstrip().startswith("["):
         what = f"replace {dep.name} with {replacement}" if replacement else f"remove {dep.name}"
         return Fix(f"{what} in {dep.path}", Applicability.MANUAL)
+    why = "an optional x86 accelerator"
+    if replacement and file_lines is not None and dep.source != "requirements":
+        if canonicalize_name(replacement) in tomlkeys.declared_beside(file_lines, dep.line, dep.name):
+            replacement, why = "", f"{replacement} is already declared beside it"
     if not replacement:
         if dep.hashes:
             return Fix(f"remove {dep.name} and its --hash lines from {dep.path}", Applicability.MANUAL)
@@ -71,8 +80,9 @@ def replace_fix(dep: Dependency, replacement: str, version: str | None, line_tex
         if dep.source == "requirements" or whole:
             edit = Edit(dep.path, dep.line, 1, dep.line + 1, 1, "")
         else:
-            edit = Edit(dep.path, dep.line, dep.column, dep.line, dep.end_column, "")
-        return Fix(f"remove {dep.name} (an optional x86 accelerator)", Applicability.UNSAFE, (edit,))
+            start, end = tomlkeys.array_item_span(line_text, dep.column, dep.end_column)
+            edit = Edit(dep.path, dep.line, start, dep.line, end, "")
+        return Fix(f"remove {dep.name} ({why})", Applicability.UNSAFE, (edit,))
     quote = text[0] if text[:1] in ("'", '"') else ""
     spec = f"=={version}" if version else (dep.specifier if not dep.version else "")
     if _TOML_KEY.match(text):  # a Poetry-style table entry: `name = "1.2"` / `name = { version = ... }`

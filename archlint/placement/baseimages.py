@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from archlint.catalogue import knowledge
-from archlint.images import InvalidReference, parse
+from archlint.images import ImageRef, InvalidReference, parse
 
 _PY_TAG = re.compile(r"^(?:python)?(3\.\d{1,2})(?:\.\d+)?(?:$|[-_])")
 _ALPINE = re.compile(r"alpine")
@@ -22,10 +22,39 @@ class BaseImageInfo:
     libc: str  # "glibc" | "musl"
     libc_version: str | None
     note: str = ""
+    by_name: bool = False  # not a knowledge-base entry: the reference itself names an x86-64 build
 
 
+@functools.cache
 def _kb() -> dict[str, Any]:
     return knowledge("base_images")
+
+
+def _family(data: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """The longest `families` prefix that covers `name` (gcr.io/distroless/*)."""
+    best: tuple[int, dict[str, Any]] | None = None
+    for pattern, entry in data.get("families", {}).items():
+        prefix = pattern.rstrip("*")
+        if name.startswith(prefix) and (best is None or len(prefix) > best[0]):
+            best = (len(prefix), entry)
+    return best[1] if best else None
+
+
+# An x86-64 build named in the image's last path component or tag: pause-amd64, x86_64-builder,
+# tool:1.2-linux-amd64, app:amd64. Bounded by separators so "amd64x" or "xamd64" do not count.
+_X86_NAME = re.compile(r"(?:^|[-_.])(amd64|x86_64|x86-64)(?:$|[-_.])", re.IGNORECASE)
+
+
+def x86_token(image: ImageRef) -> str | None:
+    """Why the reference itself says x86-64 (its name or tag names an amd64 build), or None."""
+    last = image.repository.rsplit("/", 1)[-1]
+    m = _X86_NAME.search(last)
+    if m:
+        return f"its name {last!r} names an x86-64 build ({m.group(1)})"
+    m = _X86_NAME.search(image.tag or "")
+    if m:
+        return f"its tag {image.tag!r} names an x86-64 build ({m.group(1)})"
+    return None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -36,9 +65,12 @@ def lookup(ref: str) -> BaseImageInfo | None:
     except InvalidReference:
         return None
     data = _kb()
-    entry = data.get("images", {}).get(image.name)
+    entry = data.get("images", {}).get(image.name) or _family(data, image.name)
     if entry is None:
-        return None
+        token = x86_token(image)
+        if token is None:
+            return None
+        entry = {"arm64": False, "note": token, "by_name": True}
     tag = (image.tag or "").lower()
     python: str | None = None
     spec = entry.get("python")
@@ -68,4 +100,5 @@ def lookup(ref: str) -> BaseImageInfo | None:
         libc=libc,
         libc_version=libc_version,
         note=entry.get("note", ""),
+        by_name=bool(entry.get("by_name")),
     )

@@ -52,6 +52,7 @@ class Dockerfile:
     instructions: list[Instruction]
     global_args: dict[str, str | None]
     stages: list[Stage]
+    global_raw: dict[str, str | None] = field(default_factory=dict)  # global ARG defaults as written
 
     def stage_named(self, ref: str) -> Stage | None:
         ref = ref.lower()
@@ -89,6 +90,15 @@ class Dockerfile:
                     if other is not None and other not in seen:
                         todo.extend(self.lineage(other))
         return sorted(seen, key=lambda s: s.index)
+
+
+def find_text(lines: list[str], ins: Instruction, needle: str) -> tuple[int, int]:
+    """1-based (line, column) of `needle` within the instruction's physical lines."""
+    for ln in range(ins.line, min(ins.end_line, len(lines)) + 1):
+        col = lines[ln - 1].find(needle)
+        if col >= 0:
+            return ln, col + 1
+    return ins.line, 1
 
 
 def substitute(text: str, env: dict[str, str | None]) -> str:
@@ -202,6 +212,7 @@ def parse(text: str) -> Dockerfile:
 
 def _stages(lines: list[str], instructions: list[Instruction]) -> Dockerfile:
     global_args: dict[str, str | None] = {}
+    global_raw: dict[str, str | None] = {}
     stages: list[Stage] = []
     for ins in instructions:
         if ins.keyword == "FROM":
@@ -228,6 +239,7 @@ def _stages(lines: list[str], instructions: list[Instruction]) -> Dockerfile:
             if ins.keyword == "ARG":
                 for k, v in parse_kv(ins.args):
                     global_args[k] = substitute(v, global_args) if v is not None else None
+                    global_raw[k] = v
             continue
         stage = stages[-1]
         stage.instructions.append(ins)
@@ -238,4 +250,5 @@ def _stages(lines: list[str], instructions: list[Instruction]) -> Dockerfile:
                     stage.args[k] = global_args.get(k)
                 else:
                     stage.args[k] = substitute(v, {**global_args, **stage.args}) if v is not None else None
-    return Dockerfile(lines=lines, instructions=instructions, global_args=global_args, stages=stages)
+    return Dockerfile(lines=lines, instructions=instructions, global_args=global_args, stages=stages,
+                      global_raw=global_raw)  # fmt: skip

@@ -13,8 +13,8 @@ from packaging.utils import canonicalize_name
 from archlint.catalogue import knowledge
 from archlint.facts import Dependency, Evidence, RuntimeHint
 from archlint.findings import Applicability, Edit, Finding, Fix
-from archlint.placement import baseimages
-from archlint.placement.dockerfile import Dockerfile, Instruction, Stage, substitute
+from archlint.placement import baseimages, stages, toolchain
+from archlint.placement.dockerfile import Dockerfile, Instruction, Stage, find_text, substitute
 from archlint.placement.shell import commands
 
 # A URL word that names an x86 build; bounded by non-alphanumerics so "x64" in "dx64y" does not count.
@@ -48,6 +48,8 @@ class Analysis:
     copies: list[CopySource] = field(default_factory=list)
     hint: RuntimeHint | None = None
     bases: list[tuple[int, str]] = field(default_factory=list)  # (line, external base image) of the image's lineage
+    installs: list[toolchain.PythonInstall] = field(default_factory=list)  # Python installs into the image
+    context: str = "."  # the build context directory
 
 
 def _system_packages() -> dict[str, dict[str, str]]:
@@ -61,24 +63,19 @@ def _match_system_package(name: str) -> tuple[str, dict[str, str]] | None:
     return None
 
 
-def _find_text(lines: list[str], ins: Instruction, needle: str) -> tuple[int, int]:
-    """1-based (line, column) of `needle` within the instruction's physical lines."""
-    for ln in range(ins.line, min(ins.end_line, len(lines)) + 1):
-        col = lines[ln - 1].find(needle)
-        if col >= 0:
-            return ln, col + 1
-    return ins.line, 1
-
-
-def analyse(df: Dockerfile, rel: str, context_dir: str, hint_dir: str) -> Analysis:
-    """Check a parsed Dockerfile at repo-relative `rel`, built from `context_dir`."""
-    out = Analysis()
-    if not df.stages:
+def analyse(df: Dockerfile, rel: str, context_dir: str, hint_dir: str, target: str | None = None) -> Analysis:
+    """Check a parsed Dockerfile at repo-relative `rel`, built from `context_dir` (for the stage
+    `target` when the build names one, else the last)."""
+    out = Analysis(context=context_dir)
+    final = stages.runtime_stage(df, target)
+    if final is None:
         return out
-    final = df.stages[-1]
     contributing = {s.index for s in df.contributing(final)}
     lineage = df.lineage(final)
     _platform_pins(df, rel, lineage, [s for s in df.stages if s.index in contributing], out)
+    found, evidence = stages.lineage_findings(df, rel, final)
+    out.findings.extend(found)
+    out.evidence.extend(evidence)
     _base_images(df, rel, lineage, out)
     for stage in df.stages:
         blocks = stage.index in contributing
@@ -87,7 +84,7 @@ def analyse(df: Dockerfile, rel: str, context_dir: str, hint_dir: str) -> Analys
             if ins.keyword in ("RUN", "ADD"):
                 _downloads(df, rel, stage, ins, scope, blocks, out)
             if ins.keyword == "RUN":
-                _run_commands(df, rel, ins, scope, blocks, out)
+                _run_commands(df, rel, stage, ins, scope, blocks, out)
             if ins.keyword in ("COPY", "ADD") and blocks:
                 _copies(ins, context_dir, out)
     out.hint = _runtime_hint(df, rel, hint_dir, lineage, [s for s in df.stages if s.index in contributing])
@@ -178,7 +175,7 @@ def _downloads(
         if not m:
             continue
         written = next((u for u in _URL.findall(ins.args) if substitute(u, scope) == url), url)
-        line, col = _find_text(df.lines, ins, written[:40])
+        line, col = find_text(df.lines, ins, written[:40])
         via = "" if written == url else f" (expands to {url})"
         out.findings.append(
             Finding(
@@ -195,11 +192,18 @@ def _downloads(
 
 
 def _run_commands(
-    df: Dockerfile, rel: str, ins: Instruction, scope: dict[str, str | None], blocks: bool, out: Analysis
+    df: Dockerfile,
+    rel: str,
+    stage: Stage,
+    ins: Instruction,
+    scope: dict[str, str | None],
+    blocks: bool,
+    out: Analysis,
 ) -> None:
-    if "install" not in ins.args and "add" not in ins.args:
+    if "install" not in ins.args and "add" not in ins.args and "sync" not in ins.args:
         return  # nothing to install: skip tokenizing (most RUN lines of a large scan)
-    for words in commands(ins.args):
+    cmds = commands(ins.args)
+    for n, words in enumerate(cmds):
         prog = words[0].rsplit("/", 1)[-1]
         rest = words[1:]
         if prog in ("python", "python3") or re.fullmatch(r"python3\.\d+", prog):
@@ -207,10 +211,18 @@ def _run_commands(
                 prog, rest = "pip", rest[2:]
         if prog == "uv" and rest[:1] == ["pip"]:
             prog, rest = "pip", rest[1:]
+        python_install = False
         if _PIP.search(prog) and rest[:1] == ["install"]:
             _pip_install(df, rel, ins, rest[1:], scope, out)
+            python_install = True
         elif prog in _PKG_MANAGERS and any(w in ("install", "add") for w in rest[:3]):
             _package_install(df, rel, ins, _PKG_MANAGERS[prog], rest, blocks, out)
+        else:
+            python_install = prog in ("uv", "poetry", "pdm", "pipenv") and rest[:1] in (["sync"], ["install"])
+        if python_install and blocks:
+            record = toolchain.record(df, stage, ins, words, cmds[:n], scope)
+            if record is not None:
+                out.installs.append(record)
 
 
 def _pip_install(
@@ -223,9 +235,7 @@ def _pip_install(
             continue
         if word.startswith("-"):
             # Options that take a value: skip it (-r files are scanned as requirement files themselves).
-            if word in ("-r", "-c", "-e", "-i", "-f", "--requirement", "--constraint", "--index-url",
-                        "--extra-index-url", "--find-links", "-t", "--target", "--prefix", "--root",
-                        "--platform", "--python-version", "--implementation", "--abi", "--editable"):  # fmt: skip
+            if word in toolchain.PIP_VALUE_OPTIONS:
                 skip_next = True
             continue
         text = substitute(word, scope)
@@ -235,7 +245,7 @@ def _pip_install(
             req = Requirement(text)
         except InvalidRequirement:
             continue
-        line, col = _find_text(df.lines, ins, word)
+        line, col = find_text(df.lines, ins, word)
         spec = str(req.specifier)
         pinned = [s.version for s in req.specifier if s.operator in ("==", "===") and "*" not in s.version]
         out.dependencies.append(
@@ -271,7 +281,7 @@ def _package_install(
             replacement = x86_python[canonicalize_name(name)].get("replacement", "")
         if not reason:
             continue
-        line, col = _find_text(df.lines, ins, word)
+        line, col = find_text(df.lines, ins, word)
         instead = f"; use {replacement} instead" if replacement else ""
         out.findings.append(
             Finding(

@@ -29,6 +29,8 @@ class BuildSite:
     target: str | None = None
     fix: Fix | None = None  # CI only: adds linux/arm64 to this build
     fix_note: str = ""  # why no automatic fix, when there is none
+    raw_image: str = ""  # skaffold: the artifact's image as written (default-repo rewriting starts from it)
+    default_repo: str = ""  # set when linked through skaffold's default-repo rewriting: the prefix
 
     @property
     def link(self) -> str:
@@ -37,6 +39,9 @@ class BuildSite:
         if self.source == "directory":
             return f"directory name ({self.context})"
         prefix = "ci: " if self.source == "ci" else ""
+        if self.default_repo:
+            return (f"{self.path}:{self.line}, artifact {self.raw_image} pushed under skaffold's default-repo "
+                    f"{self.default_repo}")  # fmt: skip
         return f"{prefix}{self.path}:{self.line}"
 
     def matches(self, name: str) -> bool:
@@ -141,7 +146,8 @@ def skaffold_sites(docs: list[Any], rel: str, lines: list[str] | None = None) ->
                     holder = art if _str_list(art.get("platforms")) else build
                     fix = platforms_fix(holder, "platforms", rel, lines or [])
                 note = "" if fix else "add linux/arm64 to the artifact's platforms"
-                out.append(BuildSite(name, context, dockerfile, "skaffold", rel, line, platforms, target, fix, note))
+                out.append(BuildSite(name, context, dockerfile, "skaffold", rel, line, platforms, target, fix, note,
+                                     raw_image=art["image"].strip()))  # fmt: skip
     return out
 
 

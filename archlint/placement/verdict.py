@@ -90,14 +90,18 @@ class Verdicts:
             return ImageVerdict(ref=name, arm64=arm64, evidence=ev, platforms=platforms)
         if link is not None:
             return self._from_context(name, link)
-        info = baseimages.lookup(name)
-        if info is not None:
-            platforms = (AMD64, ARM64) if info.arm64 else (AMD64,)
-            what = "publishes linux/arm64" if info.arm64 else "is published for linux/amd64 only"
-            note = f" ({info.note})" if info.note else ""
-            line = f"rules/kb/base_images.toml: well-known image {name} {what}{note}"
-            return ImageVerdict(ref=name, arm64=info.arm64, evidence=[line], platforms=platforms)
-        return None
+        return _known(name, name)
+
+    def for_ref(self, ref: str) -> ImageVerdict | None:
+        """The verdict on one reference as written: its name's, else what the reference itself
+        says (a tag such as `1.2-linux-amd64` names an x86-64 build)."""
+        name = name_of(ref)
+        if name is None:
+            return None
+        verdict = self.for_name(name)
+        if verdict is not None or name in self.state.links:
+            return verdict
+        return _known(ref, name)
 
     def _belongs(self, path: str, link: Link) -> bool:
         ctx = link.context
@@ -205,6 +209,12 @@ class Verdicts:
         if baseimages.lookup(base) is not None:
             return False  # amd64-only base: its blocker is already in the evidence
         base_name = name_of(base)
+        if base_name and self.overrides.get(base_name) in OVERRIDES:
+            # A team's own base image, declared once in `image-overrides`.
+            value = self.overrides[base_name]
+            evidence.append(f"{ctx.dockerfile}:{line}: base image {base}: {self.config_path}: image-overrides says "
+                            f"{value}")  # fmt: skip
+            return OVERRIDES[value][0]
         if base_name and base_name in self.state.links:
             inner = self.for_name(base_name)
             if inner is not None:
@@ -214,6 +224,20 @@ class Verdicts:
         evidence.append(f"{ctx.dockerfile}:{line}: base image {base}: linux/arm64 support unknown "
                         "(not a well-known image; set image-overrides or use --check-images)")  # fmt: skip
         return None
+
+
+def _known(ref: str, name: str) -> ImageVerdict | None:
+    """What the knowledge base (or the reference's own name) says about an image not built here."""
+    info = baseimages.lookup(ref)
+    if info is None:
+        return None
+    platforms = (AMD64, ARM64) if info.arm64 else (AMD64,)
+    if info.by_name:
+        return ImageVerdict(ref=name, arm64=False, evidence=[f"{ref}: {info.note}"], platforms=platforms)
+    what = "publishes linux/arm64" if info.arm64 else "is published for linux/amd64 only"
+    note = f" ({info.note})" if info.note else ""
+    line = f"rules/kb/base_images.toml: well-known image {name} {what}{note}"
+    return ImageVerdict(ref=name, arm64=info.arm64, evidence=[line], platforms=platforms)
 
 
 def _render(ev: Evidence) -> str:

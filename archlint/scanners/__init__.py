@@ -34,6 +34,8 @@ REGISTRY: tuple[Entry, ...] = (
     Entry("archlint.scanners.dependencies", "DependencyScanner", 10,
           frozenset({k.REQUIREMENTS, k.PYPROJECT, k.POETRY_LOCK, k.UV_LOCK, k.PDM_LOCK, k.PYLOCK, k.PIPFILE_LOCK,
                      k.PYTHON_VERSION, k.DOCKERFILE})),
+    # After the dependency check: can each image build compile what has no arm64 wheel?
+    Entry("archlint.scanners.docker", "BuildToolchainScanner", 12, frozenset({k.DOCKERFILE})),
     Entry("archlint.scanners.source", "SourceScanner", 20, frozenset({k.PYTHON, k.NOTEBOOK})),
     Entry("archlint.scanners.binaries", "BinaryScanner", 25, frozenset({k.ELF, k.AR_ARCHIVE, k.WHEEL, k.TARBALL})),
     # Fact-driven: image verdicts and placement only matter when there are workloads to place.

@@ -46,7 +46,7 @@ class ImageVerdictScanner(Scanner):
         verdicts = _verdicts(ctx, facts)
         names = set(st.links) | set(st.wanted) | set(verdicts.overrides)
         for name in sorted(names):
-            v = verdicts.for_name(name)
+            v = verdicts.for_ref(st.wanted.get(name, name))
             if v is not None and name not in facts.images:
                 facts.images[name] = v
         st.preseen = set(facts.images)
@@ -107,8 +107,8 @@ class PlacementScanner(Scanner):
                 name = name_of(ref)
                 verdict = facts.images.get(name) if name else None
                 if verdict is None and name:
-                    verdict = verdicts.for_name(name)
-                    if verdict is not None:
+                    verdict = verdicts.for_ref(ref)  # a tag may say what the name does not
+                    if verdict is not None and verdicts.for_name(name) is not None:
                         facts.images[name] = verdict
                 pairs.append((ref, self._attach(wl, ref, verdict)))
             rec = recommend(pairs)

@@ -8,6 +8,7 @@ the parse itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,16 +27,29 @@ MACHINE_CALLS = frozenset(
      "distutils.util.get_platform", "sysconfig.get_host_platform", "distutils.util.get_host_platform"}
 )  # fmt: skip
 UNAME_CALLS = frozenset({"os.uname", "platform.uname"})
+_MACHINE_NAMES = frozenset({"machine", "arch", "cpu_arch", "host_arch", "target_arch", "machine_arch"})
 _CASE_METHODS = frozenset({"lower", "upper", "strip", "casefold", "rstrip", "lstrip"})
 _OS_NAMES = frozenset({"sys.platform", "os.name"})
 _NON_LINUX = ("win32", "nt", "cygwin", "darwin", "msys", "java")
 
 
-@dataclass(eq=False)
+SCOPE, IF, STMT = "scope", "if", "stmt"
+
+
+@dataclass(eq=False, slots=True)
 class Frame:
+    """Where an arm64 mention excuses a hit: the if/elif/else chain it sits in, else the one
+    statement (a per-architecture table). A module or function is never excused whole by one
+    mention: `if machine() == "aarch64": pass` says nothing about the rest of the file."""
+
     node: cst.CSTNode
     parent: Frame | None
+    kind: str = SCOPE  # SCOPE (module, function) | IF (an if-chain) | STMT (one statement line)
     arm: bool = False  # the code here mentions arm64 (a branch, a mapping, a download)
+    arm_ifs: list[Frame] | None = None  # arm64 if-chains directly inside this frame
+    # SCOPE frames: names assigned here by statements that mention arm64 (`ARCHES = {…"aarch64"…}`,
+    # `arch = ARCHES[machine()]`); a statement that uses one takes an arm64-aware value.
+    arm_names: set[str] | None = None
 
     def arm_in_scope(self) -> bool:
         f: Frame | None = self
@@ -77,6 +91,8 @@ class Context:
     machine_vars: set[str] = field(default_factory=set)
     uname_vars: set[str] = field(default_factory=set)
     bool_vars: dict[str, str] = field(default_factory=dict)  # name -> polarity of what it holds
+    scope: Frame | None = None  # the innermost module/function frame
+    any_arm_names: bool = False  # the fast answer for most files
     frame: Frame | None = None
     candidates: list[Candidate] = field(default_factory=list)
     _state: dict[str, Any] = field(default_factory=dict)
@@ -95,7 +111,7 @@ class Context:
     def is_machine(self, expr: cst.BaseExpression) -> bool:
         """Does the expression evaluate to the machine's architecture name?"""
         if isinstance(expr, cst.Name):
-            return expr.value in self.machine_vars
+            return expr.value in self.machine_vars or expr.value.lower() in _MACHINE_NAMES
         if isinstance(expr, cst.Call):
             func = expr.func
             if isinstance(func, cst.Attribute) and func.attr.value in _CASE_METHODS:
@@ -106,8 +122,12 @@ class Context:
             if q == "str" and expr.args:
                 return self.is_machine(expr.args[0].value)
             return False
-        if isinstance(expr, cst.Attribute) and expr.attr.value == "machine":
-            return self._is_uname(expr.value)
+        if isinstance(expr, cst.Attribute) and expr.attr.value == "machine" and self._is_uname(expr.value):
+            return True
+        if isinstance(expr, cst.Attribute) and expr.attr.value.lower() in _MACHINE_NAMES:
+            # A value some module computed from the machine: PyInstaller's `compat.machine`,
+            # `self.arch`, `config.ARCH`. Compared with x86 names, it is an architecture test.
+            return dotted(expr) is not None
         if isinstance(expr, cst.Subscript) and len(expr.slice) == 1:
             idx = expr.slice[0].slice
             if isinstance(idx, cst.Index) and isinstance(idx.value, cst.Integer) and idx.value.value == "4":
@@ -200,17 +220,25 @@ class Context:
         return block_exits(block, self.aliases)
 
     # --- where a node sits ---------------------------------------------------------------------
-    def guard(self, node: cst.CSTNode, catches: frozenset[str]) -> Guard:
+    def guard(self, node: cst.CSTNode, catches: frozenset[str], portable: Callable[[str], bool] | None = None) -> Guard:
         """The innermost protection around `node`: a try whose handler catches one of `catches`
         and falls back (does not re-raise or exit), an x86-only branch, a non-Linux branch, or
-        `if TYPE_CHECKING:`. Also whether it sits in a function (runs only when called)."""
+        `if TYPE_CHECKING:`. With `portable` (module name -> whether it runs on arm64), also the
+        `except ImportError:` branch of a try that first imports a portable module, however deep
+        inside it (Django: `import oracledb` … `except ImportError: import cx_Oracle`): only
+        where the preferred import fails does the fallback run. Also whether `node` sits in a
+        function (runs only when called)."""
         g = Guard()
         anc = self.ancestors
         child: cst.CSTNode = node
+        handler: cst.ExceptHandler | None = None
         for a in reversed(anc):
             if g.kind is None:
                 if isinstance(a, cst.Try) and child is a.body and self._falls_back(a, catches):
                     g.kind = "try"
+                elif isinstance(a, cst.Try) and handler is not None and portable is not None:
+                    if _imports_first(a, portable):
+                        g.kind = "fallback"
                 elif isinstance(a, cst.If):
                     g.kind = self._if_guard(a, child)
                 elif isinstance(a, cst.With) and child is a.body and self._suppresses(a, catches):
@@ -219,6 +247,8 @@ class Context:
                     g.kind = "arch"
             if isinstance(a, (cst.FunctionDef, cst.Lambda)):
                 g.in_function = True
+            handler = a if isinstance(a, cst.ExceptHandler) and child is a.body and _catches(a.type, _IMPORT_FAILS) \
+                else None  # fmt: skip
             child = a
         return g
 
@@ -263,16 +293,49 @@ class Context:
         return False
 
     # --- frames --------------------------------------------------------------------------------
-    def enter_frame(self, node: cst.CSTNode) -> None:
-        self.frame = Frame(node, self.frame)
+    def enter_frame(self, node: cst.CSTNode, kind: str = SCOPE) -> None:
+        self.frame = Frame(node, self.frame, kind)
+        if kind == SCOPE:
+            self.scope = self.frame
 
     def leave_frame(self) -> None:
         assert self.frame is not None
-        self.frame = self.frame.parent
+        left = self.frame
+        self.frame = left.parent
+        if left.kind == SCOPE:
+            f = self.frame
+            while f is not None and f.kind != SCOPE:
+                f = f.parent
+            self.scope = f
+
+    def add_arm_names(self, names: set[str]) -> None:
+        if names and self.scope is not None:
+            self.scope.arm_names = (self.scope.arm_names or set()) | names
+            self.any_arm_names = True
+
+    def is_arm_name(self, name: str) -> bool:
+        """`name` holds an arm64-aware value here (assigned so in this function or the module)."""
+        if not self.any_arm_names:
+            return False
+        f = self.scope
+        while f is not None:
+            if f.arm_names and name in f.arm_names:
+                return True
+            f = f.parent
+            while f is not None and f.kind != SCOPE:
+                f = f.parent
+        return False
 
     def mark_arm(self) -> None:
-        if self.frame is not None:
-            self.frame.arm = True
+        """An arm64 mention here: it excuses its statement and the if-chain around it, no more."""
+        f = self.frame
+        while f is not None and f.kind != SCOPE and not f.arm:
+            f.arm = True
+            if f.kind == IF:
+                if f.parent is not None:
+                    f.parent.arm_ifs = [*(f.parent.arm_ifs or []), f]
+                break
+            f = f.parent
 
     # --- reporting -----------------------------------------------------------------------------
     def report(
@@ -296,7 +359,11 @@ class Context:
         )
 
     def hits(self) -> list[Hit]:
-        kept = [c for c in self.candidates if not (c.arm_guard and c.frame.arm_in_scope())]
+        kept = [c for c in self.candidates if not (c.arm_guard and _excused(c.frame))]
+        # A string a loader call loads (ARCH404) is not reported again as a hard-coded artifact.
+        loaded = {id(c.node) for c in kept if c.rule == "ARCH404"}
+        if loaded:
+            kept = [c for c in kept if not (c.rule == "ARCH405" and id(c.node) in loaded)]
         if not kept:
             return []
         targets = [c.node for c in kept] + [n for c in kept if c.fix for n, _ in c.fix[2]]
@@ -332,6 +399,54 @@ class Context:
         return self.module.code_for_node(node)
 
 
+def _excused(frame: Frame) -> bool:
+    """An arm64 path covers the hit: it sits in an arm64-mentioning statement or if-chain, or
+    assigns a name that an arm64 branch beside it assigns again (`LIB = "x86_64.so"` followed by
+    `if machine() == "aarch64": LIB = "aarch64.so"`)."""
+    if frame.arm_in_scope():
+        return True
+    f: Frame | None = frame
+    while f is not None and f.kind == STMT:
+        parent = f.parent
+        if parent is not None and parent.arm_ifs:
+            names = assigned_names(f.node)
+            if names and any(names & _assigned_in_chain(i.node) for i in parent.arm_ifs):
+                return True
+        f = parent
+    return False
+
+
+def assigned_names(stmt: cst.CSTNode) -> set[str]:
+    """Names a simple statement line assigns (`a = …`, `a: T = …`, `a += …`, `obj.attr = …`)."""
+    out: set[str] = set()
+    body = getattr(stmt, "body", ())
+    for small in body if isinstance(body, (tuple, list)) else ():
+        targets: list[cst.BaseExpression] = []
+        if isinstance(small, cst.Assign):
+            targets = [t.target for t in small.targets]
+        elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
+            targets = [small.target]
+        for t in targets:
+            name = dotted(t)
+            if name:
+                out.add(name)
+    return out
+
+
+def _assigned_in_chain(node: cst.CSTNode) -> set[str]:
+    out: set[str] = set()
+    cur: cst.CSTNode | None = node
+    while cur is not None:
+        body = getattr(cur, "body", None)
+        for stmt in getattr(body, "body", ()) if body is not None else ():
+            out |= assigned_names(stmt)
+        if isinstance(body, cst.SimpleStatementSuite):
+            out |= assigned_names(body)
+        orelse = getattr(cur, "orelse", None)
+        cur = orelse if isinstance(orelse, (cst.If, cst.Else)) else None
+    return out
+
+
 def _values_polarity(values: list[str] | None, positive: bool) -> str | None:
     if not values:
         return None
@@ -340,6 +455,22 @@ def _values_polarity(values: list[str] | None, positive: bool) -> str | None:
     if all(arch.mentions_arm(v) for v in values):
         return ARM if positive else NOTARM
     return None
+
+
+_IMPORT_FAILS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+
+
+def _imports_first(node: cst.Try, portable: Callable[[str], bool]) -> bool:
+    """The try's body imports a module that runs on arm64 (the preferred path)."""
+    for stmt in node.body.body:
+        for small in getattr(stmt, "body", ()) if isinstance(stmt, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.Import):
+                if any(portable(dotted(a.name) or "") for a in small.names):
+                    return True
+            elif isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative:
+                if portable(dotted(small.module) or ""):
+                    return True
+    return False
 
 
 def _catches(expr: cst.BaseExpression | None, catches: frozenset[str]) -> bool:

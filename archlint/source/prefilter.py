@@ -57,7 +57,7 @@ class Probe:
 # Everything x86 the gate, artifact, docker and native-path rules look for contains one of these.
 X86 = (b"86", b"md64", b"MD64", b"x64")
 EXITS = (b"raise", b"exit", b"assert", b"abort")
-MACHINE = (b"machine", b"uname", b"processor", b"get_platform", b"platform()")
+MACHINE = (b"machine", b"uname", b"processor", b"get_platform", b"platform()", b"arch")
 LOADERS = (b"DLL", b"dlopen", b"LoadLibrary", b"load_library")
 CPU = (b"cpu", b"CPU")
 FLAGS = (b"avx", b"sse4", b"fma", b"bmi2", b"f16c", b"amx", b"AVX", b"SSE4")

@@ -15,7 +15,7 @@ from typing import Any
 import libcst as cst
 
 from archlint.source import arch
-from archlint.source.context import Context
+from archlint.source.context import IF, STMT, Context, assigned_names
 from archlint.source.interface import SourceRule
 from archlint.source.nodes import dotted, literal_text, simple_value
 
@@ -51,6 +51,29 @@ class Tracker:
         ctx.enter_frame(node)
 
     def leave_FunctionDef(self, node: cst.FunctionDef, ctx: Context) -> None:
+        ctx.leave_frame()
+
+    def visit_If(self, node: cst.If, ctx: Context) -> None:
+        parent = ctx.ancestors[-1] if ctx.ancestors else None
+        if not (isinstance(parent, cst.If) and parent.orelse is node):  # an elif belongs to its chain's frame
+            ctx.enter_frame(node, IF)
+
+    def leave_If(self, node: cst.If, ctx: Context) -> None:
+        if ctx.frame is not None and ctx.frame.node is node:
+            ctx.leave_frame()
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine, ctx: Context) -> None:
+        ctx.enter_frame(node, STMT)
+
+    def leave_SimpleStatementLine(self, node: cst.SimpleStatementLine, ctx: Context) -> None:
+        if ctx.frame is not None and ctx.frame.arm:
+            ctx.add_arm_names(assigned_names(node))
+        ctx.leave_frame()
+
+    def visit_SimpleStatementSuite(self, node: cst.SimpleStatementSuite, ctx: Context) -> None:
+        ctx.enter_frame(node, STMT)
+
+    def leave_SimpleStatementSuite(self, node: cst.SimpleStatementSuite, ctx: Context) -> None:
         ctx.leave_frame()
 
     def visit_Import(self, node: cst.Import, ctx: Context) -> None:
@@ -105,7 +128,7 @@ class Tracker:
             ctx.mark_arm()
 
     def visit_Name(self, node: cst.Name, ctx: Context) -> None:
-        if arch.name_mentions_arm(node.value):
+        if arch.name_mentions_arm(node.value) or ctx.is_arm_name(node.value):
             ctx.mark_arm()
 
 

@@ -24,6 +24,16 @@ class X86Artifact(SourceRule):
         '"""Downloads tool-linux-amd64.tar.gz on x86 hosts."""\n',
         "import platform\nif platform.machine() == 'x86_64':\n    LOADER = '/lib64/ld-linux-x86-64.so.2'\n",
         "PLATFORMS = ['linux/amd64', 'linux/arm64']\n",
+        # PyInstaller: a machine name another module computed (`compat.machine`), tested for x86.
+        "from PyInstaller import compat\nif compat.machine == 'intel':\n"
+        "    paths.extend(['/usr/lib/x86_64-linux-gnu'])\n",
+        # An x86 default that an arm64 branch right after it overrides.
+        "import platform\nLIB_DIR = '/usr/lib/x86_64-linux-gnu'\nif platform.machine() == 'aarch64':\n"
+        "    LIB_DIR = '/usr/lib/aarch64-linux-gnu'\n",
+        # A value taken from a per-architecture table fills in the template.
+        "import platform\nARCHES = {'x86_64': 'amd64', 'aarch64': 'arm64'}\n\ndef url():\n"
+        "    arch = ARCHES[platform.machine()]\n"
+        "    return 'https://e.com/tool-linux-amd64.tgz'.replace('amd64', arch)\n",
     )
     INVALID = (
         Example("url = 'https://dl.k8s.io/release/v1.30.0/bin/linux/amd64/kubectl'\n", 1),
@@ -32,6 +42,12 @@ class X86Artifact(SourceRule):
         Example("LIB_DIR = '/usr/lib/x86_64-linux-gnu'\n", 1),
         Example("wheel = 'numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl'\n", 1),
         Example("def fetch():\n    return download('https://example.com/Miniconda3-latest-Linux-x86_64.sh')\n", 2),
+        # An arm64 mention in another statement excuses nothing.
+        Example(
+            "import platform\nIS_ARM = platform.machine() == 'aarch64'\n"
+            "URL = 'https://dl.k8s.io/release/v1.30.0/bin/linux/amd64/kubectl'\n",
+            3,
+        ),
     )
 
     def visit_SimpleString(self, node: cst.SimpleString, ctx: Context) -> None:

@@ -136,6 +136,12 @@ class ArchitectureGate(SourceRule):
             3,
         ),
         Example("import platform\nif platform.processor() != 'x86_64' or DEBUG:\n    raise RuntimeError('x86')\n", 2),
+        # An architecture a settings object holds.
+        Example(
+            "def check(settings):\n    if settings.arch not in ('x86_64', 'amd64'):\n"
+            "        raise SystemExit('x86-64 only')\n",
+            2,
+        ),
     )
 
     def visit_If(self, node: cst.If, ctx: Context) -> None:

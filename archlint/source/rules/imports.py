@@ -21,6 +21,11 @@ def modules() -> dict[str, dict[str, Any]]:
     return dict(knowledge("x86_imports")["modules"])
 
 
+def portable(module: str) -> bool:
+    """Whether importing `module` can work on arm64 (it is not an x86-only module)."""
+    return bool(module) and module.split(".", 1)[0] not in modules()
+
+
 class X86OnlyImport(SourceRule):
     code = "ARCH401"
 
@@ -38,6 +43,13 @@ class X86OnlyImport(SourceRule):
         "import pytest\nmkl = pytest.importorskip('mkl')\n",
         "from . import mkl\nfrom .mkl import helpers\n",
         "import importlib.util\nHAS_MKL = importlib.util.find_spec('mkl') is not None\n",
+        # Django's Oracle backend: cx_Oracle is the fallback when the portable oracledb is missing,
+        # however deep the fallback sits (here in a nested try that re-raises).
+        "try:\n    import oracledb\n    is_oracledb = True\nexcept ImportError as e:\n    try:\n"
+        "        import cx_Oracle as oracledb  # NOQA\n        is_oracledb = False\n    except ImportError:\n"
+        "        raise ImproperlyConfigured(f'Error loading oracledb module: {e}')\n",
+        "try:\n    from oracledb import connect\nexcept ModuleNotFoundError:\n    if True:\n"
+        "        from cx_Oracle import connect\n",
     )
     INVALID = (
         Example("import mkl\n", 1),
@@ -49,6 +61,10 @@ class X86OnlyImport(SourceRule):
         Example("try:\n    import cx_Oracle\nexcept ImportError:\n    raise SystemExit('cx_Oracle is required')\n", 2),
         Example("def fft(x):\n    import mkl_fft\n    return mkl_fft.fft(x)\n", 2),  # a warning: only when called
         Example("try:\n    import mkl\nexcept ImportError:\n    mkl = None\n", 2, "ARCH402"),
+        Example("import oneccl_bindings_for_pytorch  # registers the 'ccl' backend\n", 1),
+        Example("import torch\nimport torch_ccl\ntorch.distributed.init_process_group('ccl')\n", 2),
+        # The fallback of an x86-only preferred import is no portable path.
+        Example("try:\n    import mkl_fft as fft\nexcept ImportError:\n    import daal4py as fft\n", 4),
     )
 
     def visit_Import(self, node: cst.Import, ctx: Context) -> None:
@@ -86,7 +102,7 @@ class X86OnlyImport(SourceRule):
 
     def _report(self, node: cst.CSTNode, top: str, ctx: Context, fix: tuple[cst.CSTNode, str] | None) -> None:
         info = modules()[top]
-        guard = ctx.guard(node, _IMPORT_ERRORS)
+        guard = ctx.guard(node, _IMPORT_ERRORS, portable)
         if guard.kind in ("typing", "os"):
             return  # never imported on a Linux node at run time
         dist = info["distribution"]
@@ -95,7 +111,9 @@ class X86OnlyImport(SourceRule):
         if fix is not None:
             fixspec = (f"import {info['fix_module']} instead of {top}", "unsafe", (fix,))
         if guard.kind is not None:
-            how = "behind an architecture check" if guard.kind == "arch" else "with a fallback"
+            how = {"arch": "behind an architecture check", "fallback": "as the fallback of a portable import"}.get(
+                guard.kind, "with a fallback"
+            )
             ctx.report(
                 node, "ARCH402",
                 f"optional import of {top} ({dist}) {how}: {info['reason']}; the fallback path runs on arm64",
@@ -124,4 +142,10 @@ class OptionalX86Import(SourceRule):
     INVALID = (
         Example("try:\n    import mkl\nexcept ImportError:\n    mkl = None\n", 2),
         Example("import platform\nif platform.machine() == 'x86_64':\n    import sklearnex\n", 3),
+        Example(
+            "try:\n    import oracledb\n    is_oracledb = True\nexcept ImportError as e:\n    try:\n"
+            "        import cx_Oracle as oracledb  # NOQA\n        is_oracledb = False\n    except ImportError:\n"
+            "        raise ImproperlyConfigured(f'Error loading oracledb module: {e}')\n",
+            6,
+        ),
     )

@@ -9,6 +9,7 @@ import libcst as cst
 from archlint.source.context import Context
 from archlint.source.interface import Example, SourceRule
 from archlint.source.nodes import strings_in
+from archlint.source.rules.imports import portable
 
 _LOADERS = frozenset(
     {"ctypes.CDLL", "ctypes.PyDLL", "ctypes.cdll.LoadLibrary", "ctypes.pydll.LoadLibrary", "ctypes.cdll",
@@ -36,6 +37,12 @@ class X86NativeLoad(SourceRule):
         "[platform.machine()]\nlib = ctypes.CDLL(name)\n",
         "import ctypes\ntry:\n    mkl = ctypes.CDLL('libmkl_rt.so')\nexcept OSError:\n    mkl = None\n",
         "import platform, ctypes\nif platform.machine() == 'x86_64':\n    ctypes.CDLL('libiomp5.so')\n",
+        # One if-chain with an arm64 branch: the x86 library is loaded only where it exists.
+        "import platform, ctypes\nif platform.machine() == 'aarch64':\n    lib = ctypes.CDLL('libfoo_aarch64.so')\n"
+        "elif USE_NATIVE:\n    lib = ctypes.CDLL('libfoo_x86_64.so')\n",
+        # The portable module is preferred; the x86 library is the fallback when it is missing.
+        "import ctypes\ntry:\n    import openblas_shim as blas\nexcept ImportError:\n"
+        "    blas = ctypes.CDLL('libmkl_rt.so')\n",
     )
     INVALID = (
         Example("import ctypes\nmkl = ctypes.CDLL('libmkl_rt.so')\n", 2),
@@ -44,6 +51,15 @@ class X86NativeLoad(SourceRule):
         Example("from cffi import FFI\nffi = FFI()\nipp = ffi.dlopen('libippcore.so')\n", 3),
         Example("import numpy as np\nlib = np.ctypeslib.load_library('libsvml', '/opt/intel/lib/intel64')\n", 2),
         Example("import ctypes\nctypes.CDLL('/usr/lib/x86_64-linux-gnu/libcuda.so.1')\n", 2),
+        # An arm64 branch elsewhere in the file does not excuse an unconditional load.
+        Example(
+            "import ctypes, platform\nif platform.machine() == 'aarch64':\n    pass\nctypes.CDLL('libiomp5.so')\n", 4
+        ),
+        Example(
+            "import ctypes, platform\n\ndef load():\n    if platform.machine() == 'aarch64':\n"
+            "        print('arm64')\n    return ctypes.CDLL('libiomp5.so')\n",
+            6,
+        ),
     )
 
     def visit_Call(self, node: cst.Call, ctx: Context) -> None:
@@ -59,7 +75,7 @@ class X86NativeLoad(SourceRule):
             if m is None:
                 continue
             name = text.replace("\\", "/").rsplit("/", 1)[-1] or text
-            guard = ctx.guard(node, _LOAD_ERRORS)
+            guard = ctx.guard(node, _LOAD_ERRORS, portable)
             if guard.kind in ("os", "typing"):
                 return
             if guard.kind is not None:

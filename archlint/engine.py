@@ -10,6 +10,7 @@ from pathlib import Path
 
 from archlint import config as config_mod
 from archlint import fixguard, suppress
+from archlint import paths as paths_mod
 from archlint.catalogue import Catalogue, catalogue
 from archlint.discover import discover
 from archlint.errors import FatalError
@@ -48,18 +49,9 @@ class Result:
 
 
 def find_root(paths: list[str], cfg: config_mod.Config) -> Path:
-    """Findings are reported relative to this: the config's directory, else the nearest
-    enclosing git work tree, else the first named directory."""
-    if cfg.directory is not None:
-        return cfg.directory.resolve()
-    first = next((p for p in paths if p != STDIN), ".")
-    start = Path(first).resolve()
-    if start.is_file():
-        start = start.parent
-    for d in (start, *start.parents):
-        if (d / ".git").exists():
-            return d
-    return start
+    """Findings are reported relative to this: the git work tree's top, else the common parent
+    of the paths (see archlint/paths.py)."""
+    return paths_mod.repository_root([p for p in paths if p != STDIN], cfg.directory)
 
 
 def active_rules(cat: Catalogue, cfg: config_mod.Config, opts: Options) -> set[str]:
@@ -80,7 +72,7 @@ def _cache_dir(opts: Options, cfg: config_mod.Config, root: Path) -> Path | None
     if env:
         return Path(env)
     if cfg.get("cache-dir"):
-        return (root / cfg.get("cache-dir")).resolve()
+        return ((cfg.directory or root) / cfg.get("cache-dir")).resolve()
     xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(xdg) / "archlint"
 
@@ -105,7 +97,9 @@ def run(opts: Options) -> Result:
         pythons=pythons,
         check_images=opts.check_images or bool(cfg.get("check-images")),
     )
-    excludes = [*cfg.str_list("exclude"), *cfg.str_list("extend-exclude")]
+    # The config's patterns are relative to its directory; paths are relative to the root.
+    prefix = paths_mod.prefix_of(cfg.directory, root)
+    excludes = paths_mod.rebase_patterns([*cfg.str_list("exclude"), *cfg.str_list("extend-exclude")], prefix)
     fs_paths = [Path(p) for p in opts.paths if p != STDIN]
     disc = discover(
         fs_paths, root, excludes, respect_gitignore=cfg.get("respect-gitignore", True), force_exclude=opts.force_exclude
@@ -130,7 +124,7 @@ def run(opts: Options) -> Result:
             raw.append(internal_error(".", e))
     raw = fixguard.guard(raw, facts)
     active = active_rules(cat, cfg, opts)
-    findings, suppressed = finalise(raw, cat, active, files, facts, cfg)
+    findings, suppressed = finalise(raw, cat, active, files, facts, cfg, prefix)
     return Result(findings=findings, facts=facts, files=disc.count + (STDIN in opts.paths), ctx=ctx,
                   suppressed=suppressed)  # fmt: skip
 
@@ -142,6 +136,7 @@ def finalise(
     files: list[SourceFile],
     facts: Facts,
     cfg: config_mod.Config,
+    prefix: str = "",
 ) -> tuple[list[Finding], int]:
     comment_files = []
     for sf in files:
@@ -150,7 +145,8 @@ def finalise(
                 comment_files.append((sf.rel, sf.read_bytes().decode("utf-8", errors="replace"), sf.kind))
             except Exception:  # unreadable files were already reported by their scanner
                 continue
-    sup = suppress.build(cat, comment_files, facts.region_ignores, cfg.get("per-file-ignores") or {})
+    per_file = {paths_mod.rebase_pattern(k, prefix): v for k, v in (cfg.get("per-file-ignores") or {}).items()}
+    sup = suppress.build(cat, comment_files, facts.region_ignores, per_file)
     out: list[Finding] = []
     seen: set[tuple[str, str, int, int, str]] = set()
     suppressed = 0

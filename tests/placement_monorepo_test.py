@@ -49,10 +49,14 @@ CONFLICTS = {
 
 
 @pytest.fixture(scope="module")
-def report() -> dict[str, Any]:
+def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     from tests.conftest import _run
 
-    r = _run(["check", str(MONOREPO), "--offline", "--format", "json"])
+    # The fixture is a repository of its own: scanned where it lies, inside archlint's git work
+    # tree, its paths would start with fixtures/monorepo/ (paths are relative to the git top).
+    repo = tmp_path_factory.mktemp("monorepo") / "monorepo"
+    shutil.copytree(MONOREPO, repo, symlinks=True)
+    r = _run(["check", str(repo), "--offline", "--format", "json"])
     assert r.rc == 1, r.err
     return r.json()
 
@@ -188,8 +192,9 @@ def test_text_report_ends_with_the_placement_table(cli: Callable[..., Any]) -> N
     assert re.match(r"\d+ error\(s\), \d+ warning\(s\)", next(t for t in tail if t.strip()))
 
 
-def test_markdown_summary_fits_a_pr_comment(cli: Callable[..., Any]) -> None:
-    md = cli(["check", str(MONOREPO), "--offline", "--format", "markdown"]).out
+def test_markdown_summary_fits_a_pr_comment(cli: Callable[..., Any], tmp_path: Path) -> None:
+    shutil.copytree(MONOREPO, tmp_path / "monorepo", symlinks=True)  # a repository of its own
+    md = cli(["check", str(tmp_path / "monorepo"), "--offline", "--format", "markdown"]).out
     assert len(md) < 65536  # GitHub's comment size limit
     assert "| 🔴 `ReplicaSet/edge/edge-gateway` | amd64, arm64 | arm64 |" in md
     assert "| `Deployment/data/vendor-agent` | amd64 | unknown |" in md

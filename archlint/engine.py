@@ -77,11 +77,15 @@ def _cache_dir(opts: Options, cfg: config_mod.Config, root: Path) -> Path | None
     return Path(xdg) / "archlint"
 
 
-def run(opts: Options) -> Result:
-    cat = catalogue()
+def check_selectors(cat: Catalogue, opts: Options) -> None:
     for code in [*(opts.select or []), *opts.ignore]:
         if not cat.matches_any(code):
             raise FatalError(f"unknown rule code or name {code!r} (see `archlint rules`)")
+
+
+def run(opts: Options) -> Result:
+    cat = catalogue()
+    check_selectors(cat, opts)
     for p in opts.paths:
         if p != STDIN and not os.path.lexists(p):
             raise FatalError(f"{p}: no such file or directory")

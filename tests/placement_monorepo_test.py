@@ -178,8 +178,11 @@ def test_fix_then_check_leaves_no_error_on_any_workload(tmp_path: Path, cli: Cal
     assert "platforms: linux/amd64  # arm64 later" in (MONOREPO / ".github/workflows/images.yml").read_text()
 
 
-def test_text_report_ends_with_the_placement_table(cli: Callable[..., Any]) -> None:
-    out = cli(["check", str(MONOREPO), "--offline"]).out
+def test_full_text_report_ends_with_the_placement_table(
+    cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # wide enough for the table (narrower: see text_output_test.py)
+    out = cli(["check", str(MONOREPO), "--offline", "--output-format", "full"]).out
     table = out[out.index("Placement") :]
     rows = {line.split("│")[1].strip(): line for line in table.splitlines() if line.count("│") == 5}
     for wid, (current, rec) in EXPECTED.items():
@@ -187,9 +190,25 @@ def test_text_report_ends_with_the_placement_table(cli: Callable[..., Any]) -> N
         cells = [c.strip() for c in rows[wid].split("│")[1:-1]]
         assert cells[1:3] == [", ".join(current), rec], wid
     assert "ghcr.io/acme/agent:3.1.0 is x86-only" in rows["DaemonSet/kube-system/node-agent"]
-    # After the table only the one-line summary (and the fix hint) follows.
+    # After the table only the summary (and the fix hint) follows.
     tail = out[out.rindex("└") :].splitlines()[1:]
     assert re.match(r"\d+ error\(s\), \d+ warning\(s\)", next(t for t in tail if t.strip()))
+
+
+def test_concise_text_report_lists_each_workload_on_one_aligned_row(
+    cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    out = cli(["check", str(MONOREPO), "--offline"]).out
+    block = out[out.index("Placement:") :].split("\n\n")[0].splitlines()[1:]
+    rows = {line.split()[0]: line for line in block if not line.startswith("    ")}
+    assert set(rows) == set(EXPECTED)
+    arrows = {line.index(" → ") for line in rows.values()}
+    assert len(arrows) == 1  # the columns line up
+    for wid, (current, rec) in EXPECTED.items():
+        before, after = rows[wid].split(" → ")
+        assert before.split(None, 1)[1].strip() == ", ".join(current), wid
+        assert after.split()[0] == rec, wid
 
 
 def test_markdown_summary_fits_a_pr_comment(cli: Callable[..., Any], tmp_path: Path) -> None:

@@ -234,23 +234,10 @@ def cmd_rule(args: argparse.Namespace) -> int:
         }
         print(json.dumps(doc, indent=2))
         return EXIT_OK
-    lines = [
-        f"# {rule.name} ({rule.code})",
-        "",
-        f"Default severity: {rule.severity.label}. Fix: {rule.fixable}.",
-        "",
-        "## What it does",
-        rule.what,
-        "",
-        "## Why is this bad on arm64",
-        rule.why,
-    ]
-    if rule.example:
-        lines += ["", "## Example", "```", rule.example.rstrip(), "```"]
-    lines += ["", "## Fix", rule.fix]
-    if rule.references:
-        lines += ["", "## References", *[f"- {u}" for u in rule.references]]
-    print("\n".join(lines))
+    from archlint.rulesdoc import sections
+
+    lines = [f"# {rule.name} ({rule.code})", "", f"Default severity: {rule.severity.label}. Fix: {rule.fixable}.", ""]
+    print("\n".join([*lines, *sections(rule, 2)]))
     return EXIT_OK
 
 
@@ -258,6 +245,11 @@ def cmd_rules(args: argparse.Namespace) -> int:
     from archlint.catalogue import catalogue
 
     rules = catalogue().rules
+    if args.format == "markdown":
+        from archlint.rulesdoc import document
+
+        sys.stdout.write(document(rules))
+        return EXIT_OK
     if args.format == "json":
         print(json.dumps([{"code": r.code, "name": r.name, "severity": r.severity.label, "summary": r.summary,
                            "area": r.area, "fixable": r.fixable} for r in rules], indent=2))  # fmt: skip

@@ -128,7 +128,9 @@ def run(opts: Options) -> Result:
             raw.append(internal_error(".", e))
     raw = fixguard.guard(raw, facts)
     active = active_rules(cat, cfg, opts)
-    findings, suppressed = finalise(raw, cat, active, files, facts, cfg, prefix)
+    # Files named one by one (pre-commit) or stdin: rules that draw on other files may not have fired.
+    partial = any(p == STDIN or os.path.isfile(p) for p in opts.paths)
+    findings, suppressed = finalise(raw, cat, active, files, facts, cfg, prefix, partial)
     return Result(findings=findings, facts=facts, files=disc.count + (STDIN in opts.paths), ctx=ctx,
                   suppressed=suppressed)  # fmt: skip
 
@@ -141,6 +143,7 @@ def finalise(
     facts: Facts,
     cfg: config_mod.Config,
     prefix: str = "",
+    partial: bool = False,
 ) -> tuple[list[Finding], int]:
     comment_files = []
     for sf in files:
@@ -170,7 +173,9 @@ def finalise(
             continue
         out.append(f.with_defaults(rule.severity))
     if "ARCH003" in active:
-        for f in sup.unused(active):
+        for f in sup.unused(active, partial=partial):
             out.append(f.with_defaults(Severity.INFO))
+    if "ARCH015" in active:
+        out.extend(f.with_defaults(cat.by_code["ARCH015"].severity) for f in sup.unknown())
     out.sort(key=lambda f: (f.path, f.line, f.column, f.rule))
     return out, suppressed

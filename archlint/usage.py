@@ -18,12 +18,17 @@ class UsageError(FatalError):
         self.prog = prog
 
 
+# Letters typed for the digits they look like, in codes such as ARCH1O1 or ARCHl01.
+_CONFUSABLE = str.maketrans({"o": "0", "l": "1", "i": "1"})
+
+
 def suggest(value: str, options: Iterable[str]) -> str | None:
     """The option `value` most likely meant (a typo, or a different case), if any is close."""
     opts = list(options)
     lowered = {o.lower(): o for o in opts}
-    if value.lower() in lowered:
-        return lowered[value.lower()]
+    for guess in (value.lower(), value.lower().translate(_CONFUSABLE)):
+        if guess in lowered:
+            return lowered[guess]
     close = difflib.get_close_matches(value.lower(), list(lowered), n=1, cutoff=0.6)
     return lowered[close[0]] if close else None
 

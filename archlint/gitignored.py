@@ -21,7 +21,7 @@ from pathlib import Path
 TIMEOUT = 60  # seconds; a listing that slow means a huge tree, where the fallback still works
 
 
-def _env() -> dict[str, str]:
+def git_env() -> dict[str, str]:
     env = dict(os.environ)
     # A hook's GIT_DIR / GIT_WORK_TREE / GIT_INDEX_FILE would point git at another repository or
     # a relative index; the work tree the scanned paths live in is what counts.
@@ -50,7 +50,7 @@ class GitView:
         try:
             proc = subprocess.run(
                 ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", *specs],
-                cwd=root, capture_output=True, timeout=TIMEOUT, check=False, env=_env(),
+                cwd=root, capture_output=True, timeout=TIMEOUT, check=False, env=git_env(),
             )  # fmt: skip
         except (OSError, subprocess.SubprocessError):
             return None

@@ -197,6 +197,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     for note in gate.apply(result):
         chatter.note(note)
     report = model.build(result)
+    if args.format == "json" and not args.statistics:  # what `report merge` keys on
+        from archlint.repository import identify
+
+        repository = identify(result.ctx.root, args.paths)
+        if repository:
+            report["repository"] = repository
     fail_on = Severity.parse(args.fail_on or result.ctx.config.get("fail-on") or "error")
     out = _open_output(args.output)
     try:

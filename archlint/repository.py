@@ -25,7 +25,9 @@ _SCP = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>(?!/).+)$")  # git@gi
 
 def _git(root: Path, *args: str) -> str | None:
     try:
-        proc = subprocess.run(["git", *args], cwd=root, capture_output=True, timeout=TIMEOUT, check=False, env=git_env())
+        proc = subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, timeout=TIMEOUT, check=False, env=git_env()
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return proc.stdout.decode("utf-8", "replace").strip() if proc.returncode == 0 else None

@@ -60,7 +60,9 @@ def test_reports_name_their_repository_without_credentials(cli: Callable[..., Cl
     assert normalise_remote("ssh://git@gitlab.example:2222/g/sub/p.git/") == "gitlab.example:2222/g/sub/p"
 
 
-def test_the_same_repository_twice_counts_once_keeping_the_newest(cli: Callable[..., CliResult], tmp_path: Path) -> None:
+def test_the_same_repository_twice_counts_once_keeping_the_newest(
+    cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
     repo = shop(tmp_path)
     old = tmp_path / "reports" / "old" / "shop.json"
     old.parent.mkdir(parents=True)

@@ -57,9 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
     c.add_argument("--show-fixes", action="store_true", help="list the fixes in the text report")
-    c.add_argument(
-        "--offline", action="store_true", help="no network at all: lockfiles and the bundled knowledge base only"
-    )
+    c.add_argument("--offline", action="store_true",
+                   help="no network at all: lockfiles, the knowledge base and what earlier runs cached")  # fmt: skip
+    c.add_argument("--online", dest="offline", action="store_false",
+                   help="undo an earlier --offline (the pre-commit hooks pass --offline)")  # fmt: skip
     c.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     c.add_argument("--cache-dir", metavar="DIR", help="cache directory (env ARCHLINT_CACHE_DIR)")
     c.add_argument("--python", action="append", default=[], metavar="X.Y", help="target Python version (repeatable)")

@@ -194,3 +194,15 @@ def test_an_unknown_flag_shows_the_usage_of_check(cli: Callable[..., CliResult],
     assert r.err.count("error:") == 1 and "archlint check: error: unrecognized arguments: --frobnicate" in r.err
     merge = cli(["report", "merge", "a.json", "--frobnicate"])
     assert merge.err.startswith("usage: archlint report merge ") and merge.rc == 2
+
+
+def test_readme_shows_the_concise_output(cli: Callable[..., CliResult]) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("$ archlint check fixtures/demo\n", 1)[1].split("```", 1)[0]
+    shown = [CONCISE.match(line) for line in block.split("\n\n")[0].splitlines()]
+    assert shown and all(shown)
+    # The same findings, at the same places, as archlint prints for the demo today.
+    real = cli(["check", str(FIXTURES / "demo"), "--offline"], cwd=FIXTURES.parent)
+    places = {(m["path"], m["line"], m["col"], m["code"]) for m in map(CONCISE.match, _finding_lines(real.out)) if m}
+    assert {(m["path"], m["line"], m["col"], m["code"]) for m in shown if m} <= places
+    assert "Placement:" in block and "Deployment/shop/scorer  amd64, arm64 → amd64" in block

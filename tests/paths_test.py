@@ -144,4 +144,7 @@ def test_two_paths_outside_git_are_relative_to_their_common_parent(
     paths = sorted({f["path"] for f in report["findings"]})
     assert paths == ["one/requirements.txt", "two/nested/requirements.txt"]
     d = cli(["check", str(one), str(two), "--offline", "--diff", "--unsafe-fixes"])
+    assert d.rc == 1 and "diff --git a/two/nested/requirements.txt b/two/nested/requirements.txt" in d.out
     assert all(not line.startswith(("--- /", "+++ /")) for line in d.out.splitlines())
+    check = git(tmp_path, "apply", "--check", "-", input=d.out)  # outside a repository git apply works too
+    assert check.returncode == 0, check.stderr

@@ -31,6 +31,10 @@ class Rule:
     references: tuple[str, ...]
     fixable: str  # "safe" | "unsafe" | "manual" | "none"
     area: str
+    # "file": whether it fires at a place depends on that file alone (and the config), so a scan of
+    # some files (pre-commit) can tell its suppressions are unused; "repository" (the default):
+    # it draws on other files (build contexts, CI, the Python target), so only a full scan can.
+    scope: str = "repository"
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,7 @@ def catalogue() -> Catalogue:
                     references=tuple(raw.get("references", ())),
                     fixable=raw.get("fixable", "none"),
                     area=area,
+                    scope=raw.get("scope", "repository"),
                 )
             )
     rules.sort(key=lambda r: r.code)

@@ -13,6 +13,7 @@ import pathspec
 
 from archlint import scanning as k
 from archlint.findings import Finding
+from archlint.gitignored import GitView
 from archlint.scanning import SourceFile
 
 # Directories never descended into while walking (an explicitly named path is still scanned).
@@ -155,6 +156,7 @@ class _Walker:
     # An explicitly named directory that the excludes would skip (`archlint check .venv`): what is
     # under it is matched against the excludes relative to it, so they do not swallow it whole.
     named_base: str = ""
+    git: GitView | None = None  # inside a work tree, git says what is ignored (archlint/gitignored.py)
 
     def rel(self, path: Path) -> str:
         try:
@@ -202,7 +204,7 @@ class _Walker:
             return  # an alias of a directory already scanned (lib64 -> lib): nothing new there
         self.seen_dirs.add(ident)
         ancestors = ancestors | {ident}
-        if self.respect_gitignore:
+        if self.respect_gitignore and not (self.git and not self.named_base and self.git.decides_below(dir_rel)):
             spec = _gitignore(Path(directory))
             if spec is not None:
                 ignores = [*ignores, (dir_rel, spec)]
@@ -240,7 +242,7 @@ class _Walker:
                     self.add_file(Path(entry.path), rel)
 
     def _ignored(self, rel: str, is_dir: bool, ignores: list[tuple[str, pathspec.PathSpec]]) -> bool:
-        if self.excludes is None and not ignores:
+        if self.excludes is None and not ignores and self.git is None:
             return False
         probe = rel + "/" if is_dir else rel
         if self.excludes is not None:
@@ -249,6 +251,10 @@ class _Walker:
                     return True
             elif self.excludes.match_file(probe):
                 return True
+        if self.git is not None and not self.named_base:
+            verdict = self.git.ignored(rel, is_dir)
+            if verdict is not None:
+                return verdict
         for base, spec in ignores:
             sub = probe if base in ("", ".") else probe[len(base) + 1 :] if probe.startswith(base + "/") else None
             if sub and spec.match_file(sub):
@@ -283,6 +289,9 @@ def discover(
     out = Discovery()
     spec = pathspec.GitIgnoreSpec.from_lines(excludes) if excludes else None
     walker = _Walker(root=Path(os.path.abspath(root)), excludes=spec, respect_gitignore=respect_gitignore, out=out)
+    if respect_gitignore:
+        named = [walker.rel(Path(os.path.abspath(p))) for p in paths if os.path.isdir(p)]
+        walker.git = GitView.load(walker.root, named) if named else None
     for p in paths:
         path = Path(os.path.abspath(p))
         rel = walker.rel(path)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from archlint import config as config_mod
 from archlint import fixguard, suppress
+from archlint import paths as paths_mod
 from archlint.catalogue import Catalogue, catalogue
 from archlint.discover import discover
 from archlint.errors import FatalError
@@ -48,18 +49,9 @@ class Result:
 
 
 def find_root(paths: list[str], cfg: config_mod.Config) -> Path:
-    """Findings are reported relative to this: the config's directory, else the nearest
-    enclosing git work tree, else the first named directory."""
-    if cfg.directory is not None:
-        return cfg.directory.resolve()
-    first = next((p for p in paths if p != STDIN), ".")
-    start = Path(first).resolve()
-    if start.is_file():
-        start = start.parent
-    for d in (start, *start.parents):
-        if (d / ".git").exists():
-            return d
-    return start
+    """Findings are reported relative to this: the git work tree's top, else the common parent
+    of the paths (see archlint/paths.py)."""
+    return paths_mod.repository_root([p for p in paths if p != STDIN], cfg.directory)
 
 
 def active_rules(cat: Catalogue, cfg: config_mod.Config, opts: Options) -> set[str]:
@@ -80,16 +72,20 @@ def _cache_dir(opts: Options, cfg: config_mod.Config, root: Path) -> Path | None
     if env:
         return Path(env)
     if cfg.get("cache-dir"):
-        return (root / cfg.get("cache-dir")).resolve()
+        return ((cfg.directory or root) / cfg.get("cache-dir")).resolve()
     xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(xdg) / "archlint"
 
 
-def run(opts: Options) -> Result:
-    cat = catalogue()
+def check_selectors(cat: Catalogue, opts: Options) -> None:
     for code in [*(opts.select or []), *opts.ignore]:
         if not cat.matches_any(code):
             raise FatalError(f"unknown rule code or name {code!r} (see `archlint rules`)")
+
+
+def run(opts: Options) -> Result:
+    cat = catalogue()
+    check_selectors(cat, opts)
     for p in opts.paths:
         if p != STDIN and not os.path.lexists(p):
             raise FatalError(f"{p}: no such file or directory")
@@ -105,7 +101,9 @@ def run(opts: Options) -> Result:
         pythons=pythons,
         check_images=opts.check_images or bool(cfg.get("check-images")),
     )
-    excludes = [*cfg.str_list("exclude"), *cfg.str_list("extend-exclude")]
+    # The config's patterns are relative to its directory; paths are relative to the root.
+    prefix = paths_mod.prefix_of(cfg.directory, root)
+    excludes = paths_mod.rebase_patterns([*cfg.str_list("exclude"), *cfg.str_list("extend-exclude")], prefix)
     fs_paths = [Path(p) for p in opts.paths if p != STDIN]
     disc = discover(
         fs_paths, root, excludes, respect_gitignore=cfg.get("respect-gitignore", True), force_exclude=opts.force_exclude
@@ -130,7 +128,9 @@ def run(opts: Options) -> Result:
             raw.append(internal_error(".", e))
     raw = fixguard.guard(raw, facts)
     active = active_rules(cat, cfg, opts)
-    findings, suppressed = finalise(raw, cat, active, files, facts, cfg)
+    # Files named one by one (pre-commit) or stdin: rules that draw on other files may not have fired.
+    partial = any(p == STDIN or os.path.isfile(p) for p in opts.paths)
+    findings, suppressed = finalise(raw, cat, active, files, facts, cfg, prefix, partial)
     return Result(findings=findings, facts=facts, files=disc.count + (STDIN in opts.paths), ctx=ctx,
                   suppressed=suppressed)  # fmt: skip
 
@@ -142,6 +142,8 @@ def finalise(
     files: list[SourceFile],
     facts: Facts,
     cfg: config_mod.Config,
+    prefix: str = "",
+    partial: bool = False,
 ) -> tuple[list[Finding], int]:
     comment_files = []
     for sf in files:
@@ -155,7 +157,8 @@ def finalise(
     finding_lines: dict[str, set[int]] = {}
     for f in raw:
         finding_lines.setdefault(f.path, set()).add(f.line)
-    sup = suppress.build(cat, comment_files, facts.region_ignores, cfg.get("per-file-ignores") or {}, finding_lines)
+    per_file = {paths_mod.rebase_pattern(k, prefix): v for k, v in (cfg.get("per-file-ignores") or {}).items()}
+    sup = suppress.build(cat, comment_files, facts.region_ignores, per_file, finding_lines)
     out: list[Finding] = []
     seen: set[tuple[str, str, int, int, str]] = set()
     suppressed = 0
@@ -175,7 +178,9 @@ def finalise(
             continue
         out.append(f.with_defaults(rule.severity))
     if "ARCH003" in active:
-        for f in sup.unused(active):
+        for f in sup.unused(active, partial=partial):
             out.append(f.with_defaults(Severity.INFO))
+    if "ARCH015" in active:
+        out.extend(f.with_defaults(cat.by_code["ARCH015"].severity) for f in sup.unknown())
     out.sort(key=lambda f: (f.path, f.line, f.column, f.rule))
     return out, suppressed

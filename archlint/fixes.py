@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections import defaultdict
 from collections.abc import Iterable
@@ -136,12 +135,6 @@ def refusal_findings(p: FixPlan) -> list[Finding]:
 
 
 def unified_diff(p: FixPlan) -> str:
-    chunks: list[str] = []
-    for rel, (_path, old, new) in sorted(p.new_texts.items()):
-        chunks.extend(
-            difflib.unified_diff(
-                old.splitlines(keepends=True), new.splitlines(keepends=True), fromfile=f"a/{rel}", tofile=f"b/{rel}"
-            )
-        )
-    out = "".join(chunks)
-    return out if not out or out.endswith("\n") else out + "\n"
+    from archlint.report.patch import git_patch
+
+    return git_patch((rel, old, new) for rel, (_path, old, new) in sorted(p.new_texts.items()))

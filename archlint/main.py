@@ -13,15 +13,22 @@ from typing import IO, Any
 from archlint import __version__
 from archlint.errors import FatalError
 from archlint.findings import Severity
+from archlint.report.emit import FORMATS
+from archlint.usage import UsageError, choice, did_you_mean, metavar
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-FORMATS = ("text", "json", "sarif", "github", "markdown")
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # argparse exits 2 too; keep its message format
         self.print_usage(sys.stderr)
-        raise FatalError(f"{self.prog}: {message}")
+        raise UsageError(self.prog, message)
+
+
+def _format(p: argparse.ArgumentParser, options: tuple[str, ...], default: str) -> None:
+    # ruff's name for the flag works too; a bad value says which one it probably meant.
+    p.add_argument("--format", "--output-format", dest="format", type=choice(options), metavar=metavar(options),
+                   default=default, help=f"output format (default {default})")  # fmt: skip
 
 
 def _codes(value: str) -> list[str]:
@@ -33,10 +40,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"archlint {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     c = sub.add_parser("check", help="scan paths and report arm64 blockers and placement")
+    c.set_defaults(parser=c)
     c.add_argument(
         "paths", nargs="*", default=["."], help="files or directories (default .); - reads manifests from stdin"
     )
-    c.add_argument("--format", choices=FORMATS, default="text")
+    _format(c, FORMATS, "text")
+    c.add_argument("--statistics", action="store_true", help="count findings per rule instead of listing them")
+    c.add_argument("--show-settings", action="store_true", help="print the resolved settings and exit; scans nothing")
+    loud = c.add_mutually_exclusive_group()
+    loud.add_argument("-q", "--quiet", action="store_true", help="print the findings and nothing else")
+    loud.add_argument("-v", "--verbose", action="store_true", help="say on stderr what is read and how long it takes")
     c.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
     c.add_argument("--fix", action="store_true", help="apply safe fixes")
     c.add_argument(
@@ -44,23 +57,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
     c.add_argument("--show-fixes", action="store_true", help="list the fixes in the text report")
-    c.add_argument(
-        "--offline", action="store_true", help="no network at all: lockfiles and the bundled knowledge base only"
-    )
+    c.add_argument("--offline", action="store_true",
+                   help="no network at all: lockfiles, the knowledge base and what earlier runs cached")  # fmt: skip
+    c.add_argument("--online", dest="offline", action="store_false",
+                   help="undo an earlier --offline (the pre-commit hooks pass --offline)")  # fmt: skip
     c.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     c.add_argument("--cache-dir", metavar="DIR", help="cache directory (env ARCHLINT_CACHE_DIR)")
     c.add_argument("--python", action="append", default=[], metavar="X.Y", help="target Python version (repeatable)")
     c.add_argument("--select", type=_codes, metavar="CODES", help="comma-separated rule codes, prefixes or names")
     c.add_argument("--ignore", type=_codes, default=[], metavar="CODES", help="rules to leave out")
-    c.add_argument(
-        "--fail-on", choices=("error", "warning"), default=None, help="lowest severity that fails (default error)"
-    )
+    c.add_argument("--fail-on", type=choice(("error", "warning")), metavar="{error,warning}", default=None,
+                   help="lowest severity that fails (default error)")  # fmt: skip
     c.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings fail the run")
     c.add_argument("--config", metavar="FILE", help="use this config file instead of searching for one")
     c.add_argument(
         "--check-images", action="store_true", help="ask registries which platforms images are published for"
     )
-    c.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    c.add_argument("--color", type=choice(("auto", "always", "never")), metavar="{auto,always,never}", default="auto",
+                   help="colour text (auto: on a terminal, unless NO_COLOR; FORCE_COLOR forces it)")  # fmt: skip
     c.add_argument(
         "--force-exclude", action="store_true", help="apply excludes to files named on the command line (pre-commit)"
     )
@@ -71,11 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="only findings in files changed since git REF, and in workloads whose build context changed",
     )
     r = sub.add_parser("rule", help="explain one rule")
+    r.set_defaults(parser=r)
     r.add_argument("code", help="a rule code (ARCH101) or name")
-    r.add_argument("--format", choices=("text", "json"), default="text")
+    _format(r, ("text", "json"), "text")
     rs = sub.add_parser("rules", help="list every rule")
-    rs.add_argument("--format", choices=("text", "json"), default="text")
+    rs.set_defaults(parser=rs)
+    _format(rs, ("text", "json", "markdown"), "text")
     b = sub.add_parser("baseline", help="record today's findings so that `check --baseline` fails only on new ones")
+    b.set_defaults(parser=b)
     b.add_argument("paths", nargs="*", default=["."], help="files or directories (default .)")
     b.add_argument(
         "--output", "-o", metavar="FILE", default="archlint-baseline.json", help="baseline file (default %(default)s)"
@@ -90,12 +107,14 @@ def build_parser() -> argparse.ArgumentParser:
         b.add_argument(flag, action="store_true", help="as for check")
     rp = sub.add_parser("report", help="work with JSON reports of many repositories")
     rpsub = rp.add_subparsers(dest="report_command", required=True, parser_class=_Parser)
+    rp.set_defaults(parser=rp)
     m = rpsub.add_parser("merge", help="merge JSON reports (one per repository) into one fleet report")
+    m.set_defaults(parser=m)
     m.add_argument("reports", nargs="+", metavar="REPORT.json", help="reports written by `check --format json`")
     m.add_argument(
         "--name", action="append", default=[], help="repository name of the n-th report (repeatable; default: its file)"
     )
-    m.add_argument("--format", choices=("json", "markdown", "html"), default="markdown")
+    _format(m, ("json", "markdown", "html"), "markdown")
     m.add_argument("--output", "-o", metavar="FILE", help="write the fleet report to FILE instead of stdout")
     m.add_argument("--title", default="arm64 readiness across the fleet", help="heading of the markdown/html report")
     return p
@@ -117,20 +136,17 @@ def _open_output(path: str | None) -> IO[str]:
         raise FatalError(f"--output {path}: {e.strerror}") from None
 
 
-def _progress() -> Any:
-    if not sys.stderr.isatty():
-        return None
-
-    def show(msg: str) -> None:
-        sys.stderr.write(f"\r\x1b[2Karchlint: {msg}")
-        sys.stderr.flush()
-
-    return show
-
-
 def cmd_check(args: argparse.Namespace) -> int:
     from archlint import engine, fixes
-    from archlint.report import model
+    from archlint.chatter import Chatter
+    from archlint.report import emit, model, text
+
+    if args.statistics:
+        emit.check_statistics(args.format)
+    if args.show_settings:
+        from archlint import settings
+
+        return settings.show(args)
 
     pythons = [_validate_python(v) for v in args.python]
     from archlint.gate import Gate
@@ -138,7 +154,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     gate = Gate.prepare(args.baseline, args.diff_base, args.paths)
     stdin = sys.stdin.buffer.read() if "-" in args.paths else None
     cache_dir = args.cache_dir or None
-    progress = _progress()
+    chatter = Chatter(quiet=args.quiet, verbose=args.verbose)
     opts = engine.Options(
         paths=args.paths,
         config=args.config,
@@ -151,62 +167,52 @@ def cmd_check(args: argparse.Namespace) -> int:
         pythons=pythons,
         check_images=args.check_images,
         stdin=stdin,
-        progress=progress,
+        progress=chatter.progress(),
     )
     result = engine.run(opts)
-    if progress:
-        sys.stderr.write("\r\x1b[2K")
+    chatter.scanned(result)
     if args.diff or args.fix:
         # One plan for both: --diff shows exactly what --fix writes. It is computed from this
         # scan only; fixes that become possible once it is applied are the next run's (a second
         # pass over a half-fixed tree could undo this pass's placement choices unseen).
         plan = fixes.plan(result.findings, result.ctx.root, unsafe=args.unsafe_fixes)
         for rel, why in plan.refused:
-            print(f"archlint: not fixing {rel}: {why}", file=sys.stderr)
+            chatter.note(f"not fixing {rel}: {why}")
         if args.diff:
             diff = fixes.unified_diff(plan)
             sys.stdout.write(diff)
             if not diff:
-                print("archlint: no fixes to apply", file=sys.stderr)
+                chatter.note("no fixes to apply")
             return EXIT_FINDINGS if diff and not args.exit_zero else EXIT_OK
         fixes.write(plan)
-        print(f"archlint: applied {plan.applied} fix(es)", file=sys.stderr)
+        chatter.note(f"applied {plan.applied} fix(es)")
         if plan.new_texts:
             # The report describes the tree as it is now, not as it was.
             opts.stdin = stdin
             result = engine.run(opts)
             more = fixes.plan(result.findings, result.ctx.root, unsafe=args.unsafe_fixes)
             if more.new_texts:
-                print(f"archlint: {more.applied} more fix(es) apply to the fixed tree; run --fix again "
-                      "(or --diff to see them)", file=sys.stderr)  # fmt: skip
+                chatter.note(f"{more.applied} more fix(es) apply to the fixed tree; run --fix again "
+                             "(or --diff to see them)")  # fmt: skip
         result.findings.extend(fixes.refusal_findings(plan))
     for note in gate.apply(result):
-        print(f"archlint: {note}", file=sys.stderr)
+        chatter.note(note)
     report = model.build(result)
+    if args.format == "json" and not args.statistics:  # what `report merge` keys on
+        from archlint.repository import identify
+
+        repository = identify(result.ctx.root, args.paths)
+        if repository:
+            report["repository"] = repository
     fail_on = Severity.parse(args.fail_on or result.ctx.config.get("fail-on") or "error")
     out = _open_output(args.output)
     try:
-        if args.format == "json":
-            json.dump(report, out, indent=2)
-            out.write("\n")
-        elif args.format == "sarif":
-            from archlint.report import sarif
-
-            json.dump(sarif.render(report), out, indent=2)
-            out.write("\n")
-        elif args.format == "github":
-            from archlint.report import github
-
-            github.render(report, out)
-        elif args.format == "markdown":
-            from archlint.report import markdown
-
-            out.write(markdown.render(report))
+        style = emit.Style(color=text.use_color(args.color, out), show_fixes=args.show_fixes, quiet=args.quiet,
+                           fail_on=fail_on.label)  # fmt: skip
+        if args.statistics:
+            emit.emit_statistics(report, args.format, out, style)
         else:
-            from archlint.report import text
-
-            color = args.color == "always" or (args.color == "auto" and out.isatty() and not os.environ.get("NO_COLOR"))
-            text.render(report, out, color=color, show_fixes=args.show_fixes)
+            emit.emit(report, args.format, out, style)
     finally:
         if out is not sys.stdout:
             out.close()
@@ -235,23 +241,10 @@ def cmd_rule(args: argparse.Namespace) -> int:
         }
         print(json.dumps(doc, indent=2))
         return EXIT_OK
-    lines = [
-        f"# {rule.name} ({rule.code})",
-        "",
-        f"Default severity: {rule.severity.label}. Fix: {rule.fixable}.",
-        "",
-        "## What it does",
-        rule.what,
-        "",
-        "## Why is this bad on arm64",
-        rule.why,
-    ]
-    if rule.example:
-        lines += ["", "## Example", "```", rule.example.rstrip(), "```"]
-    lines += ["", "## Fix", rule.fix]
-    if rule.references:
-        lines += ["", "## References", *[f"- {u}" for u in rule.references]]
-    print("\n".join(lines))
+    from archlint.rulesdoc import sections
+
+    lines = [f"# {rule.name} ({rule.code})", "", f"Default severity: {rule.severity.label}. Fix: {rule.fixable}.", ""]
+    print("\n".join([*lines, *sections(rule, 2)]))
     return EXIT_OK
 
 
@@ -259,6 +252,11 @@ def cmd_rules(args: argparse.Namespace) -> int:
     from archlint.catalogue import catalogue
 
     rules = catalogue().rules
+    if args.format == "markdown":
+        from archlint.rulesdoc import document
+
+        sys.stdout.write(document(rules))
+        return EXIT_OK
     if args.format == "json":
         print(json.dumps([{"code": r.code, "name": r.name, "severity": r.severity.label, "summary": r.summary,
                            "area": r.area, "fixable": r.fixable} for r in rules], indent=2))  # fmt: skip
@@ -281,14 +279,42 @@ def cmd_report(args: argparse.Namespace) -> int:
     return cmd_merge(args)
 
 
+COMMANDS = {(): ("check", "rule", "rules", "baseline", "report"), ("report",): ("merge",)}
+
+
+def _check_command(parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
+    """A mistyped command names the one it probably meant (argparse only lists them)."""
+    words = [a for a in argv if not a.startswith("-")]
+    for depth, chain in enumerate(COMMANDS):
+        if len(words) <= depth or tuple(words[:depth]) != chain:
+            continue
+        known = COMMANDS[chain]
+        if words[depth] not in known:
+            hint = did_you_mean(words[depth], known)
+            parser.print_usage(sys.stderr)
+            raise UsageError(" ".join(("archlint", *chain)),
+                             f"unknown command {words[depth]!r}{hint}; choose from {', '.join(known)}")  # fmt: skip
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "-h" not in argv and "--help" not in argv and "--version" not in argv:
+        _check_command(parser, argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # the usage of the command the flag was given to, not the top-level one
+        getattr(args, "parser", parser).error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        args = parse_args(argv)
         handler = {"check": cmd_check, "rule": cmd_rule, "rules": cmd_rules, "baseline": cmd_baseline,
                    "report": cmd_report}[args.command]  # fmt: skip
         return handler(args)
     except FatalError as e:
-        print(f"archlint: error: {e}", file=sys.stderr)
+        print(f"{getattr(e, 'prog', 'archlint')}: error: {e}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:
         # `archlint check | head`: the reader went away; not an error of ours.

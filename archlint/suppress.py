@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 
 import pathspec
 
-from archlint.catalogue import Catalogue
+from archlint.catalogue import Catalogue, Rule
 from archlint.findings import Finding
+from archlint.usage import did_you_mean
 
 # A bare noqa comment suppresses everything on the line; `# noqa: A, B` only those codes.
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Za-z0-9_-]+(?:[\s,]+[A-Za-z0-9_-]+)*))?", re.IGNORECASE)
 _IGNORE = re.compile(r"#\s*archlint:\s*ignore(?:\[(?P<codes>[^\]]*)\])?", re.IGNORECASE)
-_CODE = re.compile(r"^ARCH\d+$", re.IGNORECASE)
+_CODE = re.compile(r"^ARCH[\w-]*$", re.IGNORECASE)  # ours, even when mistyped (ARCH1O1)
 
 # File kinds whose lines may carry comments.
 COMMENT_KINDS = frozenset(
@@ -33,20 +34,27 @@ class LineSuppression:
     line: int
     column: int
     codes: frozenset[str] | None  # None: blanket (all rules)
+    ours_only: bool = False  # the `archlint: ignore[...]` form names only archlint rules; noqa may name others'
     used: set[str] = field(default_factory=set)
     used_blanket: bool = False
 
 
 def parse_comment(text: str) -> tuple[frozenset[str] | None, int] | None:
     """The rules a line's suppression comment names, and its column; None if no comment."""
+    parsed = _parse(text)
+    return None if parsed is None else parsed[:2]
+
+
+def _parse(text: str) -> tuple[frozenset[str] | None, int, bool] | None:
+    """`parse_comment`, and whether the comment is archlint's own form (`archlint: ignore`)."""
     for rx in (_IGNORE, _NOQA):
         m = rx.search(text)
         if m:
             raw = m.group("codes")
             if raw is None or not raw.strip():
-                return None, m.start() + 1
+                return None, m.start() + 1, rx is _IGNORE
             codes = frozenset(c.strip() for c in re.split(r"[\s,]+", raw) if c.strip())
-            return codes, m.start() + 1
+            return codes, m.start() + 1, rx is _IGNORE
     return None
 
 
@@ -98,8 +106,10 @@ def scan_comments(
     if lines_with_findings is not None and ours is not None:
         keep = []
         for n, off, line in quick:
-            parsed = parse_comment(line)
-            if parsed is not None and (n in lines_with_findings or _names_ours(parsed[0], ours)):
+            parsed = _parse(line)
+            # archlint's own `archlint: ignore[...]` form is always kept: a name in it that is no
+            # rule is reported (ARCH015) even on a line without findings.
+            if parsed is not None and (n in lines_with_findings or parsed[2] or _names_ours(parsed[0], ours)):
                 keep.append((n, off, line))
         if not keep:
             return out
@@ -107,10 +117,10 @@ def scan_comments(
     if comments is None:
         comments = quick
     for lineno, offset, line in comments:
-        parsed = parse_comment(line)
+        parsed = _parse(line)
         if parsed is not None:
-            codes, col = parsed
-            out.append(LineSuppression(path, lineno, offset + col, codes))
+            codes, col, ours_only = parsed
+            out.append(LineSuppression(path, lineno, offset + col, codes, ours_only))
     return out
 
 
@@ -154,19 +164,30 @@ class Suppressor:
     def catalogue_match(self, selector: str, code: str) -> bool:
         return any(r.code == code for r in self.catalogue.select(selector))
 
-    def unused(self, active_codes: set[str]) -> list[Finding]:
-        """Suppressions naming archlint codes that suppressed nothing (only for rules that ran,
-        so `--select` does not make every other suppression look stale)."""
+    def _ours(self, sup: LineSuppression) -> list[str]:
+        assert sup.codes is not None
+        return sorted(c for c in sup.codes if sup.ours_only or _CODE.match(c) or c.lower() in self.catalogue.by_name)
+
+    def unused(self, active_codes: set[str], partial: bool = False) -> list[Finding]:
+        """Suppressions naming archlint rules that suppressed nothing (only for rules that ran,
+        so `--select` does not make every other suppression look stale).
+
+        On a partial scan (files named one by one, as pre-commit passes them) a rule that draws
+        on other files (scope "repository": placement, the Python target, CI) may have had no
+        chance to fire: its suppressions are left alone; only a full scan can call them unused."""
+
+        def judged(rule: Rule) -> bool:
+            return rule.code in active_codes and (not partial or rule.scope == "file")
+
         out = []
         for sups in self.lines.values():
             for sup in sups:
                 if sup.codes is None:
                     continue
-                ours = sorted(c for c in sup.codes if _CODE.match(c) or c.lower() in self.catalogue.by_name)
                 stale = []
-                for c in ours:
+                for c in self._ours(sup):
                     rule = self.catalogue.get(c)
-                    if rule is None or (rule.code in active_codes and c not in sup.used):
+                    if rule is not None and judged(rule) and c not in sup.used:
                         stale.append(c)
                 if stale:
                     what = ", ".join(stale)
@@ -183,7 +204,7 @@ class Suppressor:
         for i, (path, first, _last, names) in enumerate(self.regions):
             for n in sorted(names):
                 rule = self.catalogue.get(n)
-                if rule is None or rule.code not in active_codes or (i, n) in self.used_regions:
+                if rule is None or not judged(rule) or (i, n) in self.used_regions:
                     continue
                 out.append(
                     Finding(
@@ -196,6 +217,37 @@ class Suppressor:
                     )
                 )
         return out
+
+    def unknown(self) -> list[Finding]:
+        """Suppressions naming a rule archlint does not have (ARCH015): a typo silences nothing."""
+        known = [*self.catalogue.by_code, *self.catalogue.by_name]
+        out = []
+        for sups in self.lines.values():
+            for sup in sups:
+                if sup.codes is None:
+                    continue
+                for c in self._ours(sup):
+                    if self.catalogue.get(c) is None:
+                        out.append(self._unknown(c, sup.path, sup.line, sup.column, "in this suppression", known))
+        seen = set()
+        for path, first, _last, names in self.regions:
+            for n in sorted(names):
+                if self.catalogue.get(n) is None and (path, first, n) not in seen:
+                    seen.add((path, first, n))
+                    where = f"in the annotation ignore-check.archlint.io/{n}"
+                    out.append(self._unknown(n, path, first, 1, where, known))
+        return out
+
+    @staticmethod
+    def _unknown(name: str, path: str, line: int, column: int, where: str, known: list[str]) -> Finding:
+        return Finding(
+            rule="ARCH015",
+            message=f"unknown rule {name!r} {where}{did_you_mean(name, known)}; it suppresses nothing",
+            path=path,
+            line=line,
+            column=column,
+            key=f"{path}:unknown:{name}",
+        )
 
 
 def build(

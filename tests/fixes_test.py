@@ -176,7 +176,7 @@ def test_diff_is_exactly_what_fix_writes(cli, tmp_path: Path, unsafe: bool):
     flags = ["--offline", *(["--unsafe-fixes"] if unsafe else [])]
     by_diff, by_fix = _demo_copy(tmp_path, "a"), _demo_copy(tmp_path, "b")
     d = cli(["check", str(by_diff), "--diff", *flags], cwd=by_diff)
-    assert d.rc == 1 and d.out.startswith("--- a/")
+    assert d.rc == 1 and d.out.startswith("diff --git a/")
     subprocess.run(["patch", "-p1", "--quiet"], input=d.out, text=True, cwd=by_diff, check=True)
     f = cli(["check", str(by_fix), "--fix", *flags], cwd=by_fix)
     assert "applied" in f.err

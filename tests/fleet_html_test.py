@@ -67,6 +67,7 @@ def test_empty_fleet_still_renders(cli: Callable[..., CliResult], tmp_path: Path
 # --- the screenshot -------------------------------------------------------------------------------
 
 WIDTH, HEIGHT = 1200, 900
+PHONE_WIDTH, PHONE_HEIGHT = 390, 2400  # an iPhone 12-15 viewport, tall enough for the whole page
 
 
 def _rgb(hex_color: str) -> tuple[int, int, int]:
@@ -95,25 +96,33 @@ def _boxes(img: Image, colors: dict[str, str]) -> dict[str, tuple[int, int, int,
     return {name: (b[0], b[1], b[2], b[3], b[4]) for name, b in acc.items()}
 
 
-@pytest.fixture(scope="module")
-def screenshot(tmp_path_factory: pytest.TempPathFactory) -> Image:
+def _shoot(tmp: Path, width: int, height: int) -> Image:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         pytest.skip("chromium is not installed (.ci/run installs Debian's chromium)")
     from archlint.fleet import aggregate, inputs
 
-    tmp = tmp_path_factory.mktemp("shot")
     page = tmp / "fleet.html"
     fleet = aggregate.merge(inputs.load_all([str(REPORTS / f"{n}.json") for n in ORDER]), "Fleet")
     page.write_text(fleet_html.render(fleet), encoding="utf-8")
     png = tmp / "fleet.png"
     cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-           f"--user-data-dir={tmp / 'profile'}", f"--screenshot={png}", f"--window-size={WIDTH},{HEIGHT}",
-           page.as_uri()]  # fmt: skip
+           f"--user-data-dir={tmp / 'profile'}", f"--screenshot={png}", f"--window-size={width},{height}",
+           "--force-device-scale-factor=1", page.as_uri()]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, timeout=120, check=False)
     assert png.is_file(), proc.stderr.decode(errors="replace")[-2000:]
     return decode(png.read_bytes())
+
+
+@pytest.fixture(scope="module")
+def screenshot(tmp_path_factory: pytest.TempPathFactory) -> Image:
+    return _shoot(tmp_path_factory.mktemp("shot"), WIDTH, HEIGHT)
+
+
+@pytest.fixture(scope="module")
+def phone(tmp_path_factory: pytest.TempPathFactory) -> Image:
+    return _shoot(tmp_path_factory.mktemp("phone"), PHONE_WIDTH, PHONE_HEIGHT)
 
 
 def test_screenshot_shows_every_chart(screenshot: Image) -> None:
@@ -142,3 +151,34 @@ def test_screenshot_shows_every_chart(screenshot: Image) -> None:
     longest = max(widths)
     second = max(w for w in widths if 20 < w < 0.75 * longest)
     assert 1.8 < longest / second < 2.2, (longest, second)
+
+
+def test_phone_width_is_one_readable_column(phone: Image) -> None:
+    img = phone
+    assert img.width == PHONE_WIDTH
+    background = (0xF5, 0xF7, 0xFA)
+    # Nothing runs off the right edge: the page's right margin is background on every row (a
+    # four-column KPI row or a wide table would cover it, and the page would scroll sideways).
+    covered = [y for y in range(img.height) if not _near(img.pixel(PHONE_WIDTH - 4, y), background, 2)]
+    assert not covered, covered[:5]
+    palette = {**fleet_html.COLORS, "dependency": fleet_html.DEPENDENCY_COLOR, "base": fleet_html.BASE_IMAGE_COLOR}
+    boxes = _boxes(img, palette)
+    # The donut keeps a readable size (220 px in the markup; shrunk to fit two columns it would be tiny).
+    _count, x0, y0, x1, y1 = boxes["amd64"]
+    assert x1 - x0 >= 150 and y1 - y0 >= 150 and x1 < PHONE_WIDTH - 8
+    # Charts are stacked in one column: dependencies below the donut, base images below those.
+    dep, base = boxes["dependency"], boxes["base"]
+    assert dep[0] > 100 and base[0] > 50
+    assert dep[2] > boxes["amd64"][4] and base[2] > dep[4]
+    # Bars keep their drawn height (18 px), so the 13 px labels beside them are not scaled down.
+    want = _rgb(fleet_html.DEPENDENCY_COLOR)
+    column = next(x for x in range(PHONE_WIDTH - 1, 0, -1) if any(_near(img.pixel(x, y), want)
+                  for y in range(dep[2], dep[4] + 1)))  # fmt: skip
+    runs, run = [], 0
+    for y in range(dep[2] - 2, dep[4] + 3):
+        if _near(img.pixel(column, y), want):
+            run += 1
+        elif run:
+            runs.append(run)
+            run = 0
+    assert runs and max(runs) >= 16, runs

@@ -133,7 +133,10 @@ def test_generic_artifact_names_use_their_directory(cli: Callable[..., CliResult
 def test_same_file_name_in_two_directories(cli: Callable[..., CliResult], tmp_path: Path) -> None:
     for team in ("team-a", "team-b"):
         (tmp_path / team).mkdir()
-        shutil.copy(REPORTS / "search.json", tmp_path / team / "search.json")
+        # Two repositories called search (identical copies would be one report given twice).
+        doc = json.loads((REPORTS / "search.json").read_text())
+        doc["repository"] = {"id": f"git.example/{team}/search", "paths": ["."], "commit": None, "committed_at": None}
+        (tmp_path / team / "search.json").write_text(json.dumps(doc))
     doc = merged(cli, tmp_path / "team-a" / "search.json", tmp_path / "team-b" / "search.json")
     assert [r["name"] for r in doc["repositories"]] == ["team-a/search", "team-b/search"]
 

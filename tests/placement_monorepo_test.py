@@ -49,10 +49,14 @@ CONFLICTS = {
 
 
 @pytest.fixture(scope="module")
-def report() -> dict[str, Any]:
+def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     from tests.conftest import _run
 
-    r = _run(["check", str(MONOREPO), "--offline", "--format", "json"])
+    # The fixture is a repository of its own: scanned where it lies, inside archlint's git work
+    # tree, its paths would start with fixtures/monorepo/ (paths are relative to the git top).
+    repo = tmp_path_factory.mktemp("monorepo") / "monorepo"
+    shutil.copytree(MONOREPO, repo, symlinks=True)
+    r = _run(["check", str(repo), "--offline", "--format", "json"])
     assert r.rc == 1, r.err
     return r.json()
 
@@ -174,8 +178,11 @@ def test_fix_then_check_leaves_no_error_on_any_workload(tmp_path: Path, cli: Cal
     assert "platforms: linux/amd64  # arm64 later" in (MONOREPO / ".github/workflows/images.yml").read_text()
 
 
-def test_text_report_ends_with_the_placement_table(cli: Callable[..., Any]) -> None:
-    out = cli(["check", str(MONOREPO), "--offline"]).out
+def test_full_text_report_ends_with_the_placement_table(
+    cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # wide enough for the table (narrower: see text_output_test.py)
+    out = cli(["check", str(MONOREPO), "--offline", "--output-format", "full"]).out
     table = out[out.index("Placement") :]
     rows = {line.split("│")[1].strip(): line for line in table.splitlines() if line.count("│") == 5}
     for wid, (current, rec) in EXPECTED.items():
@@ -183,13 +190,30 @@ def test_text_report_ends_with_the_placement_table(cli: Callable[..., Any]) -> N
         cells = [c.strip() for c in rows[wid].split("│")[1:-1]]
         assert cells[1:3] == [", ".join(current), rec], wid
     assert "ghcr.io/acme/agent:3.1.0 is x86-only" in rows["DaemonSet/kube-system/node-agent"]
-    # After the table only the one-line summary (and the fix hint) follows.
+    # After the table only the summary (and the fix hint) follows.
     tail = out[out.rindex("└") :].splitlines()[1:]
     assert re.match(r"\d+ error\(s\), \d+ warning\(s\)", next(t for t in tail if t.strip()))
 
 
-def test_markdown_summary_fits_a_pr_comment(cli: Callable[..., Any]) -> None:
-    md = cli(["check", str(MONOREPO), "--offline", "--format", "markdown"]).out
+def test_concise_text_report_lists_each_workload_on_one_aligned_row(
+    cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    out = cli(["check", str(MONOREPO), "--offline"]).out
+    block = out[out.index("Placement:") :].split("\n\n")[0].splitlines()[1:]
+    rows = {line.split()[0]: line for line in block if not line.startswith("    ")}
+    assert set(rows) == set(EXPECTED)
+    arrows = {line.index(" → ") for line in rows.values()}
+    assert len(arrows) == 1  # the columns line up
+    for wid, (current, rec) in EXPECTED.items():
+        before, after = rows[wid].split(" → ")
+        assert before.split(None, 1)[1].strip() == ", ".join(current), wid
+        assert after.split()[0] == rec, wid
+
+
+def test_markdown_summary_fits_a_pr_comment(cli: Callable[..., Any], tmp_path: Path) -> None:
+    shutil.copytree(MONOREPO, tmp_path / "monorepo", symlinks=True)  # a repository of its own
+    md = cli(["check", str(tmp_path / "monorepo"), "--offline", "--format", "markdown"]).out
     assert len(md) < 65536  # GitHub's comment size limit
     assert "| 🔴 `ReplicaSet/edge/edge-gateway` | amd64, arm64 | arm64 |" in md
     assert "| `Deployment/data/vendor-agent` | amd64 | unknown |" in md

@@ -159,8 +159,10 @@ def test_late_verdicts_report_their_own_conflicts(tmp_path: Path) -> None:
     assert [f.rule for f in PlacementScanner().scan([], ctx, facts2)] == []
 
 
-def test_monorepo_runtime_hints_feed_dependency_targets() -> None:
-    facts = engine.run(engine.Options(paths=[str(FIXTURES / "monorepo")], offline=True)).facts
+def test_monorepo_runtime_hints_feed_dependency_targets(tmp_path: Path) -> None:
+    # A copy: the fixture is a repository of its own (in place, paths start with fixtures/monorepo/).
+    shutil.copytree(FIXTURES / "monorepo", tmp_path / "m", symlinks=True)
+    facts = engine.run(engine.Options(paths=[str(tmp_path / "m")], offline=True)).facts
     hints = {h.directory: (h.python, h.libc) for h in facts.runtime_hints}
     assert hints["services/web"] == ("3.12", "musl")
     assert hints["services/ml"] == ("3.11", "glibc")

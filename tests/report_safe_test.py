@@ -18,7 +18,7 @@ def _tree(tmp_path: Path) -> Path:
     return tmp_path / "repo"
 
 
-@pytest.mark.parametrize("fmt", ["text", "markdown", "github"])
+@pytest.mark.parametrize("fmt", ["text", "full", "markdown", "github"])
 def test_control_characters_from_file_names_are_escaped(cli, tmp_path: Path, fmt: str):
     r = cli(["check", str(_tree(tmp_path)), "--offline", "--format", fmt, "--color", "never"])
     assert r.rc == 1
@@ -54,5 +54,7 @@ def test_rich_markup_in_a_reason_is_printed_verbatim(cli, tmp_path: Path):
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n"
         "      containers: [{name: c, image: 'example.com/[/]bold:1'}]\n"
     )
-    r = cli(["check", str(repo), "--offline", "--color", "always"])
-    assert r.rc in (0, 1) and "Traceback" not in r.err
+    for fmt in ("text", "full"):
+        r = cli(["check", str(repo), "--offline", "--color", "always", "--format", fmt])
+        assert r.rc in (0, 1) and "Traceback" not in r.err
+        assert "example.com/[/]bold:1" in r.out, fmt

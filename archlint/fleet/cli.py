@@ -34,7 +34,10 @@ def _write(path: str, text: str) -> None:
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
-    reports = inputs.load_all(args.reports, args.name)
+    notes: list[str] = []
+    reports = inputs.load_all(args.reports, args.name, notes)
+    for note in notes:
+        print(f"archlint: {note}", file=sys.stderr)
     fleet = aggregate.merge(reports, args.title)
     text = render(fleet, args.format)
     if args.output:

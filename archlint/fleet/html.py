@@ -53,6 +53,23 @@ code { font: 13px/1.4 ui-monospace, "SFMono-Regular", "DejaVu Sans Mono", monosp
 .empty { color: #5b6475; font-size: 14px; margin: 4px 0; }
 section.card { margin-bottom: 16px; }
 footer { color: #5b6475; font-size: 12px; margin-top: 24px; }
+.scroll { overflow-x: auto; }
+/* A phone (390 px): one column; charts keep their size, so their 13 px labels stay readable, and
+   scroll sideways inside their card; the page itself never scrolls sideways. */
+@media (max-width: 640px) {
+  main { padding: 14px 10px 32px; }
+  header h1 { font-size: 21px; }
+  .kpis { grid-template-columns: 1fr 1fr; gap: 10px; }
+  .kpi { padding: 10px 12px; }
+  .kpi .v { font-size: 22px; }
+  .grid { grid-template-columns: 1fr; gap: 12px; margin-bottom: 12px; }
+  .card { padding: 12px; }
+  .donut-row { flex-direction: column; align-items: flex-start; gap: 10px; }
+  .chart { max-width: none; }
+  .legend.inline { flex-wrap: wrap; gap: 6px 14px; }
+  table { font-size: 13px; min-width: 560px; }  /* scrolls in its card rather than breaking words */
+  th, td { padding: 5px 6px; }
+}
 """
 
 
@@ -96,7 +113,7 @@ def _blocker_chart(entries: list[dict[str, Any]], label: str, color: str, empty:
     ]
     note = "workloads blocked" if by_workloads else "repositories affected (no workloads found)"
     chart = svg.hbars(bars, color, width=1100, label_width=340) if wide else svg.hbars(bars, color)
-    return chart + f'<p class="note">Bar length: {note}.</p>'
+    return f'<div class="scroll">{chart}</div><p class="note">Bar length: {note}.</p>'
 
 
 def render(fleet: dict[str, Any]) -> str:
@@ -136,7 +153,7 @@ def render(fleet: dict[str, Any]) -> str:
         + _legend(t["by_recommendation"])
         + "</div></div>",
         '<div class="card" id="per-repository"><h2>arm64-ready share per repository</h2>'
-        + (svg.stacked_bars(rows) if rows else '<p class="empty">No reports.</p>')
+        + (f'<div class="scroll">{svg.stacked_bars(rows)}</div>' if rows else '<p class="empty">No reports.</p>')
         + more
         + _legend(t["by_recommendation"], inline=True)
         + "</div>",
@@ -186,7 +203,8 @@ def _repo_table(repos: list[dict[str, Any]]) -> str:
         body.append(
             f"<tr><td>{escape(r['name'])}</td>" + "".join(f"<td class=n>{escape(str(c))}</td>" for c in cells) + "</tr>"
         )
-    return f'<section class="card"><h2>Repositories</h2><table>{head}{"".join(body)}</table></section>'
+    return (f'<section class="card"><h2>Repositories</h2><div class="scroll"><table>{head}{"".join(body)}</table>'
+            "</div></section>")  # fmt: skip
 
 
 def _stuck_table(workloads: list[dict[str, Any]]) -> str:
@@ -199,6 +217,6 @@ def _stuck_table(workloads: list[dict[str, Any]]) -> str:
         for w in stuck[:MAX_TABLE_ROWS]
     )
     return (
-        f'<section class="card"><h2>Workloads that must stay on amd64 ({len(stuck)})</h2><table>'
-        f"<tr><th>Repository</th><th>Workload</th><th>Why</th></tr>{rows}</table></section>"
+        f'<section class="card"><h2>Workloads that must stay on amd64 ({len(stuck)})</h2><div class="scroll"><table>'
+        f"<tr><th>Repository</th><th>Workload</th><th>Why</th></tr>{rows}</table></div></section>"
     )

@@ -87,14 +87,24 @@ def default_names(paths: Sequence[str]) -> list[str]:
     return out
 
 
-def load_all(paths: Sequence[str], names: Sequence[str] = ()) -> list[RepoReport]:
+def load_all(paths: Sequence[str], names: Sequence[str] = (), notes: list[str] | None = None) -> list[RepoReport]:
+    """Load and validate every report; reports of one repository count once (see dedupe.py),
+    with a line in `notes` for each report left out."""
+    from archlint.fleet.dedupe import dedupe
+
     if len(names) > len(paths):
         raise FatalError(f"{len(names)} --name values for {len(paths)} report(s): one --name per report, in order")
     given = [n.strip() for n in names]
     if any(not n for n in given):
         raise FatalError("--name: a repository name cannot be empty")
-    final = given + default_names(paths)[len(given) :]
+    docs = [load_report(p) for p in paths]
+    keep, dropped = dedupe(paths, docs)
+    if notes is not None:
+        notes.extend(dropped)
+    kept_paths = [paths[i] for i in keep]
+    defaults = default_names(kept_paths)
+    final = [given[i] if i < len(given) else defaults[j] for j, i in enumerate(keep)]
     dupes = sorted({n for n in final if final.count(n) > 1})
     if dupes:
         raise FatalError(f"repository name {dupes[0]!r} given to more than one report (use --name to tell them apart)")
-    return [RepoReport(name=n, source=p, report=load_report(p)) for n, p in zip(final, paths, strict=True)]
+    return [RepoReport(name=n, source=paths[i], report=docs[i]) for n, i in zip(final, keep, strict=True)]

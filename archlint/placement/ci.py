@@ -5,6 +5,7 @@ it builds for and, when it lacks linux/arm64, a text fix that keeps the workflow
 from __future__ import annotations
 
 import itertools
+import posixpath
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -337,12 +338,22 @@ def _is_build_step(step: dict[str, Any]) -> bool:
     return isinstance(run, str) and bool(_BUILD_CMD.search(run))
 
 
+def _checkout(rel: str) -> str:
+    """The directory CI checks the repository out to, relative to the scan root: the folder
+    holding `.github/workflows/` or `.gitlab-ci.yml` (contexts in CI files are relative to it)."""
+    head, sep, _ = f"/{rel}".rpartition("/.github/workflows/")
+    if sep:
+        return head.lstrip("/") or "."
+    return posixpath.dirname(rel) or "."
+
+
 def _action_sites(rel: str, lines: list[str], step: Any, with_: Any, scope: _Scope, runner: str,
                   setup: tuple[Edit, ...]) -> list[BuildSite]:  # fmt: skip
     ctx_raw = _s(with_.get("context"), ".")
-    context = join(".", scope.resolve(ctx_raw)[0].removeprefix("./") or ".")
+    base = _checkout(rel)
+    context = join(base, scope.resolve(ctx_raw)[0].removeprefix("./") or ".")
     file_raw = with_.get("file")
-    dockerfile = join(".", scope.resolve(_s(file_raw))[0]) if file_raw else join(context, "Dockerfile")
+    dockerfile = join(base, scope.resolve(_s(file_raw))[0]) if file_raw else join(context, "Dockerfile")
     plat_raw = with_.get("platforms")
     platforms = tuple(_split_list(scope.resolve(_s(plat_raw)))) if plat_raw else (runner,)
     if not _split_list([_tags(with_.get("tags"))]):
@@ -386,8 +397,8 @@ def _script_sites(rel: str, lines: list[str], script: str, start: int, scope: _S
             continue
         nth += 1
         resolved_ctx = scope.resolve(build.context)[0]
-        context = join(".", resolved_ctx)
-        dockerfile = join(".", scope.resolve(build.file)[0]) if build.file else join(context, "Dockerfile")
+        context = join(_checkout(rel), resolved_ctx)
+        dockerfile = join(_checkout(rel), scope.resolve(build.file)[0]) if build.file else join(context, "Dockerfile")
         platforms = tuple(_split_list([p for raw in build.platforms for p in scope.resolve(raw)])) or (runner,)
         fix: Fix | None = None
         note = ""

@@ -189,11 +189,13 @@ def compose_sites(docs: list[Any], rel: str, lines: list[str] | None = None) -> 
 def config_sites(images: dict[str, str], config_rel: str, exists: Any) -> list[BuildSite]:
     """`[tool.archlint.images]`: image -> directory (relative to the config file)."""
     out = []
+    # Reported paths are relative to the repository root; the config may sit in a subfolder.
+    base = posixpath.dirname(config_rel) if config_rel and not posixpath.isabs(config_rel) else ""
     for ref, directory in images.items():
         name = name_of(ref)
         if name is None:
             continue
-        context = join(".", directory)
+        context = join(base or ".", directory)
         dockerfile = join(context, "Dockerfile")
         out.append(BuildSite(name, context, dockerfile if exists(dockerfile) else None, "config", config_rel, 1))
     return out

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from archlint.deps.index.cache import HttpCache
+from archlint.deps.index.cached import CachedIndex
 from archlint.deps.index.interface import OfflineIndex, PackageIndex
 from archlint.deps.index.simple_json import DEFAULT_TIMEOUT, SimpleJsonIndex
 from archlint.deps.index.urls import index_urls
@@ -17,9 +18,10 @@ def cache_for(cache_dir: Path | None) -> HttpCache | None:
 
 
 def make_index(ctx: ScanContext, file_urls: Iterable[str] = ()) -> PackageIndex:
-    if ctx.offline:
-        return OfflineIndex()
     cfg = ctx.config
     urls = index_urls(cfg.get("index-url"), cfg.str_list("extra-index-url"), file_urls)
+    if ctx.offline:
+        cache = cache_for(ctx.cache_dir)
+        return CachedIndex(urls, cache) if cache is not None else OfflineIndex()
     timeout = float(cfg.get("index-timeout", DEFAULT_TIMEOUT))
     return SimpleJsonIndex(urls, cache_for(ctx.cache_dir), timeout=timeout)

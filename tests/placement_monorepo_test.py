@@ -177,11 +177,12 @@ def test_fix_then_check_leaves_no_error_on_any_workload(tmp_path: Path, cli: Cal
 def test_text_report_ends_with_the_placement_table(cli: Callable[..., Any]) -> None:
     out = cli(["check", str(MONOREPO), "--offline"]).out
     table = out[out.index("Placement") :]
-    rows = {line.split("│")[1].strip(): line for line in table.splitlines() if line.count("│") == 5}
+    rows = {line.split("│")[1].strip(): line for line in table.splitlines() if line.count("│") == 6}
     for wid, (current, rec) in EXPECTED.items():
         assert wid in rows, wid
         cells = [c.strip() for c in rows[wid].split("│")[1:-1]]
-        assert cells[1:3] == [", ".join(current), rec], wid
+        assert cells[2:4] == [", ".join(current), rec], wid
+        assert (MONOREPO / cells[1]).is_file(), wid  # the source: the manifest it is written in
     assert "ghcr.io/acme/agent:3.1.0 is x86-only" in rows["DaemonSet/kube-system/node-agent"]
     # After the table only the one-line summary (and the fix hint) follows.
     tail = out[out.rindex("└") :].splitlines()[1:]
@@ -191,10 +192,10 @@ def test_text_report_ends_with_the_placement_table(cli: Callable[..., Any]) -> N
 def test_markdown_summary_fits_a_pr_comment(cli: Callable[..., Any]) -> None:
     md = cli(["check", str(MONOREPO), "--offline", "--format", "markdown"]).out
     assert len(md) < 65536  # GitHub's comment size limit
-    assert "| 🔴 `ReplicaSet/edge/edge-gateway` | amd64, arm64 | arm64 |" in md
-    assert "| `Deployment/data/vendor-agent` | amd64 | unknown |" in md
+    assert "| 🔴 `ReplicaSet/edge/edge-gateway` | k8s/edge.yaml | amd64, arm64 | arm64 |" in md
+    assert "| `Deployment/data/vendor-agent` | k8s/misc.yaml | amd64 | unknown |" in md
     why = md[md.index("<summary>Why") :]
-    assert "**`StatefulSet/ml/trainer`** → amd64" in why and "linked by compose.yaml:4" in why
+    assert "**`StatefulSet/ml/trainer`** (k8s/trainer.yaml) → amd64" in why and "linked by compose.yaml:4" in why
 
 
 def test_default_profile_without_pools(tmp_path: Path, cli: Callable[..., Any]) -> None:

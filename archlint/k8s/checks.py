@@ -72,6 +72,7 @@ def check(c: Context) -> Iterator[Finding]:
     fits = [v.pool for v in verdicts if v.fits]
     current = schedule.arches_of(fits)
     yield from _beta_labels(c)
+    yield from _unknown_labels(c)
     if not fits:
         yield from _unschedulable(c, verdicts)
         return
@@ -152,6 +153,26 @@ def _unschedulable(c: Context, verdicts: list[schedule.PoolVerdict]) -> Iterator
     yield _finding(
         c, "ARCH203", f"{c.wl.id} fits no node pool of the cluster profile: {reasons}", where, "unschedulable"
     )
+
+
+def _unknown_labels(c: Context) -> Iterator[Finding]:
+    """Labels a synthetic profile cannot know: a warning that says so, once per workload, at
+    the first of them; scheduling went on as if a pool with them existed."""
+    assume = schedule.assumed_labels(c.wl.pod_spec, c.profile)
+    if not assume:
+        return
+    uses = [(path, how) for path, key, how in schedule.label_uses(c.wl.pod_spec) if key in assume]
+    path, _ = uses[0]
+    where = c.locate_key(path) if path[0] == "nodeSelector" else c.locate(path)
+    yield _finding(
+        c, "ARCH216",
+        f"{c.wl.id}: {'; '.join(how for _, how in uses)}: no node pool of the built-in cluster profile "
+        f"({c.profile.source}) has this label. That profile is synthetic: it knows only the labels kubelets and "
+        "the cloud set, so archlint assumed a pool with the label exists and judged the pod by its architecture "
+        "constraints alone. Import your cluster's nodes: `kubectl get nodes -o json > nodes.json` and set "
+        '`[tool.archlint.cluster] nodes-file = "nodes.json"` (or describe them with [[tool.archlint.cluster.pools]])',
+        where, "unknown-labels",
+    )  # fmt: skip
 
 
 def _beta_labels(c: Context) -> Iterator[Finding]:

@@ -43,7 +43,7 @@ def render(report: dict[str, Any], out: IO[str], color: bool, show_fixes: bool =
     workloads = report["workloads"]
     if workloads:
         table = Table(title="Placement", title_justify="left", show_lines=False)
-        for col in ("workload", "current", "recommendation", "top reason"):
+        for col in ("workload", "source", "current", "recommendation", "top reason"):
             table.add_column(col, overflow="fold")
         errors = {f["workload"] for f in report["findings"] if f["workload"] and f["severity"] == "error"}
         for w in workloads:
@@ -51,7 +51,8 @@ def render(report: dict[str, Any], out: IO[str], color: bool, show_fixes: bool =
             current = Text(", ".join(p["current"]) or "unschedulable", style="" if p["current"] else "bold red")
             ident = Text(w["id"], style="bold red" if w["id"] in errors else "")
             rec = Text(p["recommendation"], style=_REC_STYLE.get(p["recommendation"], ""))
-            table.add_row(ident, current, rec, p["reasons"][0] if p["reasons"] else "")
+            source = w.get("source") or w["path"]
+            table.add_row(ident, Text(source, style="dim"), current, rec, p["reasons"][0] if p["reasons"] else "")
         console.print(table)
         console.print()
     s = report["summary"]

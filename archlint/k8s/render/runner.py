@@ -1,0 +1,74 @@
+"""Run render commands in parallel: at most one per CPU, each within its own timeout and all
+within one deadline, never reading stdin, never raising.
+
+The work is in the child processes, so threads are enough to wait on them; the pool is shut
+down (its threads joined) before this returns, so a fork pool started later still may fork.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+JOB_TIMEOUT = 120.0  # seconds for one render
+TOTAL_TIMEOUT = 300.0  # seconds for all renders of one run
+MAX_OUTPUT = 64 * 1024 * 1024  # bytes of stdout kept per render
+
+
+@dataclass(frozen=True)
+class Command:
+    argv: tuple[str, ...]
+    cwd: str | None = None
+    env: Mapping[str, str] | None = None  # added to the environment
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    stdout: str = ""
+    error: str = ""  # why it failed: the tool's last stderr line, a timeout, a missing program
+    seconds: float = 0.0
+    stderr_lines: list[str] = field(default_factory=list)
+
+
+def workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _run(cmd: Command, deadline: float, timeout: float) -> Outcome:
+    start = time.monotonic()
+    left = min(timeout, deadline - start)
+    name = os.path.basename(cmd.argv[0])
+    if left <= 0:
+        return Outcome(False, error="not run: the renders of this scan ran out of time")
+    env = None if cmd.env is None else {**os.environ, **cmd.env}
+    try:
+        proc = subprocess.run(list(cmd.argv), capture_output=True, timeout=left, check=False,
+                              stdin=subprocess.DEVNULL, cwd=cmd.cwd, env=env)  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return Outcome(False, error=f"`{name}` did not finish within {left:.0f} s", seconds=time.monotonic() - start)
+    except OSError as e:
+        return Outcome(False, error=f"cannot run {name}: {e.strerror or e}", seconds=time.monotonic() - start)
+    seconds = time.monotonic() - start
+    lines = [ln for ln in proc.stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
+    if proc.returncode != 0:
+        return Outcome(False, error=lines[-1].strip() if lines else f"exit {proc.returncode}", seconds=seconds,
+                       stderr_lines=lines)  # fmt: skip
+    out = proc.stdout[:MAX_OUTPUT].decode("utf-8", "replace")
+    return Outcome(True, stdout=out, seconds=seconds, stderr_lines=lines)
+
+
+def run_all(commands: Sequence[Command], timeout: float = JOB_TIMEOUT, total: float = TOTAL_TIMEOUT) -> list[Outcome]:
+    """Each command's outcome, in order."""
+    if not commands:
+        return []
+    deadline = time.monotonic() + total
+    n = min(workers(), len(commands))
+    if n == 1:
+        return [_run(c, deadline, timeout) for c in commands]
+    with ThreadPoolExecutor(max_workers=n, thread_name_prefix="archlint-render") as ex:
+        return list(ex.map(lambda c: _run(c, deadline, timeout), commands))

@@ -178,6 +178,12 @@ class Workload:
         base = f"{self.kind}/{self.namespace}/{self.name}"
         return f"{base}[{self.role}]" if self.role else base
 
+    @property
+    def label(self) -> str:
+        """How messages name it: the id, and for a rendered workload what rendered it (the
+        same base through two overlays is two workloads with one id)."""
+        return self.id if not self.source or self.source == self.path else f"{self.id} from {self.source}"
+
 
 @dataclass
 class Facts:

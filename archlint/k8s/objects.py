@@ -39,6 +39,7 @@ class KObject:
     data: dict[str, Any]
     doc: Doc
     path: tuple[str | int, ...]  # from the document root ((), or ("items", i))
+    default_namespace: str = "default"  # where it goes without metadata.namespace (a Helm release's)
 
     @property
     def kind(self) -> str:
@@ -61,7 +62,7 @@ class KObject:
     @property
     def namespace(self) -> str:
         ns = self.meta.get("namespace")
-        return str(ns) if ns not in (None, "") else "default"
+        return str(ns) if ns not in (None, "") else self.default_namespace
 
     @property
     def id(self) -> str:
@@ -95,7 +96,7 @@ def is_object(data: Any) -> bool:
     return isinstance(data, dict) and isinstance(data.get("apiVersion"), str) and isinstance(data.get("kind"), str)
 
 
-def objects(doc: Doc) -> Iterator[KObject]:
+def objects(doc: Doc, default_namespace: str = "default") -> Iterator[KObject]:
     """The Kubernetes objects of a document; anything else (Helm values, compose files) is skipped."""
     data = doc.data
     if not is_object(data):
@@ -104,9 +105,9 @@ def objects(doc: Doc) -> Iterator[KObject]:
     if data["kind"] == "List" or (data["kind"].endswith("List") and isinstance(items, list)):
         for i, item in enumerate(items if isinstance(items, list) else []):
             if is_object(item):
-                yield KObject(item, doc, ("items", i))
+                yield KObject(item, doc, ("items", i), default_namespace)
         return
-    yield KObject(data, doc, ())
+    yield KObject(data, doc, (), default_namespace)
 
 
 @dataclass

@@ -98,6 +98,16 @@ class _Where:
             return self.raw.obj.lines
         return obj.lines if self.own else (1, 1)
 
+    @property
+    def manual(self) -> str:
+        """How to apply a placement fix that cannot be written here as text edits."""
+        if self.template is not None or self.rel.endswith("Chart.yaml"):
+            return ("set it through the chart's values (nodeSelector, affinity, tolerations) or in its template; "
+                    "the JSON report has the placement patch")  # fmt: skip
+        if self.raw is not None:
+            return f"add it as a patch in {self.source}; the JSON report has the placement patch"
+        return "apply the placement patch from the JSON report"
+
     def line(self, obj: KObject) -> int:
         if self.template is not None:
             return self.anchor + 1
@@ -166,7 +176,7 @@ class KubernetesScanner(Scanner):
             else:
                 yield from guarded([anchor], lambda _f, u=unit: self._kustomized(u, run))  # type: ignore[misc]
         for fb in renders.fallbacks:
-            self._fallback(fb, run)
+            yield from self._fallback(fb, run)
         distinguish(facts.workloads)
 
     # -------------------------------------------------------------- rendered
@@ -200,7 +210,7 @@ class KubernetesScanner(Scanner):
         for doc in read_documents(unit.text):
             if doc.data is None:
                 continue
-            for obj in objects(doc):
+            for obj in objects(doc, unit.namespace):
                 src = sources.at(obj.line)
                 where = _Where(unit.anchor, unit.source, None)
                 if src is not None:
@@ -291,7 +301,8 @@ class KubernetesScanner(Scanner):
         verdicts = schedule.pool_verdicts(spec, run.profile)
         edit_text, edit_index, edit_path = _edit_target(obj, tpl, where)
         wl = Workload(
-            kind=obj.kind, name=obj.name, namespace=obj.namespace, path=rel, line=where.line(obj),
+            kind=obj.kind, name=obj.name, namespace=obj.namespace, path=rel,
+            line=where.locate(obj, tpl.path)[0] if tpl.role else where.line(obj),  # one pod of several: its own
             images=[ref for _, ref in images(spec)], pod_spec=spec,
             doc_index=edit_index if edit_text is not None else anchor.doc.index,
             spec_path=(*anchor.path, *(edit_path if edit_path is not None else tpl.path)),
@@ -316,35 +327,51 @@ class KubernetesScanner(Scanner):
             wl=wl, profile=run.profile,
             locate=lambda p: where.locate(obj, tpl.object_path(p)),
             locate_key=lambda p: where.locate(obj, tpl.object_path(p), key=True),
-            edits_for=edits_for, verdict=run.verdict, rel=rel, pools=verdicts,
+            edits_for=edits_for, verdict=run.verdict, rel=rel, pools=verdicts, manual=where.manual,
         )  # fmt: skip
         yield from checks.check(c)
 
     # -------------------------------------------------------------- charts helm cannot render
 
-    def _fallback(self, fb: rendering.Fallback, run: _Run) -> None:
-        """One row per component image of a chart that was not rendered (its ARCH214 says why):
-        images from values.yaml, scheduling from the values next to them (or at the top, as the
-        `helm create` templates pass them through). No checks: the pod spec is a guess."""
-        found, _doc, data = fb.values
-        groups: dict[str, list[helm.ValuesImage]] = {}
-        for img in found:
-            groups.setdefault(img.component, []).append(img)
-        for component, imgs in groups.items():
-            spec: dict[str, Any] = {"containers": [{"name": component or fb.chart.name, "image": i.ref} for i in imgs]}
-            scope = _values_at(data, component)
-            for f in ("nodeSelector", "affinity", "tolerations"):
-                v = scope.get(f) if isinstance(scope.get(f), (dict, list)) and scope.get(f) else data.get(f)
-                if isinstance(v, (dict, list)) and v:
-                    spec[f] = v
+    def _fallback(self, fb: rendering.Fallback, run: _Run) -> Iterator[Finding]:
+        """A row per component of a chart that was not rendered (its ARCH214 says why), from
+        what the values say: the images, and the scheduling written next to them. Checked like
+        any pod; positions are in the values files, and fixes go into the values (the patch is a
+        values override)."""
+        for comp in fb.components:
+            first = comp.images[0][1]
+            rel = run.ctx.rel(first.file)
+            spec: dict[str, Any] = {"containers": [{"name": comp.name.rsplit(".", 1)[-1] or fb.chart.name,
+                                                    "image": ref} for ref, _ in comp.images]}  # fmt: skip
+            spec.update({f: v for f, (v, _) in comp.scheduling.items()})
             if type_problems(spec):
                 spec = {"containers": spec["containers"]}
             verdicts = schedule.pool_verdicts(spec, run.profile)
-            run.facts.workloads.append(Workload(
-                kind="HelmChart", name=fb.chart.name, namespace="default", path=fb.values_rel, line=imgs[0].line,
-                images=[i.ref for i in imgs], pod_spec=spec, source=fb.source, role=component, editable=False,
+            wl = Workload(
+                kind="HelmChart", name=fb.chart.name, namespace=fb.namespace, path=rel, line=first.position()[0],
+                images=[ref for ref, _ in comp.images], pod_spec=spec, source=fb.source, role=comp.name,
+                editable=False, patch_path=comp.scope,
                 placement=Placement(current=schedule.arches_of(v.pool for v in verdicts if v.fits)),
-            ))  # fmt: skip
+            )  # fmt: skip
+            run.facts.workloads.append(wl)
+
+            def locate(p: tuple[str | int, ...], comp: helm.Component = comp, first: helm.Spot = first,
+                       rel: str = rel) -> tuple[int, int]:  # fmt: skip
+                if p[:1] == ("containers",) and len(p) > 1 and isinstance(p[1], int) and p[1] < len(comp.images):
+                    sp = comp.images[p[1]][1]
+                elif p and p[0] in comp.scheduling:
+                    sp = comp.scheduling[str(p[0])][1]
+                else:
+                    sp = first
+                return sp.position() if run.ctx.rel(sp.file) == rel else first.position()
+
+            c = checks.Context(
+                wl=wl, profile=run.profile, locate=locate, locate_key=locate, edits_for=lambda ops: [],
+                verdict=run.verdict, rel=rel, pools=verdicts,
+                manual=f"set it in the chart's values under {'.'.join(comp.scope) or 'the top level'}; "
+                "the JSON report's placement patch is that values override",
+            )  # fmt: skip
+            yield from checks.check(c)
 
 
 _FileResult = tuple[

@@ -178,65 +178,138 @@ def command(chart: Chart, release: Release, kube_version: str | None) -> Command
     return Command(tuple(argv))
 
 
-# ------------------------------------------------------------------ images in values (no helm)
+# ------------------------------------------------------------------ what values say (no helm)
 
-
-@dataclass(frozen=True)
-class ValuesImage:
-    component: str  # dotted path of the mapping that holds the image ("" at the top)
-    ref: str
-    line: int
-    column: int
-
-
-@dataclass
-class Values:
-    """What a chart's values say about the pods it runs, for when it cannot be rendered."""
-
-    rel: str  # the values file
-    images: list[ValuesImage]
-    doc: Doc | None
-    data: dict[str, Any]
-
-
+SCHEDULING = ("nodeSelector", "affinity", "tolerations")
 _MAX_DEPTH = 8
 _IMAGE_PARTS = frozenset({"registry", "repository", "repo", "tag", "digest", "pullPolicy", "pullSecrets"})
 
 
-def values_images(chart: Chart, path: Path) -> tuple[list[ValuesImage], Doc | None, dict[str, Any]]:
-    """Image references in a values file: `image: repo:tag` strings, and `image:` (or any
-    `*image*` key's) mappings with `repository` plus optional `registry`, `tag`, `digest`
-    (the shapes `helm create` and the big chart collections use), one per component mapping.
-    A missing tag is the chart's appVersion, as the usual templates default it."""
+@dataclass(frozen=True)
+class Spot:
+    """Where a value is written: a values file, its document and the key path in it."""
+
+    file: Path
+    doc: Doc
+    path: tuple[str, ...]
+
+    def position(self) -> tuple[int, int]:
+        return self.doc.locate_key(self.path)
+
+
+@dataclass
+class Component:
+    """A pod the chart probably runs, as its values describe it: the images of one mapping of
+    the values (`worker`, `services.frontend`, a subchart's), and the nodeSelector, affinity and
+    tolerations next to them, else at the top of its chart's values (as `helm create` passes
+    them through)."""
+
+    name: str  # dotted key path ("" for images at the top); a subchart's start with its name
+    images: list[tuple[str, Spot]]  # (reference, where it is written)
+    scheduling: dict[str, tuple[Any, Spot]]  # field -> (value, where it is written)
+    scope: tuple[str, ...]  # the key path in the parent chart's values where its scheduling keys go
+
+
+_Layer = tuple[Doc, Path, tuple[str, ...]]  # a values document, its file, where this chart's values are in it
+
+
+def _load(path: Path) -> Doc | None:
     try:
         docs = read_all(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError):
-        return [], None, {}
-    doc = docs[0] if docs else None
-    data = doc.data if doc is not None and isinstance(doc.data, dict) else {}
-    out: list[ValuesImage] = []
-    glob: dict[str, Any] = data["global"] if isinstance(data.get("global"), dict) else {}
-    global_registry = glob.get("imageRegistry") if isinstance(glob.get("imageRegistry"), str) else None
+        return None
+    return docs[0] if docs and isinstance(docs[0].data, dict) and not docs[0].problems else None
 
-    def visit(node: dict[str, Any], path: tuple[str, ...], depth: int, images: bool) -> None:
-        if depth > _MAX_DEPTH:
-            return
-        for key, value in node.items():
-            if not isinstance(key, str):
+
+def components(chart: Chart, values: tuple[Path, ...] = ()) -> list[Component]:
+    """The components of a chart and of the subcharts in its charts/ directory, from its
+    values.yaml with the release's values files on top (later files win, maps merge, as in helm)."""
+    files = (chart.directory / "values.yaml", *values)
+    layers: list[_Layer] = [(d, p, ()) for p in files if (d := _load(p)) is not None]
+    out = _chart_components(chart, layers, ())
+    vendored = chart.directory / "charts"
+    for sub in sorted(vendored.iterdir()) if vendored.is_dir() else []:
+        if not (sub.is_dir() and is_chart_dir(str(sub))):
+            continue
+        subchart = load_chart(sub)
+        own = _load(sub / "values.yaml")
+        sub_layers: list[_Layer] = [(own, sub / "values.yaml", ())] if own is not None else []
+        sub_layers += [(d, p, (subchart.name,)) for d, p, _ in layers]
+        out += _chart_components(subchart, sub_layers, (subchart.name,))
+    return out
+
+
+def _dig(node: Any, path: tuple[str, ...]) -> Any:
+    for step in path:
+        node = node.get(step) if isinstance(node, dict) else None
+    return node
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(out.get(k), dict) and isinstance(v, dict) else v
+    return out
+
+
+def _chart_components(chart: Chart, layers: list[_Layer], prefix: tuple[str, ...]) -> list[Component]:
+    merged: dict[str, Any] = {}
+    for doc, _, at in layers:
+        data = _dig(doc.data, at)
+        if isinstance(data, dict):
+            merged = _merge(merged, data)
+
+    def spot(path: tuple[str, ...]) -> Spot | None:
+        """Where the effective value at `path` is written: the last layer that has it."""
+        for doc, file, at in reversed(layers):
+            if _dig(doc.data, (*at, *path)) is not None:
+                return Spot(file, doc, (*at, *path))
+        return None
+
+    glob: dict[str, Any] = merged["global"] if isinstance(merged.get("global"), dict) else {}
+    registry = glob.get("imageRegistry") if isinstance(glob.get("imageRegistry"), str) else None
+    found: dict[tuple[str, ...], Component] = {}
+    for owner, key, ref in _images(merged, (), chart.app_version, registry, 0, False):
+        where = spot(key)
+        if where is None:
+            continue
+        comp = found.get(owner)
+        if comp is None:
+            scheduling: dict[str, tuple[Any, Spot]] = {}
+            here = _dig(merged, owner) if owner else merged
+            local = isinstance(here, dict) and any(f in here for f in SCHEDULING)
+            scope = owner if local else ()
+            for f in SCHEDULING:
+                v, sp = _dig(merged, (*scope, f)), spot((*scope, f))
+                if isinstance(v, (dict, list)) and v and sp is not None:
+                    scheduling[f] = (v, sp)
+            comp = Component(".".join((*prefix, *owner)), [], scheduling, (*prefix, *(owner if local else ())))
+            found[owner] = comp
+        comp.images.append((ref, where))
+    return list(found.values())
+
+
+def _images(node: dict[str, Any], path: tuple[str, ...], app_version: str | None, registry: str | None, depth: int,
+            listed: bool) -> list[tuple[tuple[str, ...], tuple[str, ...], str]]:  # fmt: skip
+    """(owner path, key path, reference) of the images in `node`: `image: repo:tag` strings and
+    `*image` mappings with `repository` plus optional `registry`, `tag`, `digest` (the shapes
+    `helm create` and the big chart collections use); under an `*images` mapping, each entry. A
+    missing tag is the chart's appVersion, as the usual templates default it."""
+    out: list[tuple[tuple[str, ...], tuple[str, ...], str]] = []
+    if depth > _MAX_DEPTH:
+        return out
+    for key, value in node.items():
+        if not isinstance(key, str):
+            continue
+        here = (*path, key)
+        if key.lower().endswith("image") or (listed and key not in _IMAGE_PARTS):
+            ref = _ref_of(value, app_version, registry)
+            if ref is not None:
+                out.append((path if key.lower() == "image" else here, here, ref))
                 continue
-            here = (*path, key)
-            named = key.lower().endswith("image")
-            if named or (images and key not in _IMAGE_PARTS):
-                ref = _ref_of(value, chart.app_version, global_registry)
-                if ref is not None and doc is not None:
-                    line, col = doc.locate_key(here)
-                    out.append(ValuesImage(".".join(path if key.lower() == "image" else here), ref, line, col))
-                    continue
-            if isinstance(value, dict):
-                visit(value, here, depth + 1, key.lower().endswith("images"))
-
-    visit(data, (), 0, False)
-    return out, doc, data
+        if isinstance(value, dict):
+            out += _images(value, here, app_version, registry, depth + 1, key.lower().endswith("images"))
+    return out
 
 
 def _ref_of(value: Any, app_version: str | None, global_registry: str | None) -> str | None:

@@ -8,13 +8,12 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from archlint import scanning as k
 from archlint.findings import Finding
 from archlint.k8s.render import helm, kustomize, runner
 from archlint.k8s.render.charts import chart_of, top_chart
-from archlint.k8s.yamlread import Doc
 
 if TYPE_CHECKING:
     from archlint.scanning import ScanContext, SourceFile
@@ -33,17 +32,18 @@ class Unit:
     text: str
     files_read: set[Path] = field(default_factory=set)  # kustomize: the raw files it reads
     chart: helm.Chart | None = None
+    namespace: str = "default"  # of objects that name none (helm: the release's)
 
 
 @dataclass
 class Fallback:
-    """A chart that could not be rendered: its images, from its values file."""
+    """A chart that could not be rendered: what its values say it runs."""
 
     chart: helm.Chart
     anchor: str  # rel of Chart.yaml
     source: str
-    values_rel: str
-    values: tuple[list[helm.ValuesImage], Doc | None, dict[str, Any]]
+    components: list[helm.Component]
+    namespace: str = "default"
 
 
 @dataclass
@@ -56,7 +56,7 @@ class Renders:
     def image_texts(self) -> list[str]:
         """Text in which the image prescan finds every image the renders run."""
         out = [u.text for u in self.units]
-        refs = [img.ref for fb in self.fallbacks for img in fb.values[0]]
+        refs = [ref for fb in self.fallbacks for c in fb.components for ref, _ in c.images]
         if refs:
             out.append("".join(f"image: {r}\n" for r in refs))
         return out
@@ -147,23 +147,25 @@ def _charts(hfiles: list[SourceFile], ctx: ScanContext, out: Renders, jobs: _Job
             how = _how(ctx, chart, rel)
             if missing:
                 names = ", ".join(d.name for d in missing)
-                _fallback(ctx, out, chart, anchor, source, f"its dependencies {names} are not in {chart_rel}/charts/ "
-                          "(archlint does not run `helm dependency build`: it needs the network); "
-                          f"after `helm dependency build {chart_rel}`, check it with `{how}`")  # fmt: skip
+                why = (f"its dependencies {names} are not in {chart_rel}/charts/ (archlint does not run "
+                       f"`helm dependency build`: it needs the network); after `helm dependency build {chart_rel}`, "
+                       f"check it with `{how}`")  # fmt: skip
+                _fallback(ctx, out, chart, anchor, source, why, rel)
                 continue
             cmd = helm.command(chart, rel, kube_version)
             if cmd is None:
-                _fallback(ctx, out, chart, anchor, source, f"helm is not on PATH; check it with `{how}`")
+                _fallback(ctx, out, chart, anchor, source, f"helm is not on PATH; check it with `{how}`", rel)
                 continue
 
-            def done(o: runner.Outcome, chart: helm.Chart = chart, anchor: str = anchor, source: str = source) -> None:
+            def done(o: runner.Outcome, chart: helm.Chart = chart, anchor: str = anchor, source: str = source,
+                     namespace: str = rel.namespace or "default") -> None:  # fmt: skip
                 if not o.ok:
                     out.findings.append(Finding(
                         rule="ARCH215", message=f"`helm template` failed for {source}: {o.error}",
                         path=anchor, key=f"helm-template:{source}",
                     ))  # fmt: skip
                     return
-                out.units.append(Unit("helm", anchor, source, o.stdout, chart=chart))
+                out.units.append(Unit("helm", anchor, source, o.stdout, chart=chart, namespace=namespace))
 
             jobs.append((cmd, done))
 
@@ -174,9 +176,8 @@ def _source(ctx: ScanContext, chart_rel: str, rel: helm.Release) -> str:
         parts.append(f"release {rel.name}")
     if rel.namespace:
         parts.append(f"namespace {rel.namespace}")
-    if rel.values:
-        parts.append("values " + ", ".join(_short(ctx, rel.chart, v) for v in rel.values))
-    return f"{chart_rel} ({'; '.join(parts)})" if parts else chart_rel
+    parts += [_short(ctx, rel.chart, v) for v in rel.values]
+    return f"{chart_rel} ({', '.join(parts)})" if parts else chart_rel
 
 
 def _short(ctx: ScanContext, chart: Path, p: Path) -> str:
@@ -195,11 +196,13 @@ def _how(ctx: ScanContext, chart: helm.Chart, rel: helm.Release) -> str:
     return shlex.join(argv) + " | archlint check -"
 
 
-def _fallback(ctx: ScanContext, out: Renders, chart: helm.Chart, anchor: str, source: str, why: str) -> None:
-    values = chart.directory / "values.yaml"
-    found = helm.values_images(chart, values) if values.is_file() else ([], None, {})
-    read = f"; the images it runs were read from {ctx.rel(values)}" if found[0] else ""
+def _fallback(ctx: ScanContext, out: Renders, chart: helm.Chart, anchor: str, source: str, why: str,
+              release: helm.Release) -> None:  # fmt: skip
+    comps = helm.components(chart, release.values)
+    files = sorted({ctx.rel(sp.file) for c in comps for _, sp in c.images})
+    read = f"; the images it runs were read from {', '.join(files)}" if files else ""
     out.findings.append(Finding(rule="ARCH214", message=f"Helm chart {source} was not rendered: {why}{read}",
                                 path=anchor, key=f"helm-not-rendered:{source}"))  # fmt: skip
-    if found[0]:
-        out.fallbacks.append(Fallback(chart, anchor, f"{source} (values.yaml; not rendered)", ctx.rel(values), found))
+    if comps:
+        label = f"{source[:-1]}; not rendered)" if source.endswith(")") else f"{source} (not rendered)"
+        out.fallbacks.append(Fallback(chart, anchor, label, comps, release.namespace or "default"))

@@ -56,8 +56,10 @@ def _run(cmd: Command, deadline: float, timeout: float) -> Outcome:
     seconds = time.monotonic() - start
     lines = [ln for ln in proc.stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
     if proc.returncode != 0:
-        return Outcome(False, error=lines[-1].strip() if lines else f"exit {proc.returncode}", seconds=seconds,
-                       stderr_lines=lines)  # fmt: skip
+        # helm and kubectl print "Error: ..." (then maybe a hint such as "Use --debug flag ...").
+        errors = [ln.strip() for ln in lines if ln.lstrip().lower().startswith("error")]
+        error = errors[-1] if errors else lines[-1].strip() if lines else f"exit {proc.returncode}"
+        return Outcome(False, error=error, seconds=seconds, stderr_lines=lines)
     out = proc.stdout[:MAX_OUTPUT].decode("utf-8", "replace")
     return Outcome(True, stdout=out, seconds=seconds, stderr_lines=lines)
 

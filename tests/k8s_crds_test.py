@@ -31,13 +31,14 @@ def fixture_pods(rel: str) -> tuple[Any, dict[str, PodTemplate]]:
 def test_argo_workflow_one_pod_per_container_script_and_container_set_template() -> None:
     obj, got = fixture_pods("workflows/train-pipeline.yaml")
     assert list(got) == ["fetch", "featurize", "train", "evaluate"]  # `main` is a DAG: no pod
-    assert [c["image"] for c in got["evaluate"].spec["containers"]] == ["registry.example.com/ml/evaluate:4.0.0",
-                                                                        "registry.example.com/ml/report:1.2.0"]  # fmt: skip
+    evaluate = [c["image"] for c in got["evaluate"].spec["containers"]]
+    assert evaluate == ["registry.example.com/ml/evaluate:4.0.0", "registry.example.com/ml/report:1.2.0"]
     # A script runs its image; its source is not a container field.
     assert got["featurize"].spec["containers"] == [{"image": "python:3.12-slim", "command": ["python"]}]
     # Workflow-level scheduling applies to templates that set none ...
     wf = obj.data["spec"]
-    assert got["fetch"].spec["nodeSelector"] == wf["nodeSelector"] and got["fetch"].spec["tolerations"] == wf["tolerations"]
+    assert got["fetch"].spec["nodeSelector"] == wf["nodeSelector"]
+    assert got["fetch"].spec["tolerations"] == wf["tolerations"]
     # ... and a template's own replaces it whole (Argo's addSchedulingConstraints), field by field.
     assert got["train"].spec["nodeSelector"] == {"cloud.google.com/gke-accelerator": "nvidia-l4"}
     assert got["train"].spec["tolerations"][0]["key"] == "nvidia.com/gpu"
@@ -179,7 +180,8 @@ spec:
     args = ["check", str(tmp_path), "--offline", "--format", "json", "--config", str(tmp_path / "archlint.toml")]
     rep = cli(args).json()
     [f] = [f for f in rep["findings"] if f["rule"] == "ARCH201"]
-    assert f["workload"] == "WorkflowTemplate/data/etl[load]" and f["line"] == 15 and f["fix"]["applicability"] == "safe"
+    assert f["workload"] == "WorkflowTemplate/data/etl[load]" and f["line"] == 15
+    assert f["fix"]["applicability"] == "safe"
     [w] = rep["workloads"]
     assert w["line"] == 13  # the template, not the object
     assert w["placement"]["patch"] == {"spec": {"templates": [{"name": "load", "nodeSelector": {

@@ -62,8 +62,9 @@ def by_rule(report: dict[str, Any], rule: str) -> list[dict[str, Any]]:
 
 # ---------------------------------------------------------------- the oracle
 
-POD_SPEC = {"Deployment": ("spec", "template", "spec"), "StatefulSet": ("spec", "template", "spec"),
-            "DaemonSet": ("spec", "template", "spec"), "Job": ("spec", "template", "spec"), "Pod": ("spec",)}  # fmt: skip
+TEMPLATE_SPEC = ("spec", "template", "spec")
+POD_SPEC = {"Deployment": TEMPLATE_SPEC, "StatefulSet": TEMPLATE_SPEC, "DaemonSet": TEMPLATE_SPEC, "Job": TEMPLATE_SPEC,
+            "Pod": ("spec",)}  # fmt: skip
 
 
 def oracle(argv: list[str], cwd: Path, namespace: str = "default") -> dict[str, dict[str, Any]]:
@@ -107,7 +108,8 @@ def test_clean_repository_exits_0_and_every_row_is_distinguishable(cli: Cli, tmp
     # The same base through two overlays, the same chart through two releases: one row each.
     assert {s for i, s in keys if i == "Deployment/shop/cart"} == {"deploy/kustomize/overlays/prod",
                                                                    "deploy/kustomize/overlays/staging"}  # fmt: skip
-    assert {s for i, s in keys if i.endswith("/shop-worker")} == {CHART, f"{CHART} (namespace shop-prod, values-prod.yaml)"}
+    prod_release = f"{CHART} (namespace shop-prod, values-prod.yaml)"
+    assert {s for i, s in keys if i.endswith("/shop-worker")} == {CHART, prod_release}
     # ... and so in the text table: id and source side by side, every pair once.
     text = cli(["check", str(root), "--offline", "--config", str(root / "archlint.toml")]).out
     table = [ln.split("│")[1:3] for ln in text[text.index("Placement") :].splitlines() if ln.count("│") == 6]
@@ -186,7 +188,9 @@ def test_a_component_alone_is_not_rendered_and_a_base_alone_is(cli: Cli, tmp_pat
     # A base nothing in the scan includes is what gets rendered: its own workloads, once.
     _, base = check(cli, root, under="deploy/kustomize/base")
     assert sorted((w["id"], w["source"]) for w in base["workloads"]) == [
-        ("Deployment/shop/cart", "deploy/kustomize/base"), ("Deployment/shop/frontend", "deploy/kustomize/base")]
+        ("Deployment/shop/cart", "deploy/kustomize/base"),
+        ("Deployment/shop/frontend", "deploy/kustomize/base"),
+    ]
 
 
 # ---------------------------------------------------------------- real blockers
@@ -242,7 +246,8 @@ def test_blockers_are_reported_at_their_lines_with_fixes(cli: Cli, tmp_path: Pat
     _, after = check(cli, root)
     left = sorted((f["path"], f["fix"]["applicability"]) for f in by_rule(after, "ARCH201"))
     assert left == [("deploy/helm/shop/templates/deployment.yaml", "manual")] * 2 + [
-        ("deploy/helm/shop/templates/worker.yaml", "manual")] * 2 + [("deploy/kustomize/base/cart.yaml", "manual")]
+        ("deploy/helm/shop/templates/worker.yaml", "manual")
+    ] * 2 + [("deploy/kustomize/base/cart.yaml", "manual")]
 
 
 # ---------------------------------------------------------------- without helm
@@ -324,7 +329,12 @@ def test_a_packaged_dependency_counts_as_vendored(tmp_path: Path) -> None:
 def test_a_chart_helm_cannot_render_is_a_warning(cli: Cli, tmp_path: Path) -> None:
     root = repo(tmp_path)
     tpl = root / CHART / "templates" / "worker.yaml"
-    tpl.write_text(tpl.read_text().replace(".Values.worker.image.pullPolicy", 'required "worker.image.pullSecret is required" .Values.worker.image.pullSecret'))  # noqa: E501
+    tpl.write_text(
+        tpl.read_text().replace(
+            ".Values.worker.image.pullPolicy",
+            'required "worker.image.pullSecret is required" .Values.worker.image.pullSecret',
+        )
+    )
     (root / "archlint.toml").write_text((root / "archlint.toml").read_text().split("[[helm.releases]]")[0])
     _, rep = check(cli, root, under="deploy/helm")
     [f] = by_rule(rep, "ARCH215")

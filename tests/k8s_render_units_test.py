@@ -140,4 +140,3 @@ def test_rows_sharing_id_and_source_get_their_line() -> None:
     distinguish([a, b, c, d, e])
     assert (a.source, b.source, c.source) == ("k8s/api.yaml:3", "k8s/api.yaml:30", "k8s/api.yaml")
     assert (d.source, e.source) == ("x.yaml:5 #1", "x.yaml:5 #2")
-

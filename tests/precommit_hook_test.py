@@ -119,7 +119,7 @@ def test_real_pre_commit_fails_on_x86_pin_and_passes_once_fixed(tmp_path: Path) 
     (chart / "values.yaml").write_text("image:\n  repository: nginx\n  tag: '1.27'\n")
     (chart / "templates" / "_helpers.tpl").write_text('{{- define "web.name" -}}{{ .Chart.Name }}{{- end }}\n')
     (chart / "templates" / "deployment.yaml").write_text(
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ include \"web.name\" . }}\nspec:\n"
+        'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ include "web.name" . }}\nspec:\n'
         "  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n"
         "      containers:\n        - name: web\n"
         '          image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"\n'

@@ -7,6 +7,7 @@ without an arch requirement lands on arm64 by chance.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +69,11 @@ class ClusterProfile:
 
     def arm64_pools(self) -> tuple[NodePool, ...]:
         return tuple(p for p in self.pools if p.arch == "arm64")
+
+    @functools.cached_property
+    def label_keys(self) -> frozenset[str]:
+        """Every label key some pool has (what a selector can be judged against)."""
+        return frozenset(k for p in self.pools for k in p.labels)
 
 
 def kubelet_labels(arch: str, labels: dict[str, str] | None = None) -> dict[str, str]:

@@ -114,10 +114,16 @@ def assumed_labels(pod_spec: dict[str, Any], profile: ClusterProfile) -> frozens
     """Labels the pod requires that no pool of a synthetic profile has: the profile cannot
     know them, so they are taken to be on whichever pool the rest of the pod's constraints
     admit (empty for a profile that describes the real cluster)."""
-    if not profile.synthetic:
+    if not profile.synthetic or ("nodeSelector" not in pod_spec and "affinity" not in pod_spec):
         return frozenset()
-    known = {k for p in profile.pools for k in p.labels}
-    return frozenset(key for _, key, _ in label_uses(pod_spec) if key not in known)
+    known = profile.label_keys
+    keys = [k for k in _as_dict(pod_spec.get("nodeSelector")) if k not in known]
+    for term in required_terms(pod_spec) or []:
+        for e in _as_list(_as_dict(term).get("matchExpressions")):
+            key = e.get("key") if isinstance(e, dict) else None
+            if isinstance(key, str) and key not in known and e.get("operator") not in _ABSENCE_OK:
+                keys.append(key)
+    return frozenset(keys)
 
 
 def required_terms(pod_spec: dict[str, Any]) -> list[Any] | None:

@@ -3,6 +3,7 @@ profile's node pools, and report what will break on (or miss out on) arm64 nodes
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,7 +99,7 @@ class _Where:
             return self.raw.obj.lines
         return obj.lines if self.own else (1, 1)
 
-    @property
+    @functools.cached_property
     def manual(self) -> str:
         """How to apply a placement fix that cannot be written here as text edits."""
         if self.template is not None or self.rel.endswith("Chart.yaml"):

@@ -64,12 +64,13 @@ def _run(cmd: Command, deadline: float, timeout: float) -> Outcome:
     return Outcome(True, stdout=out, seconds=seconds, stderr_lines=lines)
 
 
-def run_all(commands: Sequence[Command], timeout: float = JOB_TIMEOUT, total: float = TOTAL_TIMEOUT) -> list[Outcome]:
-    """Each command's outcome, in order."""
+def run_all(commands: Sequence[Command], timeout: float = JOB_TIMEOUT, total: float = TOTAL_TIMEOUT,
+            max_workers: int | None = None) -> list[Outcome]:  # fmt: skip
+    """Each command's outcome, in order; at most `max_workers` (default: one per CPU) at once."""
     if not commands:
         return []
     deadline = time.monotonic() + total
-    n = min(workers(), len(commands))
+    n = min(max_workers or workers(), len(commands))
     if n == 1:
         return [_run(c, deadline, timeout) for c in commands]
     with ThreadPoolExecutor(max_workers=n, thread_name_prefix="archlint-render") as ex:

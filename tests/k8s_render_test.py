@@ -383,3 +383,55 @@ def test_reports_validate_with_sources(cli: Cli, tmp_path: Path, monkeypatch: py
     assert all(w["source"] for w in rep["workloads"])
     keys = [(w["id"], w["source"]) for w in rep["workloads"]]
     assert len(keys) == len(set(keys))
+
+
+@needs_helm
+def test_images_a_chart_renders_are_linked_to_their_build_contexts(cli: Cli, tmp_path: Path) -> None:
+    """The renders run before the image prescan: an image that only a template names is linked to
+    the Dockerfile in the directory named like it, and its evidence decides the recommendation."""
+    root = repo(tmp_path)
+    cfg = root / "archlint.toml"
+    cfg.write_text(cfg.read_text().replace('"registry.example.com/shop/cart" = "multi-arch"\n', ""))
+    shutil.rmtree(root / "deploy/kustomize")  # its manifests name the image too: the chart alone does here
+    (root / "src/cart").mkdir(parents=True)
+    (root / "src/cart/Dockerfile").write_text(
+        "FROM python:3.12-slim\nRUN apt-get update && apt-get install -y --no-install-recommends intel-mkl\n"
+    )
+    _, rep = check(cli, root)
+    carts = [w for w in rep["workloads"] if w["id"].endswith("/shop-cart")]
+    assert len(carts) == 2
+    for w in carts:
+        assert w["placement"]["recommendation"] == "amd64", w
+        assert any("src/cart/Dockerfile:2" in e for e in w["images"][0]["evidence"]), w["images"]
+    # The release that can land on arm64 is an error at the template's image line.
+    [f] = [f for f in by_rule(rep, "ARCH201") if f["workload"] == "Deployment/default/shop-cart"]
+    assert f["path"] == f"{CHART}/templates/deployment.yaml"
+
+
+@needs_helm
+def test_suppressions_in_templates_and_on_rendered_objects(cli: Cli, tmp_path: Path) -> None:
+    root = repo(tmp_path, ("registry.example.com/shop/order-worker",))
+    (root / "archlint.toml").write_text((root / "archlint.toml").read_text().split("[[helm.releases]]")[0])
+    worker = root / CHART / "templates/worker.yaml"
+    text = worker.read_text()
+    _, before = check(cli, root, under="deploy/helm")
+    assert [f["workload"] for f in by_rule(before, "ARCH201")] == ["Deployment/default/shop-worker"]
+    # A comment on the template line ...
+    worker.write_text(text.replace('.Chart.AppVersion }}"\n', '.Chart.AppVersion }}"  # noqa: ARCH201\n'))
+    _, rep = check(cli, root, under="deploy/helm")
+    assert by_rule(rep, "ARCH201") == [] and by_rule(rep, "ARCH003") == []
+    # ... or the annotation on the object the template renders.
+    worker.write_text(text.replace("  labels:\n    {{- include", "  annotations:\n"
+                                   '    ignore-check.archlint.io/x86-image-on-arm64-nodes: "batch queue, amd64 only"\n'
+                                   "  labels:\n    {{- include", 1))  # fmt: skip
+    _, rep = check(cli, root, under="deploy/helm")
+    assert by_rule(rep, "ARCH201") == []
+
+
+def test_a_broken_chart_yaml_is_a_parse_error_with_its_line(cli: Cli, tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    (root / CHART / "Chart.yaml").write_text("apiVersion: v2\nname: shop\nversion: [0.4.0\n")
+    _, rep = check(cli, root, under="deploy/helm")
+    [f] = by_rule(rep, "ARCH002")
+    assert f["path"] == f"{CHART}/Chart.yaml" and "Chart.yaml:" in f["message"]
+    assert rep["workloads"] == [] and not by_rule(rep, "ARCH214")

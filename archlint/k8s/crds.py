@@ -96,6 +96,18 @@ def _pod_spec_patch(raw: Any) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def _pod(owner: dict[str, Any], at: Path, containers: list[Any], cpaths: list[Path]) -> dict[str, Any]:
+    """A pod spec of the main containers plus the owner's `sidecars` and `initContainers` (both
+    Argo templates and Spark roles have them); `cpaths` gets where each container is written."""
+    for j, c in enumerate(_list(owner.get("sidecars"))):
+        containers.append(c)
+        cpaths.append((*at, "sidecars", j))
+    spec: dict[str, Any] = {"containers": containers}
+    if isinstance(owner.get("initContainers"), list):
+        spec["initContainers"] = owner["initContainers"]
+    return spec
+
+
 # ------------------------------------------------------------------ Argo Workflows
 
 
@@ -125,12 +137,7 @@ def _argo(data: dict[str, Any], base: Path) -> list[PodTemplate]:
                 cpaths.append((*tpath, "containerSet", "containers", j))
         else:
             continue  # steps, dag, resource, suspend, http, plugin, data: no pod of the user's images
-        for j, c in enumerate(_list(t.get("sidecars"))):
-            containers.append(c)
-            cpaths.append((*tpath, "sidecars", j))
-        spec: dict[str, Any] = {"containers": containers}
-        if isinstance(t.get("initContainers"), list):
-            spec["initContainers"] = t["initContainers"]
+        spec = _pod(t, tpath, containers, cpaths)
         where: dict[str, Path] = {}
         for f in SCHEDULING:
             if _set(raw.get(f)):
@@ -193,12 +200,7 @@ def _spark(data: dict[str, Any], base: Path) -> list[PodTemplate]:
             main["image"] = image
         containers: list[Any] = [main]
         cpaths: list[Path] = [rpath]
-        for j, c in enumerate(_list(part.get("sidecars"))):
-            containers.append(c)
-            cpaths.append((*rpath, "sidecars", j))
-        spec: dict[str, Any] = {"containers": containers}
-        if isinstance(part.get("initContainers"), list):
-            spec["initContainers"] = part["initContainers"]
+        spec = _pod(part, rpath, containers, cpaths)
         where: dict[str, Path] = {}
         for f in SCHEDULING:
             if _set(part.get(f)):

@@ -121,7 +121,7 @@ def plan(kfiles: list[Path]) -> Plan:
     nested = set().union(*(c.kustomizations for c in covs.values())) if covs else set()
     out = Plan(render=[])
     for f, cov in covs.items():
-        if _resolved(f) in nested:
+        if resolved(f) in nested:
             continue
         if is_component(f):
             out.partial |= cov.patches
@@ -130,7 +130,7 @@ def plan(kfiles: list[Path]) -> Plan:
     return out
 
 
-def _resolved(p: Path) -> Path:
+def resolved(p: Path) -> Path:
     try:
         return p.resolve()
     except OSError:

@@ -62,13 +62,6 @@ class Renders:
         return out
 
 
-def _resolved(p: Path) -> Path:
-    try:
-        return p.resolve()
-    except OSError:
-        return p
-
-
 def render_all(files: list[SourceFile], ctx: ScanContext) -> Renders:
     out = Renders()
     jobs: _Jobs = []
@@ -85,7 +78,7 @@ def render_all(files: list[SourceFile], ctx: ScanContext) -> Renders:
 
 def _kustomizations(kfiles: list[SourceFile], ctx: ScanContext, out: Renders,
                     jobs: _Jobs) -> None:  # fmt: skip
-    by_path = {_resolved(f.path): f for f in kfiles}
+    by_path = {kustomize.resolved(f.path): f for f in kfiles}
     plan = kustomize.plan(list(by_path))
     out.covered |= plan.partial
     for kpath, cov in plan.render:
@@ -127,7 +120,7 @@ def _charts(hfiles: list[SourceFile], ctx: ScanContext, out: Renders, jobs: _Job
     for f in hfiles:
         c = chart_of(Path(os.path.abspath(f.path)))
         if c is not None:
-            charts.setdefault(_resolved(top_chart(c)), None)
+            charts.setdefault(kustomize.resolved(top_chart(c)), None)
     if not charts:
         return
     releases = helm.releases_from_config(ctx.config)

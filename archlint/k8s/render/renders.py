@@ -76,8 +76,7 @@ def render_all(files: list[SourceFile], ctx: ScanContext) -> Renders:
 # ------------------------------------------------------------------ kustomize
 
 
-def _kustomizations(kfiles: list[SourceFile], ctx: ScanContext, out: Renders,
-                    jobs: _Jobs) -> None:  # fmt: skip
+def _kustomizations(kfiles: list[SourceFile], ctx: ScanContext, out: Renders, jobs: _Jobs) -> None:
     by_path = {kustomize.resolved(f.path): f for f in kfiles}
     plan = kustomize.plan(list(by_path))
     out.covered |= plan.partial

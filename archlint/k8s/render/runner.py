@@ -10,29 +10,25 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 JOB_TIMEOUT = 120.0  # seconds for one render
 TOTAL_TIMEOUT = 300.0  # seconds for all renders of one run
-MAX_OUTPUT = 64 * 1024 * 1024  # bytes of stdout kept per render
+MAX_OUTPUT = 64 * 1024 * 1024  # bytes of output a render may print (the manifest size cap)
 
 
 @dataclass(frozen=True)
 class Command:
     argv: tuple[str, ...]
-    cwd: str | None = None
-    env: Mapping[str, str] | None = None  # added to the environment
 
 
 @dataclass
 class Outcome:
     ok: bool
     stdout: str = ""
-    error: str = ""  # why it failed: the tool's last stderr line, a timeout, a missing program
-    seconds: float = 0.0
-    stderr_lines: list[str] = field(default_factory=list)
+    error: str = ""  # why it failed: the tool's error line, a timeout, a missing program
 
 
 def workers() -> int:
@@ -45,23 +41,21 @@ def _run(cmd: Command, deadline: float, timeout: float) -> Outcome:
     name = os.path.basename(cmd.argv[0])
     if left <= 0:
         return Outcome(False, error="not run: the renders of this scan ran out of time")
-    env = None if cmd.env is None else {**os.environ, **cmd.env}
     try:
-        proc = subprocess.run(list(cmd.argv), capture_output=True, timeout=left, check=False,
-                              stdin=subprocess.DEVNULL, cwd=cmd.cwd, env=env)  # fmt: skip
+        proc = subprocess.run(list(cmd.argv), capture_output=True, timeout=left, check=False, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
-        return Outcome(False, error=f"`{name}` did not finish within {left:.0f} s", seconds=time.monotonic() - start)
+        return Outcome(False, error=f"`{name}` did not finish within {left:.0f} s")
     except OSError as e:
-        return Outcome(False, error=f"cannot run {name}: {e.strerror or e}", seconds=time.monotonic() - start)
-    seconds = time.monotonic() - start
+        return Outcome(False, error=f"cannot run {name}: {e.strerror or e}")
     lines = [ln for ln in proc.stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
     if proc.returncode != 0:
         # helm and kubectl print "Error: ..." (then maybe a hint such as "Use --debug flag ...").
         errors = [ln.strip() for ln in lines if ln.lstrip().lower().startswith("error")]
         error = errors[-1] if errors else lines[-1].strip() if lines else f"exit {proc.returncode}"
-        return Outcome(False, error=error, seconds=seconds, stderr_lines=lines)
-    out = proc.stdout[:MAX_OUTPUT].decode("utf-8", "replace")
-    return Outcome(True, stdout=out, seconds=seconds, stderr_lines=lines)
+        return Outcome(False, error=error)
+    if len(proc.stdout) > MAX_OUTPUT:
+        return Outcome(False, error=f"`{name}` printed more than {MAX_OUTPUT // (1024 * 1024)} MiB")
+    return Outcome(True, stdout=proc.stdout.decode("utf-8", "replace"))
 
 
 def run_all(commands: Sequence[Command], timeout: float = JOB_TIMEOUT, total: float = TOTAL_TIMEOUT,

@@ -435,3 +435,15 @@ def test_a_broken_chart_yaml_is_a_parse_error_with_its_line(cli: Cli, tmp_path: 
     [f] = by_rule(rep, "ARCH002")
     assert f["path"] == f"{CHART}/Chart.yaml" and "Chart.yaml:" in f["message"]
     assert rep["workloads"] == [] and not by_rule(rep, "ARCH214")
+
+
+def test_a_library_chart_renders_nothing_and_says_nothing(cli: Cli, tmp_path: Path) -> None:
+    lib = tmp_path / "common"
+    (lib / "templates").mkdir(parents=True)
+    (lib / "Chart.yaml").write_text("apiVersion: v2\nname: common\ntype: library\nversion: 1.0.0\n")
+    (lib / "templates" / "_deployment.yaml").write_text(
+        '{{- define "common.deployment" -}}\nkind: Deployment\n{{- end }}\n'
+    )
+    (tmp_path / "archlint.toml").write_text("")
+    res = cli(["check", str(tmp_path), "--offline", "--format", "json", "--config", str(tmp_path / "archlint.toml")])
+    assert res.rc == 0 and res.json()["findings"] == [] and res.json()["workloads"] == []

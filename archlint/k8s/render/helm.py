@@ -39,6 +39,7 @@ class Chart:
     directory: Path  # absolute
     name: str
     app_version: str | None = None
+    library: bool = False  # `type: library`: templates for other charts, nothing to install
     dependencies: list[Dependency] = field(default_factory=list)
     error: str | None = None  # Chart.yaml could not be read
 
@@ -87,6 +88,7 @@ def load_chart(directory: Path) -> Chart:
     chart = Chart(directory, str(name) if name else directory.name)
     if data.get("appVersion") is not None:
         chart.app_version = str(data["appVersion"])
+    chart.library = data.get("type") == "library"
     deps: Any = data.get("dependencies")
     if deps is None and data.get("apiVersion") == "v1":
         req, _ = _doc_data(directory / "requirements.yaml")  # Helm 2 charts list them there

@@ -132,6 +132,8 @@ def _charts(hfiles: list[SourceFile], ctx: ScanContext, out: Renders, jobs: _Job
             out.findings.append(Finding(rule="ARCH002", message=f"Helm chart {chart_rel}: {chart.error}", path=anchor,
                                         key="helm-chart"))  # fmt: skip
             continue
+        if chart.library:
+            continue  # helm refuses to install (or render) a library chart: it runs nothing itself
         mine = [r for r in releases if r.chart == directory] or [helm.Release(directory)]
         missing = chart.missing_dependencies()
         for rel in mine:

@@ -80,6 +80,7 @@ KEYS: dict[str, tuple[Callable[[Any], bool], str]] = {
         'a table of image = "arm64" | "multi-arch" | "amd64"',
     ),
     "cluster": (_table, "a table"),
+    "helm": (_table, "a table ([[tool.archlint.helm.releases]]: chart, values, name, namespace)"),
     "kubernetes-version": (_str, 'a version string such as "1.30"'),
     "check-images": (_bool, "true or false"),
     "cache-dir": (_str, "a path"),
@@ -155,6 +156,10 @@ def _validate(cfg: Config) -> None:
         from archlint.k8s.profile import profile_from_config
 
         profile_from_config(cfg)
+    if "helm" in cfg.values:
+        from archlint.k8s.render.helm import releases_from_config
+
+        releases_from_config(cfg)  # chart directories and values files must exist: exit 2 naming the key
 
 
 def _check_code(cfg: Config, key: str, code: str) -> None:

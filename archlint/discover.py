@@ -14,6 +14,7 @@ import pathspec
 from archlint import scanning as k
 from archlint.findings import Finding
 from archlint.gitignored import GitView
+from archlint.k8s.render.charts import chart_of
 from archlint.scanning import SourceFile
 
 # Directories never descended into while walking (an explicitly named path is still scanned).
@@ -92,6 +93,8 @@ def classify(path: Path, rel: str) -> tuple[str | None, bytes | None]:
         return k.REQUIREMENTS, None
     if _DOCKERFILE.match(name) and suffix not in _NOT_DOCKERFILE_EXTS:
         return k.DOCKERFILE, None
+    if suffix in (".yaml", ".yml", ".json") and chart_of(path) is not None:
+        return k.HELM, None  # Chart.yaml, values files, templates: rendered as a chart, never parsed raw
     if suffix in (".yaml", ".yml"):
         if _COMPOSE.match(name):
             return k.COMPOSE, None

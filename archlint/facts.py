@@ -167,10 +167,22 @@ class Workload:
     spec_path: tuple[str | int, ...] = ()  # key path from the document root to the pod spec
     placement: Placement | None = None
     image_verdicts: list[ImageVerdict] = field(default_factory=list)
+    source: str = ""  # the file, kustomize overlay or Helm chart (+ values) that produced it
+    role: str = ""  # which pod of a multi-pod object (an Argo template, a Ray worker group)
+    editable: bool = True  # the pod's scheduling fields are written at spec_path in `path`
+    patch_path: tuple[Any, ...] | None = None  # spec_path with list items as {"name": ...}
+    patch_base: dict[str, Any] | None = None  # scheduling fields as written there, when assembled
 
     @property
     def id(self) -> str:
-        return f"{self.kind}/{self.namespace}/{self.name}"
+        base = f"{self.kind}/{self.namespace}/{self.name}"
+        return f"{base}[{self.role}]" if self.role else base
+
+    @property
+    def label(self) -> str:
+        """How messages name it: the id, and for a rendered workload what rendered it (the
+        same base through two overlays is two workloads with one id)."""
+        return self.id if not self.source or self.source == self.path else f"{self.id} from {self.source}"
 
 
 @dataclass

@@ -34,6 +34,7 @@ TARBALL = "tarball"  # docker save / docker export output
 DOCKERFILE = "dockerfile"
 KUBERNETES = "kubernetes"
 KUSTOMIZATION = "kustomization"
+HELM = "helm"  # a Helm chart's Chart.yaml, values files and templates
 SKAFFOLD = "skaffold"
 COMPOSE = "compose"
 GITHUB_WORKFLOW = "github-workflow"
@@ -41,7 +42,7 @@ GITLAB_CI = "gitlab-ci"
 
 ALL_KINDS = (
     PYTHON, NOTEBOOK, REQUIREMENTS, PYPROJECT, POETRY_LOCK, UV_LOCK, PIPFILE_LOCK, PDM_LOCK, PYLOCK,
-    PYTHON_VERSION, WHEEL, ELF, AR_ARCHIVE, TARBALL, DOCKERFILE, KUBERNETES, KUSTOMIZATION, SKAFFOLD,
+    PYTHON_VERSION, WHEEL, ELF, AR_ARCHIVE, TARBALL, DOCKERFILE, KUBERNETES, KUSTOMIZATION, HELM, SKAFFOLD,
     COMPOSE, GITHUB_WORKFLOW, GITLAB_CI,
 )  # fmt: skip
 

@@ -23,7 +23,7 @@ _CODE = re.compile(r"^ARCH[\w-]*$", re.IGNORECASE)  # ours, even when mistyped (
 
 # File kinds whose lines may carry comments.
 COMMENT_KINDS = frozenset(
-    {"python", "requirements", "dockerfile", "kubernetes", "kustomization", "skaffold", "compose",
+    {"python", "requirements", "dockerfile", "kubernetes", "kustomization", "helm", "skaffold", "compose",
      "github-workflow", "gitlab-ci", "pyproject"}
 )  # fmt: skip
 

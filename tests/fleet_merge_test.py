@@ -110,7 +110,9 @@ def test_markdown_has_the_same_numbers(cli: Callable[..., CliResult]) -> None:
     assert "| data-jobs | n/a |" in md
     assert "| `intel-openmp` | 2023.2.0, 2024.2.1 | 2 | data-jobs, search, shop-api |" in md
     assert "| `docker.io/acme/legacy-base:2` | 1 | shop-api |" in md
-    assert "| shop-api | `CronJob/shop/nightly-report` | base image docker.io/acme/legacy-base:2" in md
+    # Reports without a workload source (older archlint) show the workload's file instead.
+    row = "| shop-api | `CronJob/shop/nightly-report` | deploy/report.yaml | base image docker.io/acme/legacy-base:2"
+    assert row in md
 
 
 def test_names_in_order_then_from_files(cli: Callable[..., CliResult]) -> None:
@@ -238,3 +240,25 @@ def test_blockers_from_real_placement_output(cli: Callable[..., CliResult], tmp_
     assert held["mcr.microsoft.com/mssql/server"]["workload_ids"] == ["monorepo: ReplicationController/data/legacy-db"]
     stuck = {f"{w['repository']}: {w['id']}" for w in doc["workloads"] if w["recommendation"] == "amd64"}
     assert stuck == {label for i in held.values() for label in i["workload_ids"]}  # each names its image
+
+
+def test_one_id_from_two_overlays_is_two_workloads(cli: Callable[..., CliResult], tmp_path: Path) -> None:
+    """A base rendered by a staging and a prod overlay deploys twice: each row keeps its source,
+    and each counts against the image that holds it on amd64."""
+    rep = json.loads((REPORTS / "shop-api.json").read_text())
+    api = next(w for w in rep["workloads"] if w["id"] == "Deployment/shop/api")
+    staging, prod = json.loads(json.dumps(api)), json.loads(json.dumps(api))
+    staging["source"], prod["source"] = "k8s/overlays/staging", "k8s/overlays/prod"
+    rep["workloads"] = [w for w in rep["workloads"] if w is not api] + [staging, prod]
+    path = tmp_path / "shop-api.json"
+    path.write_text(json.dumps(rep))
+    doc = merged(cli, path)
+    rows = [(w["id"], w["source"]) for w in doc["workloads"] if w["id"] == "Deployment/shop/api"]
+    assert rows == [("Deployment/shop/api", "k8s/overlays/staging"), ("Deployment/shop/api", "k8s/overlays/prod")]
+    [held] = [i for i in doc["blockers"]["images"] if i["image"] == "ghcr.io/acme/api"]
+    assert held["workloads"] == 2
+    assert held["workload_ids"] == ["shop-api: Deployment/shop/api (k8s/overlays/prod)",
+                                    "shop-api: Deployment/shop/api (k8s/overlays/staging)"]  # fmt: skip
+    md = cli(["report", "merge", str(path)]).out
+    assert "| shop-api | `Deployment/shop/api` | k8s/overlays/staging |" in md
+    assert "| shop-api | `Deployment/shop/api` | k8s/overlays/prod |" in md

@@ -75,3 +75,14 @@ def test_errors_name_file_and_key(tmp_path: Path, cluster: dict, key: str) -> No
     with pytest.raises(FatalError) as e:
         profile_from_config(cfg(tmp_path, cluster))
     assert str(tmp_path / "archlint.toml") in str(e.value) and key in str(e.value)
+
+
+def test_only_preset_profiles_are_synthetic(tmp_path: Path) -> None:
+    """Presets know the labels kubelets and their cloud set, nothing of a team's pools."""
+    assert profile_from_config(Config()).synthetic
+    assert all(p is not None and p.synthetic for p in map(preset, PRESETS))
+    assert profile_from_config(cfg(tmp_path, {"preset": "gke"})).synthetic
+    pools = [{"name": "x86", "arch": "amd64"}]
+    assert not profile_from_config(cfg(tmp_path, {"preset": "gke", "pools": pools})).synthetic
+    (tmp_path / "nodes.json").write_text((FIXTURES / "k8s/cluster/nodes.json").read_text())
+    assert not profile_from_config(cfg(tmp_path, {"nodes-file": "nodes.json"})).synthetic

@@ -205,10 +205,24 @@ def test_stdin_helm_template_output(cli: Cli, tmp_path: Path) -> None:
     inf = workload(rep, "Deployment/default/release-name-inference")
     assert inf["path"] == "<stdin>"
     assert inf["line"] == line_of(K8S / "helm-output.yaml", "kind: Deployment")
-    # The default profile's arm64 pool has no hardware-type label: nothing admits the pod.
-    assert inf["placement"]["current"] == []
-    [f] = by_rule(rep, "ARCH203")
+    # The built-in default profile cannot know the team's hardware-type label: a warning that
+    # says so and how to import the real nodes, and the pod is judged by its arch selector.
+    assert inf["placement"]["current"] == ["arm64"]
+    assert by_rule(rep, "ARCH203") == []
+    [f] = by_rule(rep, "ARCH216")
+    assert f["severity"] == "warning" and f["path"] == "<stdin>"
+    assert f["line"] == line_of(K8S / "helm-output.yaml", "hardware-type: agi-arm")
+    assert "nodeSelector hardware-type=agi-arm" in f["message"] and "nodes-file" in f["message"]
+    assert "kubectl get nodes -o json" in f["message"]
+    # A profile that describes the real pools (none has the label) makes it a real error.
+    pools = '[[cluster.pools]]\nname = "x86"\narch = "amd64"\n[[cluster.pools]]\nname = "arm"\narch = "arm64"\n'
+    (root / "archlint.toml").write_text(pools, encoding="utf-8")
+    _, real = check(cli, root, "-", stdin=data)
+    assert workload(real, "Deployment/default/release-name-inference")["placement"]["current"] == []
+    assert by_rule(real, "ARCH216") == []
+    [f] = by_rule(real, "ARCH203")
     assert f["path"] == "<stdin>" and "hardware-type=agi-arm (node lacks the label)" in f["message"]
+    (root / "archlint.toml").write_text(OVERRIDES, encoding="utf-8")
     # Fixes cannot be written back to stdin: the placement patch only.
     _, more = check(cli, root, "-", stdin=data + b"---\n" + (K8S / "cronjob.yaml").read_bytes())
     [x86] = by_rule(more, "ARCH201")

@@ -223,3 +223,36 @@ def test_verdicts_name_the_reason_per_pool() -> None:
 )
 def test_toleration_matching(tol: dict[str, Any], taint: Taint, ok: bool) -> None:
     assert toleration_matches(tol, taint) is ok
+
+
+# Against a synthetic (preset-only) profile, a label no pool has cannot be judged: it is assumed
+# present wherever the pod's other constraints admit it. Absence operators need no assumption.
+SYNTHETIC = preset("default")
+GPU = "cloud.google.com/gke-accelerator"
+
+
+@pytest.mark.parametrize(
+    ("spec", "arches", "assumed"),
+    [
+        ({"nodeSelector": {GPU: "nvidia-l4"}}, ["amd64", "arm64"], {GPU}),
+        ({"nodeSelector": {GPU: "nvidia-l4", "kubernetes.io/arch": "arm64"}}, ["arm64"], {GPU}),
+        (_req({"matchExpressions": [{"key": GPU, "operator": "Exists"},
+                                    {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]}]}),
+         ["amd64"], {GPU}),
+        (_req({"matchExpressions": [{"key": GPU, "operator": "DoesNotExist"}]}), ["amd64", "arm64"], set()),
+        (_req({"matchExpressions": [{"key": GPU, "operator": "NotIn", "values": ["x"]}]}), ["amd64", "arm64"], set()),
+        # A label the profile knows is judged as written.
+        ({"nodeSelector": {"kubernetes.io/os": "windows"}}, [], set()),
+    ],
+)  # fmt: skip
+def test_labels_a_synthetic_profile_cannot_know(spec: dict[str, Any], arches: list[str], assumed: set[str]) -> None:
+    from archlint.k8s.schedule import assumed_labels
+
+    assert SYNTHETIC is not None and SYNTHETIC.synthetic
+    assert landing_arches(spec, SYNTHETIC) == arches
+    assert assumed_labels(spec, SYNTHETIC) == assumed
+    # A profile that describes the cluster (config pools, a nodes file) knows its labels: a
+    # label none of its pools has excludes every pool.
+    assert assumed_labels(spec, PROFILE) == set()
+    if assumed:
+        assert landing_arches(spec, PROFILE) == []

@@ -184,11 +184,12 @@ def test_full_text_report_ends_with_the_placement_table(
     monkeypatch.setenv("COLUMNS", "200")  # wide enough for the table (narrower: see text_output_test.py)
     out = cli(["check", str(MONOREPO), "--offline", "--output-format", "full"]).out
     table = out[out.index("Placement") :]
-    rows = {line.split("│")[1].strip(): line for line in table.splitlines() if line.count("│") == 5}
+    rows = {line.split("│")[1].strip(): line for line in table.splitlines() if line.count("│") == 6}
     for wid, (current, rec) in EXPECTED.items():
         assert wid in rows, wid
         cells = [c.strip() for c in rows[wid].split("│")[1:-1]]
-        assert cells[1:3] == [", ".join(current), rec], wid
+        assert cells[2:4] == [", ".join(current), rec], wid
+        assert (MONOREPO / cells[1]).is_file(), wid  # the source: the manifest it is written in
     assert "ghcr.io/acme/agent:3.1.0 is x86-only" in rows["DaemonSet/kube-system/node-agent"]
     # After the table only the summary (and the fix hint) follows.
     tail = out[out.rindex("└") :].splitlines()[1:]
@@ -215,10 +216,10 @@ def test_markdown_summary_fits_a_pr_comment(cli: Callable[..., Any], tmp_path: P
     shutil.copytree(MONOREPO, tmp_path / "monorepo", symlinks=True)  # a repository of its own
     md = cli(["check", str(tmp_path / "monorepo"), "--offline", "--format", "markdown"]).out
     assert len(md) < 65536  # GitHub's comment size limit
-    assert "| 🔴 `ReplicaSet/edge/edge-gateway` | amd64, arm64 | arm64 |" in md
-    assert "| `Deployment/data/vendor-agent` | amd64 | unknown |" in md
+    assert "| 🔴 `ReplicaSet/edge/edge-gateway` | k8s/edge.yaml | amd64, arm64 | arm64 |" in md
+    assert "| `Deployment/data/vendor-agent` | k8s/misc.yaml | amd64 | unknown |" in md
     why = md[md.index("<summary>Why") :]
-    assert "**`StatefulSet/ml/trainer`** → amd64" in why and "linked by compose.yaml:4" in why
+    assert "**`StatefulSet/ml/trainer`** (k8s/trainer.yaml) → amd64" in why and "linked by compose.yaml:4" in why
 
 
 def test_default_profile_without_pools(tmp_path: Path, cli: Callable[..., Any]) -> None:

@@ -57,6 +57,9 @@ SCANNED = {
     "api.Containerfile": "", "Containerfile": "", "compose.yaml": "", "docker-compose.yml": "",
     "skaffold.yaml": "", "k8s/kustomization.yaml": "", ".gitlab-ci.yml": "", ".github/workflows/ci.yml": "",
     "deploy/api.yaml": "apiVersion: apps/v1\nkind: Deployment\n", "deploy/job.yml": "apiVersion: v1\nkind: Pod\n",
+    # A Helm chart: Chart.yaml first, so that its templates are known as the chart's.
+    "charts/web/Chart.yaml": "apiVersion: v2\nname: web\nversion: 0.1.0\n", "charts/web/values.yaml": "image: {}\n",
+    "charts/web/templates/deployment.yaml": "{{- if .Values.enabled }}\nkind: Deployment\n{{- end }}\n",
 }  # fmt: skip
 NOT_SCANNED = ["README.md", "setup.cfg", "src/app.js", ".gitignore", "Makefile", "logo.png", "docs/index.rst",
                "package.json", "Cargo.toml", "go.sum", "requirements.md"]  # fmt: skip
@@ -109,6 +112,18 @@ def test_real_pre_commit_fails_on_x86_pin_and_passes_once_fixed(tmp_path: Path) 
     (repo / "requirements.txt").write_text("requests==2.32.3\nintel-openmp==2024.2.1\n")
     (repo / "app.py").write_text("import requests\n")
     (repo / "README.md").write_text("not scanned\n")
+    # A Helm chart: pre-commit passes its templates by name; they are not YAML and must not fail.
+    chart = repo / "charts" / "web"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: web\nversion: 0.1.0\nappVersion: '1.0'\n")
+    (chart / "values.yaml").write_text("image:\n  repository: nginx\n  tag: '1.27'\n")
+    (chart / "templates" / "_helpers.tpl").write_text('{{- define "web.name" -}}{{ .Chart.Name }}{{- end }}\n')
+    (chart / "templates" / "deployment.yaml").write_text(
+        'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ include "web.name" . }}\nspec:\n'
+        "  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n"
+        "      containers:\n        - name: web\n"
+        '          image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"\n'
+    )
     _git(repo, "init", "-q")
     _git(repo, "add", ".")
     _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", "init")
@@ -125,3 +140,4 @@ def test_real_pre_commit_fails_on_x86_pin_and_passes_once_fixed(tmp_path: Path) 
     out = r.stdout + r.stderr
     assert r.returncode == 0, out
     assert re.search(r"archlint \(arm64 readiness\)\.+Passed", out), out
+    assert "ARCH002" not in out

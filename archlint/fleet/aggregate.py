@@ -132,13 +132,16 @@ def merge(inputs: Sequence[RepoReport], title: str) -> dict[str, Any]:
                 b.repositories.add(r.name)
                 if d["version"]:
                     b.versions.add(d["version"])
+        ids = [w["id"] for w in rep["workloads"]]
         for w in rep["workloads"]:
             rec = w["placement"]["recommendation"]
             reasons = w["placement"]["reasons"]
+            source = w.get("source") or w["path"]  # reports before 0.x have no source
             workloads_out.append(
                 {
                     "repository": r.name,
                     "id": w["id"],
+                    "source": source,
                     "recommendation": rec,
                     "current": list(w["placement"]["current"]),
                     "reason": reasons[0] if reasons else None,
@@ -146,7 +149,9 @@ def merge(inputs: Sequence[RepoReport], title: str) -> dict[str, Any]:
             )
             if rec != "amd64":
                 continue
-            label = f"{r.name}: {w['id']}"
+            # One row per deployed workload: an id that several overlays or releases render is
+            # told apart by its source, so each counts.
+            label = f"{r.name}: {w['id']}" + (f" ({source})" if ids.count(w["id"]) > 1 else "")
             texts = _texts(w)
             for d in candidates:
                 where = f"{d['path']}:{d['line']}:" if d["line"] else None

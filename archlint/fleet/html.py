@@ -213,10 +213,10 @@ def _stuck_table(workloads: list[dict[str, Any]]) -> str:
         return ""
     rows = "".join(
         f"<tr><td>{escape(w['repository'])}</td><td><code>{escape(w['id'])}</code></td>"
-        f"<td>{escape(w['reason'] or '')}</td></tr>"
+        f"<td>{escape(w['source'])}</td><td>{escape(w['reason'] or '')}</td></tr>"
         for w in stuck[:MAX_TABLE_ROWS]
     )
     return (
         f'<section class="card"><h2>Workloads that must stay on amd64 ({len(stuck)})</h2><div class="scroll"><table>'
-        f"<tr><th>Repository</th><th>Workload</th><th>Why</th></tr>{rows}</table></div></section>"
+        f"<tr><th>Repository</th><th>Workload</th><th>Source</th><th>Why</th></tr>{rows}</table></div></section>"
     )

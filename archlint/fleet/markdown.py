@@ -71,9 +71,11 @@ def render(fleet: dict[str, Any]) -> str:
     )  # fmt: skip
     stuck = [w for w in fleet["workloads"] if w["recommendation"] == "amd64"]
     if stuck:
-        out += ["", "## Workloads that must stay on amd64", "", "| Repository | Workload | Why |", "|---|---|---|"]
+        out += ["", "## Workloads that must stay on amd64", "", "| Repository | Workload | Source | Why |",
+                "|---|---|---|---|"]  # fmt: skip
         for w in stuck[:MAX_ROWS]:
-            out.append(f"| {_cell(w['repository'])} | `{_cell(w['id'])}` | {_cell(w['reason'] or '')} |")
+            out.append(f"| {_cell(w['repository'])} | `{_cell(w['id'])}` | {_cell(w['source'])} "
+                       f"| {_cell(w['reason'] or '')} |")  # fmt: skip
         if len(stuck) > MAX_ROWS:
             out.append(f"\n…and {len(stuck) - MAX_ROWS} more (see the JSON fleet report).")
     out.append("")

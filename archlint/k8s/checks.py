@@ -29,13 +29,15 @@ class Context:
     verdict: Callable[[str], ImageVerdict | None]
     rel: str
     pools: list[schedule.PoolVerdict] | None = None  # computed by the caller already, if it did
+    # How to apply a fix archlint cannot write as text edits (a Helm template, a kustomize overlay).
+    manual: str = "apply the placement patch from the JSON report"
 
 
 def _finding(c: Context, rule: str, msg: str, where: tuple[int, int], key: str, fix: Fix | None = None,
              end: tuple[int, int] | None = None) -> Finding:  # fmt: skip
     return Finding(rule=rule, message=msg, path=c.rel, line=where[0], column=where[1],
                    end_line=end[0] if end else None, end_column=end[1] if end else None,
-                   workload=c.wl.id, key=f"{c.wl.id}:{key}", fix=fix)  # fmt: skip
+                   workload=c.wl.id, key=f"{c.wl.label}:{key}", fix=fix)  # fmt: skip
 
 
 def _placement_anchor(c: Context) -> tuple[int, int]:
@@ -58,7 +60,7 @@ def _fix(c: Context, want: str, description: str, safe: bool) -> Fix | None:
         return None
     edits = c.edits_for(ops)
     if not edits:
-        return Fix(description + " (apply the placement patch from the JSON report)", Applicability.MANUAL)
+        return Fix(f"{description} ({c.manual})", Applicability.MANUAL)
     return Fix(description, Applicability.SAFE if safe else Applicability.UNSAFE, tuple(edits))
 
 
@@ -72,6 +74,7 @@ def check(c: Context) -> Iterator[Finding]:
     fits = [v.pool for v in verdicts if v.fits]
     current = schedule.arches_of(fits)
     yield from _beta_labels(c)
+    yield from _unknown_labels(c)
     if not fits:
         yield from _unschedulable(c, verdicts)
         return
@@ -89,10 +92,10 @@ def check(c: Context) -> Iterator[Finding]:
         safe = "amd64" in schedule.landing_arches(after, c.profile)
         yield _finding(
             c, "ARCH201",
-            f"{c.wl.id} can be scheduled on arm64 pool(s) {_pools(arm_pools)}{pref}, but image {ref} is x86-only"
+            f"{c.wl.label} can be scheduled on arm64 pool(s) {_pools(arm_pools)}{pref}, but image {ref} is x86-only"
             f"{why}{others}; require kubernetes.io/arch=amd64",
             c.locate(path), f"x86:{ref}",
-            _fix(c, "amd64", f"require kubernetes.io/arch=amd64 for {c.wl.id}", safe),
+            _fix(c, "amd64", f"require kubernetes.io/arch=amd64 for {c.wl.label}", safe),
         )  # fmt: skip
     elif arm_only and amd_pools and schedule.prefers_arch(spec, "arm64") and not schedule.arch_restriction(spec):
         # (An arm64-only image with no preference at all is the placement scanner's ARCH307.)
@@ -101,10 +104,10 @@ def check(c: Context) -> Iterator[Finding]:
                else f"cannot reach an arm64 pool at all (taints) and runs on {_pools(amd_pools)}")  # fmt: skip
         yield _finding(
             c, "ARCH205",
-            f"{c.wl.id} only prefers arm64, so it {how}, but image {ref} is built for linux/arm64 only; "
+            f"{c.wl.label} only prefers arm64, so it {how}, but image {ref} is built for linux/arm64 only; "
             "require kubernetes.io/arch=arm64",
             c.locate(path), f"arm64-only:{ref}",
-            _fix(c, "arm64", f"require kubernetes.io/arch=arm64 for {c.wl.id}", True),
+            _fix(c, "arm64", f"require kubernetes.io/arch=arm64 for {c.wl.label}", True),
         )  # fmt: skip
     elif (
         images
@@ -115,10 +118,10 @@ def check(c: Context) -> Iterator[Finding]:
         refs = ", ".join(sorted({r for _, r, _ in images}))
         yield _finding(
             c, "ARCH206",
-            f"{c.wl.id} runs only on {', '.join(current)} pool(s) {_pools(fits)}, but its image(s) {refs} "
+            f"{c.wl.label} runs only on {', '.join(current)} pool(s) {_pools(fits)}, but its image(s) {refs} "
             "run on arm64; allow both architectures and prefer arm64",
             _placement_anchor(c), "arm64-ready",
-            _fix(c, "multi-arch", f"allow amd64 and arm64 for {c.wl.id}, preferring arm64", False),
+            _fix(c, "multi-arch", f"allow amd64 and arm64 for {c.wl.label}, preferring arm64", False),
         )  # fmt: skip
     yield from _qos(c, fits)
 
@@ -140,18 +143,38 @@ def _unschedulable(c: Context, verdicts: list[schedule.PoolVerdict]) -> Iterator
         if edits:
             fix = Fix(what, Applicability.SAFE, tuple(edits))
         elif ops:
-            fix = Fix(what + " (apply the placement patch from the JSON report)", Applicability.MANUAL)
+            fix = Fix(f"{what} ({c.manual})", Applicability.MANUAL)
         yield _finding(
             c, "ARCH202",
-            f"{c.wl.id} can only run on arm64 pool(s) {_pools([v.pool for v in by_taint])} but does not tolerate "
+            f"{c.wl.label} can only run on arm64 pool(s) {_pools([v.pool for v in by_taint])} but does not tolerate "
             f"{', '.join(taints)}: it can be scheduled nowhere",
             where, "taint", fix,
         )  # fmt: skip
         return
     reasons = "; ".join(f"{v.pool.name} ({v.pool.arch}): {v.reason}" for v in verdicts) or "the profile has no pools"
     yield _finding(
-        c, "ARCH203", f"{c.wl.id} fits no node pool of the cluster profile: {reasons}", where, "unschedulable"
+        c, "ARCH203", f"{c.wl.label} fits no node pool of the cluster profile: {reasons}", where, "unschedulable"
     )
+
+
+def _unknown_labels(c: Context) -> Iterator[Finding]:
+    """Labels a synthetic profile cannot know: a warning that says so, once per workload, at
+    the first of them; scheduling went on as if a pool with them existed."""
+    assume = schedule.assumed_labels(c.wl.pod_spec, c.profile)
+    if not assume:
+        return
+    uses = [(path, how) for path, key, how in schedule.label_uses(c.wl.pod_spec) if key in assume]
+    path, _ = uses[0]
+    where = c.locate_key(path) if path[0] == "nodeSelector" else c.locate(path)
+    yield _finding(
+        c, "ARCH216",
+        f"{c.wl.label}: {'; '.join(how for _, how in uses)}: no node pool of the built-in cluster profile "
+        f"({c.profile.source}) has this label. That profile is synthetic: it knows only the labels kubelets and "
+        "the cloud set, so archlint assumed a pool with the label exists and judged the pod by its architecture "
+        "constraints alone. Import your cluster's nodes: `kubectl get nodes -o json > nodes.json` and set "
+        '`[tool.archlint.cluster] nodes-file = "nodes.json"` (or describe them with [[tool.archlint.cluster.pools]])',
+        where, "unknown-labels",
+    )  # fmt: skip
 
 
 def _beta_labels(c: Context) -> Iterator[Finding]:
@@ -219,7 +242,7 @@ def _qos(c: Context, fits: list[NodePool]) -> Iterator[Finding]:
     if problems:
         yield _finding(
             c, "ARCH207",
-            f"{c.wl.id} runs on dedicated arm64 pool(s) {_pools(dedicated)} but is not Guaranteed with whole CPUs, "
+            f"{c.wl.label} runs on dedicated arm64 pool(s) {_pools(dedicated)} but is not Guaranteed with whole CPUs, "
             f"so the static CPU manager will not pin cores: {'; '.join(problems[:3])}",
             c.locate_key(("containers",)), "qos",
         )  # fmt: skip

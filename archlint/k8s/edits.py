@@ -159,7 +159,8 @@ def tolerate_ops(spec: dict[str, Any], profile: ClusterProfile) -> list[Op]:
     """Tolerate the taints of the arm64 pools the pod's selectors admit (all arm64 pools when
     none does), skipping what is already tolerated or added by the platform (GKE)."""
     arm = profile.arm64_pools()
-    admitted = [p for p in arm if schedule.selector_reason(spec, p) is None] or list(arm)
+    assume = schedule.assumed_labels(spec, profile)
+    admitted = [p for p in arm if schedule.selector_reason(spec, p, assume) is None] or list(arm)
     needed: list[Taint] = []
     for pool in admitted:
         for t in schedule.untolerated(spec, pool, profile):
@@ -239,9 +240,17 @@ def beta_label_ops(spec: dict[str, Any]) -> list[tuple[Path, Op]]:
     return out
 
 
-def patch_object(old: dict[str, Any], new: dict[str, Any], spec_path: Path) -> dict[str, Any] | None:
+def patch_object(old: dict[str, Any], new: dict[str, Any], spec_path: tuple[Any, ...],
+                 base: dict[str, Any] | None = None) -> dict[str, Any] | None:  # fmt: skip
     """A strategic-merge patch for the workload object: changed pod-spec fields (nodeSelector
-    merges key by key, so removed keys are null; lists are replaced whole)."""
+    merges key by key, so removed keys are null; lists are replaced whole). A step of
+    `spec_path` that is a mapping stands for the list item it identifies (`{"name": "train"}`).
+    With `base` (the fields as written where the pod's spec is assembled from parts), a changed
+    field is diffed against what is written there, so an inherited one is given whole."""
+    if base is not None:
+        fields = [f for f in sorted(set(old) | set(new)) if old.get(f) != new.get(f)]
+        old = {f: base[f] for f in fields if f in base}
+        new = {f: new[f] for f in fields if f in new}
     changed: dict[str, Any] = {}
     for f in sorted(set(old) | set(new)):
         if old.get(f) == new.get(f):
@@ -256,11 +265,11 @@ def patch_object(old: dict[str, Any], new: dict[str, Any], spec_path: Path) -> d
         return None
     out: Any = changed
     for step in reversed(_object_path(spec_path)):
-        out = {step: out}
-    return out
+        out = [{**step, **out}] if isinstance(step, dict) else {step: out}
+    return out if isinstance(out, dict) else None
 
 
-def _object_path(spec_path: Path) -> Path:
+def _object_path(spec_path: tuple[Any, ...]) -> tuple[Any, ...]:
     # Items of a `kind: List` are objects of their own: the patch is relative to the item.
     if len(spec_path) >= 2 and spec_path[0] == "items" and isinstance(spec_path[1], int):
         return spec_path[2:]
@@ -275,7 +284,9 @@ def placement_edits(
     if not ops:
         return None, []
     new = apply_ops(wl.pod_spec, ops)
-    patch = patch_object(wl.pod_spec, new, wl.spec_path)
+    patch = patch_object(wl.pod_spec, new, wl.patch_path or wl.spec_path, wl.patch_base)
+    if not wl.editable:
+        return patch, []  # its scheduling is not written at spec_path in its file: the patch only
     return patch, ops_to_edits(text, wl.doc_index, wl.spec_path, ops, wl.path)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,7 @@ class KObject:
     data: dict[str, Any]
     doc: Doc
     path: tuple[str | int, ...]  # from the document root ((), or ("items", i))
+    default_namespace: str = "default"  # where it goes without metadata.namespace (a Helm release's)
 
     @property
     def kind(self) -> str:
@@ -61,7 +62,7 @@ class KObject:
     @property
     def namespace(self) -> str:
         ns = self.meta.get("namespace")
-        return str(ns) if ns not in (None, "") else "default"
+        return str(ns) if ns not in (None, "") else self.default_namespace
 
     @property
     def id(self) -> str:
@@ -95,7 +96,7 @@ def is_object(data: Any) -> bool:
     return isinstance(data, dict) and isinstance(data.get("apiVersion"), str) and isinstance(data.get("kind"), str)
 
 
-def objects(doc: Doc) -> Iterator[KObject]:
+def objects(doc: Doc, default_namespace: str = "default") -> Iterator[KObject]:
     """The Kubernetes objects of a document; anything else (Helm values, compose files) is skipped."""
     data = doc.data
     if not is_object(data):
@@ -104,15 +105,33 @@ def objects(doc: Doc) -> Iterator[KObject]:
     if data["kind"] == "List" or (data["kind"].endswith("List") and isinstance(items, list)):
         for i, item in enumerate(items if isinstance(items, list) else []):
             if is_object(item):
-                yield KObject(item, doc, ("items", i))
+                yield KObject(item, doc, ("items", i), default_namespace)
         return
-    yield KObject(data, doc, ())
+    yield KObject(data, doc, (), default_namespace)
 
 
 @dataclass
 class PodTemplate:
+    """A pod spec inside an object. For built-in kinds and most custom resources it is written
+    out at `path`; some controllers (Argo Workflows, the Spark operator) assemble it from parts,
+    and then `to_object` says where each field of the assembled spec is written."""
+
     spec: dict[str, Any]
-    path: tuple[str | int, ...]  # from the object to the pod spec
+    path: tuple[str | int, ...]  # from the object to the pod spec (for assembled specs: to its owner)
+    role: str = ""  # which pod of a multi-pod object ("train", "driver", "workerGroupSpecs[gpu]")
+    to_object: Callable[[tuple[str | int, ...]], tuple[str | int, ...]] | None = None
+    # Where scheduling edits go (a mapping with nodeSelector/affinity/tolerations keys); None:
+    # nowhere safe (the fields come from elsewhere), so fixes offer the patch only.
+    edit_path: tuple[str | int, ...] | None = None
+    patch_base: dict[str, Any] | None = None  # the fields as written at edit_path, for the patch
+    patch_path: tuple[Any, ...] | None = None  # path with list items as identity mappings
+
+    def __post_init__(self) -> None:
+        if self.to_object is None and self.edit_path is None:
+            self.edit_path = self.path
+
+    def object_path(self, p: tuple[str | int, ...]) -> tuple[str | int, ...]:
+        return self.to_object(p) if self.to_object is not None else (*self.path, *p)
 
 
 def _looks_like_pod_spec(d: dict[str, Any]) -> bool:
@@ -137,8 +156,9 @@ def _walk(node: Any, path: tuple[str | int, ...], depth: int) -> Iterator[PodTem
 
 
 def pod_templates(obj: KObject) -> Iterator[PodTemplate] | list[PodTemplate]:
-    """Pod specs in an object: at the known path for built-in kinds, by a walk to `containers`
-    for custom resources (Argo Rollout, Knative Service, Kubeflow, ...)."""
+    """Pod specs in an object: at the known path for built-in kinds, assembled as their
+    controllers do for Argo Workflows and Spark applications, and by a walk to `containers`
+    for other custom resources (Argo Rollout, Knative Service, KServe, Ray, Kubeflow, ...)."""
     kind = obj.kind
     known = POD_SPEC_PATHS.get(kind)
     if known is not None and obj.api_version in _BUILTIN_GROUPS.get(kind, (obj.api_version,)):
@@ -148,7 +168,18 @@ def pod_templates(obj: KObject) -> Iterator[PodTemplate] | list[PodTemplate]:
         return [PodTemplate(node, known)] if isinstance(node, dict) else []
     if is_builtin_group(obj.api_version) and (kind in NO_POD_KINDS or kind in POD_SPEC_PATHS):
         return []
-    return _walk(obj.data.get("spec"), ("spec",), 0) if isinstance(obj.data.get("spec"), dict) else []
+    from archlint.k8s import crds
+
+    assembled = crds.pod_templates(obj.api_version, kind, obj.data)
+    if assembled is not None:
+        return assembled
+    if not isinstance(obj.data.get("spec"), dict):
+        return []
+    found = list(_walk(obj.data["spec"], ("spec",), 0))
+    for t in found:
+        t.role = crds.role_of(obj.data, t.path, len(found))
+        t.patch_path = crds.identity_path(obj.data, t.path)
+    return found
 
 
 _BUILTIN_GROUPS: dict[str, tuple[str, ...]] = {

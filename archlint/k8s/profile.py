@@ -7,6 +7,7 @@ without an arch requirement lands on arm64 by chance.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,9 +63,17 @@ class ClusterProfile:
     # GKE adds a toleration for kubernetes.io/arch=arm64:NoSchedule to pods that select arm64
     # through a nodeSelector or required node affinity (its admission webhook does it).
     auto_tolerate_arch: bool = False
+    # Built from presets only: its pools know just the labels kubelets (and that cloud) set, so
+    # a label none of them has says nothing about the real cluster.
+    synthetic: bool = False
 
     def arm64_pools(self) -> tuple[NodePool, ...]:
         return tuple(p for p in self.pools if p.arch == "arm64")
+
+    @functools.cached_property
+    def label_keys(self) -> frozenset[str]:
+        """Every label key some pool has (what a selector can be judged against)."""
+        return frozenset(k for p in self.pools for k in p.labels)
 
 
 def kubelet_labels(arch: str, labels: dict[str, str] | None = None) -> dict[str, str]:
@@ -84,7 +93,7 @@ _GKE_ARM_TAINT = Taint(ARCH_LABEL, "arm64", "NoSchedule")
 def preset(name: str) -> ClusterProfile | None:
     n = name.lower()
     if n == "default":
-        return ClusterProfile((_pool("amd64", "amd64"), _pool("arm64", "arm64")), "preset default")
+        return ClusterProfile((_pool("amd64", "amd64"), _pool("arm64", "arm64")), "preset default", synthetic=True)
     if n == "gke":
         # GKE taints Arm (T2A/C4A/Axion) nodes and tolerates the taint for pods that ask for arm64.
         return ClusterProfile(
@@ -99,6 +108,7 @@ def preset(name: str) -> ClusterProfile | None:
             ),
             "preset gke",
             auto_tolerate_arch=True,
+            synthetic=True,
         )
     if n == "eks":
         # EKS managed node groups: Graviton groups carry no taint unless the team adds one.
@@ -110,12 +120,15 @@ def preset(name: str) -> ClusterProfile | None:
                                                "node.kubernetes.io/instance-type": "m7g.large"}),
             ),
             "preset eks",
+            synthetic=True,
         )  # fmt: skip
     if n == "karpenter":
         # One Karpenter NodePool allowing both architectures: nodes of either arch, same labels.
         labels = {"karpenter.sh/nodepool": "default", "karpenter.sh/capacity-type": "on-demand"}
         return ClusterProfile(
-            (_pool("karpenter-amd64", "amd64", labels), _pool("karpenter-arm64", "arm64", labels)), "preset karpenter"
+            (_pool("karpenter-amd64", "amd64", labels), _pool("karpenter-arm64", "arm64", labels)),
+            "preset karpenter",
+            synthetic=True,
         )
     if n == "aks":
         return ClusterProfile(
@@ -124,6 +137,7 @@ def preset(name: str) -> ClusterProfile | None:
                 _pool("armpool", "arm64", {"kubernetes.azure.com/agentpool": "armpool", "agentpool": "armpool"}),
             ),
             "preset aks",
+            synthetic=True,
         )
     return None
 
@@ -248,4 +262,5 @@ def profile_from_config(cfg: Config) -> ClusterProfile:
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes and "pools" in cluster:
         raise _fatal(cfg, "cluster.pools", f"duplicate pool name(s) {', '.join(dupes)}")
-    return ClusterProfile(tuple(pools), " + ".join(sources), auto_tolerate_arch=auto)
+    synthetic = "nodes-file" not in cluster and "pools" not in cluster
+    return ClusterProfile(tuple(pools), " + ".join(sources), auto_tolerate_arch=auto, synthetic=synthetic)

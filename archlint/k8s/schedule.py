@@ -76,16 +76,54 @@ def field_matches(expr: Any, node_name: str) -> bool:
     return False
 
 
-def term_matches(term: Any, pool: NodePool) -> bool:
-    """A NodeSelectorTerm: its expressions and fields are ANDed; an empty term matches nothing."""
+def term_matches(term: Any, pool: NodePool, assume: frozenset[str] = frozenset()) -> bool:
+    """A NodeSelectorTerm: its expressions and fields are ANDed; an empty term matches nothing.
+    Expressions on a label in `assume` are taken to match (see `assumed_labels`)."""
     t = _as_dict(term)
     exprs = _as_list(t.get("matchExpressions"))
     fields = _as_list(t.get("matchFields"))
     if not exprs and not fields:
         return False
-    return all(expression_matches(e, pool.labels) for e in exprs) and all(
+    return all(_as_dict(e).get("key") in assume or expression_matches(e, pool.labels) for e in exprs) and all(
         field_matches(f, pool.node_name) for f in fields
     )
+
+
+# Operators a node without the label satisfies: nothing to assume for them.
+_ABSENCE_OK = ("NotIn", "DoesNotExist")
+
+
+def label_uses(pod_spec: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str, str]]:
+    """(path from the pod spec, label key, how it is used) for every label the pod requires of
+    its node: nodeSelector entries and required node-affinity expressions."""
+    out: list[tuple[tuple[str | int, ...], str, str]] = []
+    for k, v in _as_dict(pod_spec.get("nodeSelector")).items():
+        out.append((("nodeSelector", k), str(k), f"nodeSelector {k}={_label_str(v)}"))
+    base = ("affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms")
+    for i, term in enumerate(required_terms(pod_spec) or []):
+        for j, e in enumerate(_as_list(_as_dict(term).get("matchExpressions"))):
+            e = _as_dict(e)
+            key, op = e.get("key"), e.get("operator")
+            if isinstance(key, str) and op not in _ABSENCE_OK:
+                values = ",".join(_label_str(v) for v in _as_list(e.get("values")))
+                out.append(((*base, i, "matchExpressions", j), key, f"node affinity {key} {op} {values}".rstrip()))
+    return out
+
+
+def assumed_labels(pod_spec: dict[str, Any], profile: ClusterProfile) -> frozenset[str]:
+    """Labels the pod requires that no pool of a synthetic profile has: the profile cannot
+    know them, so they are taken to be on whichever pool the rest of the pod's constraints
+    admit (empty for a profile that describes the real cluster)."""
+    if not profile.synthetic or ("nodeSelector" not in pod_spec and "affinity" not in pod_spec):
+        return frozenset()
+    known = profile.label_keys
+    keys = [k for k in _as_dict(pod_spec.get("nodeSelector")) if k not in known]
+    for term in required_terms(pod_spec) or []:
+        for e in _as_list(_as_dict(term).get("matchExpressions")):
+            key = e.get("key") if isinstance(e, dict) else None
+            if isinstance(key, str) and key not in known and e.get("operator") not in _ABSENCE_OK:
+                keys.append(key)
+    return frozenset(keys)
 
 
 def required_terms(pod_spec: dict[str, Any]) -> list[Any] | None:
@@ -163,10 +201,12 @@ def untolerated(
     return out
 
 
-def selector_reason(pod_spec: dict[str, Any], pool: NodePool) -> str | None:
+def selector_reason(pod_spec: dict[str, Any], pool: NodePool, assume: frozenset[str] = frozenset()) -> str | None:
     """Why nodeSelector / required node affinity exclude the pool (None: they admit it)."""
     sel = pod_spec.get("nodeSelector")
     for k, v in _as_dict(sel).items():
+        if k in assume:
+            continue
         if pool.labels.get(k) != _label_str(v):
             have = pool.labels.get(k)
             return (
@@ -175,7 +215,7 @@ def selector_reason(pod_spec: dict[str, Any], pool: NodePool) -> str | None:
                 else (f"nodeSelector {k}={_label_str(v)} (node lacks the label)")
             )
     terms = required_terms(pod_spec)
-    if terms is not None and not any(term_matches(t, pool) for t in terms):
+    if terms is not None and not any(term_matches(t, pool, assume) for t in terms):
         if not terms:
             return "required node affinity has no nodeSelectorTerms (matches no node)"
         return "no required node-affinity term matches"
@@ -187,12 +227,13 @@ def pool_verdicts(pod_spec: dict[str, Any], profile: ClusterProfile) -> list[Poo
     node_name = spec.get("nodeName")
     bound = isinstance(node_name, str) and node_name != ""
     named = bound and any(p.node_name == node_name for p in profile.pools)
+    assume = assumed_labels(spec, profile)
     out = []
     for pool in profile.pools:
         if named and pool.node_name != node_name:
             out.append(PoolVerdict(pool, f"nodeName {node_name} is another node"))
             continue
-        reason = selector_reason(spec, pool)
+        reason = selector_reason(spec, pool, assume)
         if reason:
             out.append(PoolVerdict(pool, reason))
             continue

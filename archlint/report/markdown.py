@@ -26,7 +26,7 @@ def _evidence(workloads: list[dict[str, Any]]) -> list[str]:
     out = ["<details><summary>Why (evidence per workload)</summary>", ""]
     for w in shown:
         p = w["placement"]
-        out.append(f"**{code_span(w['id'])}** → {p['recommendation']}")
+        out.append(f"**{code_span(w['id'])}** ({_cell(w.get('source') or w['path'])}) → {p['recommendation']}")
         out.extend(f"- {_cell(_short(r, 300))}" for r in p["reasons"][:8])
         if len(p["reasons"]) > 8:
             out.append(f"- …{len(p['reasons']) - 8} more")
@@ -48,15 +48,16 @@ def render(report: dict[str, Any]) -> str:
             f"Workloads: **{wl['arm64']}** arm64, **{wl['multi-arch']}** multi-arch, "
             f"**{wl['amd64']}** amd64, **{wl['unknown']}** unknown.",
             "",
-            "| Workload | Can land on | Recommendation | Why |",
-            "|---|---|---|---|",
+            "| Workload | Source | Can land on | Recommendation | Why |",
+            "|---|---|---|---|---|",
         ]
         errors = {f["workload"] for f in report["findings"] if f["workload"] and f["severity"] == "error"}
         for w in report["workloads"][:MAX_ROWS]:
             p = w["placement"]
             mark = f"{_ICON['error']} " if w["id"] in errors else ""
             out.append(
-                f"| {mark}{code_span(w['id'])} | {', '.join(p['current']) or 'unschedulable'} | {p['recommendation']} "
+                f"| {mark}{code_span(w['id'])} | {_cell(w.get('source') or w['path'])} "
+                f"| {', '.join(p['current']) or 'unschedulable'} | {p['recommendation']} "
                 f"| {_cell(_short(p['reasons'][0])) if p['reasons'] else ''} |"
             )
         if len(report["workloads"]) > MAX_ROWS:

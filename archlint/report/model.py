@@ -74,6 +74,7 @@ def build(result: Result) -> dict[str, Any]:
                 "namespace": w.namespace,
                 "path": w.path,
                 "line": w.line,
+                "source": w.source or w.path,
                 "images": [
                     {
                         "ref": ref,

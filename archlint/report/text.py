@@ -136,16 +136,19 @@ def _placement_lines(console: Console, report: dict[str, Any]) -> None:
     rows = []
     for w in workloads:
         p = w["placement"]
-        rows.append((P(w["id"]), ", ".join(p["current"]) or "unschedulable", p["recommendation"],
+        rows.append((P(w["id"]), P(_source(w)), ", ".join(p["current"]) or "unschedulable", p["recommendation"],
                      P(p["reasons"][0]) if p["reasons"] else "", w["id"] in errors))  # fmt: skip
     id_w = min(max(len(r[0]) for r in rows), 48)
-    cur_w = max(len(r[1]) for r in rows)
-    rec_w = max(len(r[2]) for r in rows)
+    src_w = min(max(len(r[1]) for r in rows), 40)
+    cur_w = max(len(r[2]) for r in rows)
+    rec_w = max(len(r[3]) for r in rows)
     console.print(Text("Placement:", style="bold"))
-    lead = 2 + id_w + 2 + cur_w + 3 + rec_w + 2
-    for ident, current, rec, reason, failing in rows:
+    lead = 2 + id_w + 2 + src_w + 2 + cur_w + 3 + rec_w + 2
+    for ident, source, current, rec, reason, failing in rows:
         line = Text("  ")
         line.append(ident.ljust(id_w), style="bold red" if failing else "bold")
+        line.append("  ")
+        line.append(source.ljust(src_w), style="dim")
         line.append("  ")
         line.append(current.ljust(cur_w), style="" if current != "unschedulable" else "bold red")
         line.append(" → ")
@@ -167,9 +170,16 @@ def _placement_lines(console: Console, report: dict[str, Any]) -> None:
         console.print(line)
 
 
+def _source(w: dict[str, Any]) -> str:
+    """Where the workload came from (file, overlay, chart): with the id, it tells rows apart."""
+    return str(w.get("source") or w["path"])
+
+
 def _placement_table(console: Console, report: dict[str, Any]) -> None:
-    rows = [(P(w["id"]), ", ".join(w["placement"]["current"]) or "unschedulable") for w in report["workloads"]]
-    fixed = max(len(r[0]) for r in rows) + max(max(len(r[1]) for r in rows), 7) + len("recommendation") + 13
+    rows = [(P(w["id"]), ", ".join(w["placement"]["current"]) or "unschedulable", P(_source(w)))
+            for w in report["workloads"]]  # fmt: skip
+    fixed = (max(len(r[0]) for r in rows) + max(max(len(r[1]) for r in rows), 7) + len("recommendation")
+             + max(max(len(r[2]) for r in rows), 6) + 16)  # fmt: skip
     longest = max((len(word) for w in report["workloads"] for word in " ".join(w["placement"]["reasons"][:1]).split()),
                    default=0)  # fmt: skip
     if console.width - fixed < max(longest, 24):
@@ -179,6 +189,7 @@ def _placement_table(console: Console, report: dict[str, Any]) -> None:
     table = Table(title="Placement", title_justify="left", show_lines=False)
     # Names never wrap; the reason takes the rest of the width and wraps between words.
     table.add_column("workload", no_wrap=True)
+    table.add_column("source", no_wrap=True, style="dim")
     table.add_column("current", no_wrap=True)
     table.add_column("recommendation", no_wrap=True)
     table.add_column("top reason", overflow="fold", ratio=1)
@@ -188,7 +199,7 @@ def _placement_table(console: Console, report: dict[str, Any]) -> None:
         current = Text(", ".join(p["current"]) or "unschedulable", style="" if p["current"] else "bold red")
         ident = Text(P(w["id"]), style="bold red" if w["id"] in errors else "")
         rec = Text(p["recommendation"], style=_REC_STYLE.get(p["recommendation"], ""))
-        table.add_row(ident, current, rec, Text(P(p["reasons"][0]) if p["reasons"] else ""))
+        table.add_row(ident, Text(P(_source(w))), current, rec, Text(P(p["reasons"][0]) if p["reasons"] else ""))
     console.print(table, soft_wrap=False)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from archlint import scanning as k
 from archlint.scanning import Scanner
 
-_WORKLOAD_KINDS = frozenset({k.KUBERNETES, k.KUSTOMIZATION})
+_WORKLOAD_KINDS = frozenset({k.KUBERNETES, k.KUSTOMIZATION, k.HELM})
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,8 @@ class Entry:
 
 
 REGISTRY: tuple[Entry, ...] = (
+    # Renders kustomizations and Helm charts first, so the image prescan sees what they run.
+    Entry("archlint.scanners.kubernetes", "RenderScanner", 3, frozenset({k.KUSTOMIZATION, k.HELM})),
     Entry("archlint.scanners.docker", "DockerScanner", 5,
           frozenset({k.DOCKERFILE, k.SKAFFOLD, k.COMPOSE, k.GITHUB_WORKFLOW, k.GITLAB_CI})),
     Entry("archlint.scanners.dependencies", "DependencyScanner", 10,

@@ -53,6 +53,8 @@ class DockerScanner(Scanner):
                     manifests.append(f.read_bytes().decode("utf-8", errors="replace"))
                 except Exception:  # unreadable manifests are reported by the Kubernetes scanner
                     continue
+        renders: Any = facts.extra.get("k8s.renders")  # kustomize and Helm output (the render scanner's)
+        manifests.extend(renders.image_texts() if hasattr(renders, "image_texts") else [])
         st.wanted = links.wanted_images(manifests)
         st.links = links.choose(st.sites, st.wanted, st.dockerfile_paths)
         facts.build_contexts.extend(link.context for link in st.links.values())

@@ -3,6 +3,7 @@ profile's node pools, and report what will break on (or miss out on) arm64 nodes
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,10 +15,14 @@ from archlint.errors import FatalError
 from archlint.facts import Facts, ImageVerdict, Placement, Workload
 from archlint.findings import Edit, Finding
 from archlint.images import name_of
-from archlint.k8s import checks, chunks, kustomize, pool, schedule, validate
+from archlint.k8s import checks, chunks, pool, schedule, validate
+from archlint.k8s.crds import dig
 from archlint.k8s.edits import Op, document_key, ops_to_edits, remember_documents, remember_documents_by_key
 from archlint.k8s.objects import POD_SPEC_PATHS, KObject, PodTemplate, images, objects, pod_templates, type_problems
 from archlint.k8s.profile import ClusterProfile, load_profile
+from archlint.k8s.render import helm
+from archlint.k8s.render import renders as rendering
+from archlint.k8s.render.sourcemap import HelmSources, Raw, TemplateLines, match, packaged_subchart, template_file
 from archlint.k8s.yamlread import Doc, read_documents
 from archlint.scanning import ScanContext, Scanner, SourceFile, guarded
 
@@ -64,17 +69,72 @@ class _Run:
 
 
 @dataclass
-class _Raw:
-    """A raw object in a file a kustomization renders: where rendered findings point."""
+class _Where:
+    """Where an object's findings, workload rows and edits go: its own file (`text` is that
+    file), the raw object of a kustomize render, a Helm template, or (nothing better known)
+    line 1 of the kustomization or chart that rendered it."""
 
-    rel: str
-    text: str
-    obj: KObject
+    rel: str  # the file findings point at
+    source: str  # the workload's source in the report
+    text: str | None = None  # the object's own file, for edits (plain manifests)
+    raw: Raw | None = None  # kustomize: the raw object it came from
+    template: TemplateLines | None = None  # helm: its template
+    anchor: int = 0  # helm: 0-based line of its `kind:` in the template
+    own: bool = False  # positions are the object's own (a plain manifest, stdin)
+
+    def locate(self, obj: KObject, path: tuple[str | int, ...], key: bool = False) -> tuple[int, int]:
+        if self.template is not None:
+            return self.template.locate(self.anchor, path)
+        if self.raw is not None:
+            return _locate(obj, self.raw.obj, path, key)
+        if self.own:
+            return obj.locate_key(path) if key else obj.locate(path)
+        return 1, 1
+
+    def span(self, obj: KObject) -> tuple[int, int]:
+        """First and last line of the object where it is written (annotation suppressions)."""
+        if self.template is not None:
+            return self.template.span(self.anchor)
+        if self.raw is not None:
+            return self.raw.obj.lines
+        return obj.lines if self.own else (1, 1)
+
+    @functools.cached_property
+    def manual(self) -> str:
+        """How to apply a placement fix that cannot be written here as text edits."""
+        if self.template is not None or self.rel.endswith("Chart.yaml"):
+            return ("set it through the chart's values (nodeSelector, affinity, tolerations) or in its template; "
+                    "the JSON report has the placement patch")  # fmt: skip
+        if self.raw is not None:
+            return f"add it as a patch in {self.source}; the JSON report has the placement patch"
+        return "apply the placement patch from the JSON report"
+
+    def line(self, obj: KObject) -> int:
+        if self.template is not None:
+            return self.anchor + 1
+        if self.raw is not None:
+            return self.raw.obj.line
+        return obj.line if self.own else 1
+
+
+class RenderScanner(Scanner):
+    """Renders kustomizations and Helm charts (all at once, before the image prescan, so the
+    images they run are linked to build contexts like any other); the Kubernetes scanner
+    checks what they produced."""
+
+    name = "render"
+    kinds = frozenset({k.KUSTOMIZATION, k.HELM})
+    order = 3
+
+    def scan(self, files: Sequence[SourceFile], ctx: ScanContext, facts: Facts) -> Iterable[Finding]:
+        r = rendering.render_all(list(files), ctx)
+        facts.extra[rendering.KEY] = r
+        return list(r.findings)
 
 
 class KubernetesScanner(Scanner):
     name = "kubernetes"
-    kinds = frozenset({k.KUBERNETES, k.KUSTOMIZATION})
+    kinds = frozenset({k.KUBERNETES, k.KUSTOMIZATION, k.HELM})
     order = 40
 
     def scan(self, files: Sequence[SourceFile], ctx: ScanContext, facts: Facts) -> Iterable[Finding]:
@@ -84,12 +144,12 @@ class KubernetesScanner(Scanner):
         except validate.UnsupportedVersion as e:
             raise FatalError(f"{ctx.config.where('kubernetes-version')}: {e}") from None
         run = _Run(ctx, facts, profile, version, verdict_lookup(facts, ctx.config))
-        kfiles = [f for f in files if f.kind == k.KUSTOMIZATION]
+        renders = facts.extra.get(rendering.KEY)
+        if not isinstance(renders, rendering.Renders):  # the render scanner did not run (a direct call)
+            renders = rendering.render_all([f for f in files if f.kind in (k.KUSTOMIZATION, k.HELM)], ctx)
+            yield from renders.findings
         manifests = [f for f in files if f.kind == k.KUBERNETES]
-        covered: set[Path] = set()
-        rendered: list[tuple[SourceFile, str, set[Path]]] = []
-        yield from self._kustomizations(kfiles, ctx, covered, rendered)
-        jobs = chunks.plan(manifests, covered)
+        jobs = chunks.plan(manifests, renders.covered)
         try:
             results = pool.map_jobs(lambda job: self._file_job(job, run), jobs, [j.size for j in jobs])
         finally:
@@ -109,36 +169,22 @@ class KubernetesScanner(Scanner):
                 merged.update({offset + i: r for i, r in local.items()})
                 remember_documents_by_key(key, merged)
             offset += count
-        for kf, text, files_read in rendered:
-            yield from guarded([kf], lambda kf, text=text, fr=files_read: self._rendered(kf, text, fr, run))  # type: ignore[misc]
-
-    # -------------------------------------------------------------- kustomize
-
-    def _kustomizations(self, kfiles: list[SourceFile], ctx: ScanContext, covered: set[Path],
-                        rendered: list[tuple[SourceFile, str, set[Path]]]) -> Iterator[Finding]:  # fmt: skip
-        covs = {f: kustomize.coverage(f.path) for f in kfiles}
-        nested = set().union(*(c.kustomizations for c in covs.values())) if covs else set()
-        for f, cov in covs.items():
-            if _resolved(f.path) in nested:
-                continue  # rendered as part of the overlay that includes it
-            if ctx.offline and cov.remote:
-                result = kustomize.Rendered(False, error=f"not rendered in --offline mode: remote base {cov.remote[0]}")
+        by_rel = {f.rel: f for f in files}
+        for unit in renders.units:
+            anchor = by_rel.get(unit.anchor) or SourceFile(path=ctx.root / unit.anchor, rel=unit.anchor, kind=k.HELM)
+            if unit.tool == "helm":
+                yield from guarded([anchor], lambda _f, u=unit: self._helm(u, run))  # type: ignore[misc]
             else:
-                result = kustomize.render(f.path.parent)
-            covered |= cov.patches  # partial objects: checked only as part of a render
-            if not result.ok:
-                yield Finding(
-                    rule="ARCH213",
-                    message=f"{f.rel}: {result.error}; its resources are checked as written, without overlays/patches",
-                    path=f.rel, key="kustomize",
-                )  # fmt: skip
-                continue
-            covered |= cov.files
-            rendered.append((f, result.text, cov.files))
+                yield from guarded([anchor], lambda _f, u=unit: self._kustomized(u, run))  # type: ignore[misc]
+        for fb in renders.fallbacks:
+            yield from self._fallback(fb, run)
+        distinguish(facts.workloads)
 
-    def _rendered(self, kf: SourceFile, text: str, files_read: set[Path], run: _Run) -> Iterator[Finding]:
-        raws: dict[tuple[str, str], list[_Raw]] = {}
-        for p in sorted(files_read):
+    # -------------------------------------------------------------- rendered
+
+    def _kustomized(self, unit: rendering.Unit, run: _Run) -> Iterator[Finding]:
+        raws: dict[tuple[str, str], list[Raw]] = {}
+        for p in sorted(unit.files_read):
             try:
                 raw_text = p.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):
@@ -149,11 +195,44 @@ class KubernetesScanner(Scanner):
             for doc in read_documents(raw_text):
                 ranges[doc.index] = (doc.start_line, doc.end_line)
                 for obj in objects(doc) if doc.data is not None else ():
-                    raws.setdefault((obj.kind, obj.name), []).append(_Raw(rel, raw_text, obj))
-        for doc in read_documents(text):
+                    raws.setdefault((obj.kind, obj.name), []).append(Raw(rel, raw_text, obj))
+        for doc in read_documents(unit.text):
             for obj in objects(doc) if doc.data is not None else ():
-                raw = _match(obj, raws)
-                yield from self._object(obj, run, kf.rel if raw is None else raw.rel, None, raw, validate_schema=True)
+                raw = match(obj, raws)
+                where = _Where(unit.anchor if raw is None else raw.rel, unit.source, None, raw)
+                yield from self._object(obj, run, where, validate_schema=True)
+
+    def _helm(self, unit: rendering.Unit, run: _Run) -> Iterator[Finding]:
+        chart = unit.chart
+        assert chart is not None
+        sources = HelmSources.of(unit.text)
+        templates: dict[Path, TemplateLines | None] = {}
+        seen: dict[tuple[str, str], int] = {}
+        for doc in read_documents(unit.text):
+            if doc.data is None:
+                continue
+            for obj in objects(doc, unit.namespace):
+                src = sources.at(obj.line)
+                where = _Where(unit.anchor, unit.source, None)
+                if src is not None:
+                    nth = seen.get((src, obj.kind), 0)
+                    seen[(src, obj.kind)] = nth + 1
+                    tfile = template_file(chart.directory, chart.name, src)
+                    if tfile is not None:
+                        if tfile not in templates:
+                            try:
+                                templates[tfile] = TemplateLines(tfile.read_text(encoding="utf-8"))
+                            except (OSError, UnicodeDecodeError):
+                                templates[tfile] = None
+                        lines = templates[tfile]
+                        if lines is not None:
+                            where = _Where(run.ctx.rel(tfile), unit.source, None, template=lines,
+                                           anchor=lines.anchor(obj.kind, nth))  # fmt: skip
+                    else:
+                        packaged = packaged_subchart(chart.directory, chart.name, src)
+                        if packaged is not None:
+                            where = _Where(run.ctx.rel(packaged), unit.source, None)
+                yield from self._object(obj, run, where, validate_schema=True)
 
     # -------------------------------------------------------------- files
 
@@ -181,22 +260,21 @@ class KubernetesScanner(Scanner):
         remember_documents(text, ranges)  # filled as documents arrive; edits compose only theirs
         run.facts.extra["k8s.ranges"] = (document_key(text), ranges)
         part, line_offset = (text, 0) if span is None else (text[span[0] : span[1]], span[2])
+        where = _Where(f.rel, f.rel, text, own=True)
         for doc in read_documents(part, line_offset=line_offset, seen=seen):
             ranges[doc.index] = (doc.start_line, doc.end_line)
             yield from _problems(doc, f.rel)
             if doc.data is None or raw_only:
                 continue
             for obj in objects(doc):
-                yield from self._object(obj, run, f.rel, text, None, validate_schema=not doc.problems)
+                yield from self._object(obj, run, where, validate_schema=not doc.problems)
 
-    def _object(self, obj: KObject, run: _Run, rel: str, text: str | None, raw: _Raw | None,
-                validate_schema: bool) -> Iterator[Finding]:  # fmt: skip
-        """Findings for one object. `text` is the file the object is in (edits go there); for a
-        rendered object, `raw` is its source object (positions and, when safe, edits go there)."""
-        anchor = raw.obj if raw is not None else obj
-        first, last = anchor.lines
-        ignored = obj.ignored_rules() | anchor.ignored_rules()
+    def _object(self, obj: KObject, run: _Run, where: _Where, validate_schema: bool) -> Iterator[Finding]:
+        """Findings for one object, at the positions `where` gives."""
+        rel = where.rel
+        ignored = obj.ignored_rules() | (where.raw.obj.ignored_rules() if where.raw is not None else frozenset())
         if ignored:
+            first, last = where.span(obj)
             run.facts.region_ignores.append((rel, first, last, ignored))
         # Only workload kinds are validated: they are what this tool reasons about, and it keeps
         # the scan fast on large manifests full of ConfigMaps and RBAC.
@@ -206,47 +284,95 @@ class KubernetesScanner(Scanner):
             schema_errors = None
         for err in schema_errors or []:
             path = (*err.path, err.unexpected_key) if err.unexpected_key else err.path
-            where = _locate(obj, anchor, path, key=err.unexpected_key is not None)
+            line, col = where.locate(obj, path, key=err.unexpected_key is not None)
             field = ".".join(map(str, path)) or "(object)"
             yield Finding(
                 rule="ARCH209",
                 message=f"{obj.id}: {field}: {err.message} (Kubernetes {validate_ver(run)} schema)",
-                path=rel, line=where[0], column=where[1], workload=obj.id, key=f"{obj.id}:schema:{field}",
+                path=rel, line=line, column=col, workload=obj.id, key=f"{obj.id}:schema:{field}",
             )  # fmt: skip
         for tpl in pod_templates(obj):
-            yield from self._workload(obj, tpl, run, rel, text, raw, anchor, schema_errors)
+            yield from self._workload(obj, tpl, run, where, schema_errors)
 
-    def _workload(self, obj: KObject, tpl: PodTemplate, run: _Run, rel: str, text: str | None, raw: _Raw | None,
-                  anchor: KObject, schema_errors: list[validate.SchemaError] | None) -> Iterator[Finding]:  # fmt: skip
+    def _workload(self, obj: KObject, tpl: PodTemplate, run: _Run, where: _Where,
+                  schema_errors: list[validate.SchemaError] | None) -> Iterator[Finding]:  # fmt: skip
         spec = tpl.spec
+        rel = where.rel
+        anchor = where.raw.obj if where.raw is not None else obj
+        verdicts = schedule.pool_verdicts(spec, run.profile)
+        edit_text, edit_index, edit_path = _edit_target(obj, tpl, where)
+        wl = Workload(
+            kind=obj.kind, name=obj.name, namespace=obj.namespace, path=rel,
+            line=where.locate(obj, tpl.path)[0] if tpl.role else where.line(obj),  # one pod of several: its own
+            images=[ref for _, ref in images(spec)], pod_spec=spec,
+            doc_index=edit_index if edit_text is not None else anchor.doc.index,
+            spec_path=(*anchor.path, *(edit_path if edit_path is not None else tpl.path)),
+            placement=Placement(current=schedule.arches_of(v.pool for v in verdicts if v.fits)),
+            source=where.source, role=tpl.role, editable=edit_text is not None,
+            patch_path=(*anchor.path, *tpl.patch_path) if tpl.patch_path is not None else None,
+            patch_base=tpl.patch_base,
+        )  # fmt: skip
         if schema_errors is None:  # no schema (custom resources): check the types we rely on
             for path, msg in type_problems(spec):
-                where = _locate(obj, anchor, (*tpl.path, *path))
-                yield Finding(rule="ARCH212", message=f"{obj.id}: {msg}", path=rel, line=where[0], column=where[1],
-                              workload=obj.id, key=f"{obj.id}:type:{'.'.join(map(str, path))}")  # fmt: skip
-        spec_path = (*anchor.path, *tpl.path)
-        verdicts = schedule.pool_verdicts(spec, run.profile)
-        wl = Workload(
-            kind=obj.kind, name=obj.name, namespace=obj.namespace, path=rel, line=anchor.line,
-            images=[ref for _, ref in images(spec)], pod_spec=spec,
-            doc_index=anchor.doc.index, spec_path=spec_path,
-            placement=Placement(current=schedule.arches_of(v.pool for v in verdicts if v.fits)),
-        )  # fmt: skip
+                line, col = where.locate(obj, tpl.object_path(path))
+                yield Finding(rule="ARCH212", message=f"{wl.id}: {msg}", path=rel, line=line, column=col,
+                              workload=wl.id, key=f"{wl.id}:type:{'.'.join(map(str, path))}")  # fmt: skip
         run.facts.workloads.append(wl)
-        edit_text, edit_index = _edit_target(obj, tpl, text, raw)
 
         def edits_for(ops: list[Op]) -> list[Edit]:
-            if edit_text is None or rel == STDIN_REL:  # nothing to write back to: the patch only
+            if edit_text is None or edit_path is None or rel == STDIN_REL:  # nowhere to write: the patch only
                 return []
-            return ops_to_edits(edit_text, edit_index, spec_path, ops, rel)
+            return ops_to_edits(edit_text, edit_index, (*anchor.path, *edit_path), ops, rel)
 
         c = checks.Context(
             wl=wl, profile=run.profile,
-            locate=lambda p: _locate(obj, anchor, (*tpl.path, *p)),
-            locate_key=lambda p: _locate(obj, anchor, (*tpl.path, *p), key=True),
-            edits_for=edits_for, verdict=run.verdict, rel=rel, pools=verdicts,
+            locate=lambda p: where.locate(obj, tpl.object_path(p)),
+            locate_key=lambda p: where.locate(obj, tpl.object_path(p), key=True),
+            edits_for=edits_for, verdict=run.verdict, rel=rel, pools=verdicts, manual=where.manual,
         )  # fmt: skip
         yield from checks.check(c)
+
+    # -------------------------------------------------------------- charts helm cannot render
+
+    def _fallback(self, fb: rendering.Fallback, run: _Run) -> Iterator[Finding]:
+        """A row per component of a chart that was not rendered (its ARCH214 says why), from
+        what the values say: the images, and the scheduling written next to them. Checked like
+        any pod; positions are in the values files, and fixes go into the values (the patch is a
+        values override)."""
+        for comp in fb.components:
+            first = comp.images[0][1]
+            rel = run.ctx.rel(first.file)
+            spec: dict[str, Any] = {"containers": [{"name": comp.name.rsplit(".", 1)[-1] or fb.chart.name,
+                                                    "image": ref} for ref, _ in comp.images]}  # fmt: skip
+            spec.update({f: v for f, (v, _) in comp.scheduling.items()})
+            if type_problems(spec):
+                spec = {"containers": spec["containers"]}
+            verdicts = schedule.pool_verdicts(spec, run.profile)
+            wl = Workload(
+                kind="HelmChart", name=fb.chart.name, namespace=fb.namespace, path=rel, line=first.position()[0],
+                images=[ref for ref, _ in comp.images], pod_spec=spec, source=fb.source, role=comp.name,
+                editable=False, patch_path=comp.scope,
+                placement=Placement(current=schedule.arches_of(v.pool for v in verdicts if v.fits)),
+            )  # fmt: skip
+            run.facts.workloads.append(wl)
+
+            def locate(p: tuple[str | int, ...], comp: helm.Component = comp, first: helm.Spot = first,
+                       rel: str = rel) -> tuple[int, int]:  # fmt: skip
+                if p[:1] == ("containers",) and len(p) > 1 and isinstance(p[1], int) and p[1] < len(comp.images):
+                    sp = comp.images[p[1]][1]
+                elif p and p[0] in comp.scheduling:
+                    sp = comp.scheduling[str(p[0])][1]
+                else:
+                    sp = first
+                return sp.position() if run.ctx.rel(sp.file) == rel else first.position()
+
+            c = checks.Context(
+                wl=wl, profile=run.profile, locate=locate, locate_key=locate, edits_for=lambda ops: [],
+                verdict=run.verdict, rel=rel, pools=verdicts,
+                manual=f"set it in the chart's values under {'.'.join(comp.scope) or 'the top level'}; "
+                "the JSON report's placement patch is that values override",
+            )  # fmt: skip
+            yield from checks.check(c)
 
 
 _FileResult = tuple[
@@ -258,15 +384,29 @@ _FileResult = tuple[
 ]
 
 
+def distinguish(workloads: list[Workload]) -> None:
+    """Make id + source unique: rows that share both (the same object written twice, a chart
+    template that renders one name twice) get their line, then their position, appended."""
+    groups: dict[tuple[str, str], list[Workload]] = {}
+    for wl in workloads:
+        groups.setdefault((wl.id, wl.source or wl.path), []).append(wl)
+    for (_, source), same in groups.items():
+        if len(same) < 2:
+            continue
+        lines = [wl.line for wl in same]
+        for i, wl in enumerate(same):
+            wl.source = f"{source}:{wl.line}" if lines.count(wl.line) == 1 else f"{source}:{wl.line} #{i + 1}"
+
+
+def _values_at(data: dict[str, Any], component: str) -> dict[str, Any]:
+    node: Any = data
+    for step in component.split(".") if component else ():
+        node = node.get(step) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else {}
+
+
 def validate_ver(run: _Run) -> str:
     return ".".join(run.version.split(".")[:2])
-
-
-def _resolved(p: Path) -> Path:
-    try:
-        return p.resolve()
-    except OSError:
-        return p
 
 
 def _problems(doc: Doc, rel: str) -> Iterator[Finding]:
@@ -290,28 +430,20 @@ def _locate(obj: KObject, anchor: KObject, path: tuple[str | int, ...], key: boo
     return anchor.locate_key(path) if key else anchor.locate(path)
 
 
-def _edit_target(obj: KObject, tpl: PodTemplate, text: str | None, raw: _Raw | None) -> tuple[str | None, int]:
-    """The text edits apply to: the object's own file, or for a rendered object its raw source
+def _edit_target(obj: KObject, tpl: PodTemplate, where: _Where) -> tuple[str | None, int, tuple[str | int, ...] | None]:
+    """The text edits apply to, its document and the path (from the object) of the mapping that
+    holds the scheduling fields: the object's own file; for a kustomize render its raw source
     file when the scheduling fields there are what the render produced (else edits there would
-    not change what is deployed: only the patch is offered)."""
-    if raw is None:
-        return text, obj.doc.index
-    node: Any = raw.obj.data
-    for s in tpl.path:
-        node = node.get(s) if isinstance(node, dict) else None
-    if not isinstance(node, dict):
-        return None, 0
-    if all(node.get(f) == tpl.spec.get(f) for f in _SCHEDULING_FIELDS):
-        return raw.text, raw.obj.doc.index
-    return None, 0
-
-
-def _match(obj: KObject, raws: dict[tuple[str, str], list[_Raw]]) -> _Raw | None:
-    """The raw object a rendered one came from: same kind, and the raw name is the rendered
-    name or what is left of it after kustomize's namePrefix/nameSuffix."""
-    exact = raws.get((obj.kind, obj.name))
-    candidates = exact or [r for (kind, name), rs in raws.items() if kind == obj.kind and name in obj.name for r in rs]
-    if not candidates:
-        return None
-    # Prefer full objects (with images) over strategic-merge patches, then the longest name.
-    return max(candidates, key=lambda r: (any(True for _ in pod_templates(r.obj)), len(r.obj.name)))
+    not change what is deployed); nothing for Helm templates and assembled pods whose fields are
+    inherited: the patch only."""
+    if tpl.edit_path is None:
+        return None, 0, None
+    if where.raw is None:
+        return (where.text, obj.doc.index, tpl.edit_path) if where.own else (None, 0, None)
+    raw = where.raw
+    node, rendered = dig(raw.obj.data, tpl.edit_path), dig(obj.data, tpl.edit_path)
+    if not isinstance(node, dict) or not isinstance(rendered, dict):
+        return None, 0, None
+    if all(node.get(f) == rendered.get(f) for f in _SCHEDULING_FIELDS):
+        return raw.text, raw.obj.doc.index, tpl.edit_path
+    return None, 0, None

@@ -181,10 +181,10 @@ class PlacementScanner(Scanner):
             late = name not in st.preseen
             if v.arm64 is False and ARM64 in current and late:
                 yield self._pin(wl, ref, name, "ARCH308", AMD64, text, profile,
-                                f"{wl.id} can be scheduled on arm64 nodes but {ref} is x86-only: "
+                                f"{wl.label} can be scheduled on arm64 nodes but {ref} is x86-only: "
                                 + v.evidence[0])  # fmt: skip
             elif v.arm64 and arches == {ARM64} and AMD64 in current and not self._prefers_arm64(wl):
-                msg = f"{wl.id} can be scheduled on amd64 nodes but {ref} is built for linux/arm64 only"
+                msg = f"{wl.label} can be scheduled on amd64 nodes but {ref} is built for linux/arm64 only"
                 yield self._pin(wl, ref, name, "ARCH307", ARM64, text, profile, msg)
             elif v.arm64 is not False and ARM64 in current and ARM64 not in arches:
                 # What publishes the image: its CI builds; without any, a build tool that names
@@ -207,7 +207,7 @@ class PlacementScanner(Scanner):
     def _pin(wl: Workload, ref: str, name: str, rule: str, want: str, text: str | None, profile: Any,
              message: str) -> Finding:  # fmt: skip
         _patch, edits = _placement_edits(wl, text, want, profile)
-        fix = Fix(f"require kubernetes.io/arch: {want} on {wl.id}", Applicability.UNSAFE, edits) if edits else None
+        fix = Fix(f"require kubernetes.io/arch: {want} on {wl.label}", Applicability.UNSAFE, edits) if edits else None
         return Finding(rule=rule, message=message, path=wl.path, line=wl.line, workload=wl.id,
                        key=f"{rule}:{name}", fix=fix)  # fmt: skip
 
@@ -217,7 +217,7 @@ class PlacementScanner(Scanner):
         note = f"; {site.fix_note}" if site.fix is None and site.fix_note else ""
         return Finding(
             rule="ARCH305",
-            message=f"{wl.id} can be scheduled on arm64 nodes but this build of {ref} produces {plats} only "
+            message=f"{wl.label} can be scheduled on arm64 nodes but this build of {ref} produces {plats} only "
             f"(no linux/arm64){note}",
             path=site.path,
             line=site.line,

@@ -201,7 +201,7 @@ class RegistryScanner(Scanner):
                 seen.add((wl.id, ref.name))
                 yield Finding(
                     rule=rule,
-                    message=f"{wl.id} can be scheduled on {arch} nodes, but {written} is published only for "
+                    message=f"{wl.label} can be scheduled on {arch} nodes, but {written} is published only for "
                     f"{published} (digest {res.digest}): on an {arch} node the container fails with "
                     "`exec format error`",
                     path=wl.path,
@@ -209,7 +209,7 @@ class RegistryScanner(Scanner):
                     workload=wl.id,
                     key=f"{ref.name}:{arch}",
                     fix=Fix(
-                        f"require kubernetes.io/arch={other} for {wl.id}, or publish {written} for linux/{arch} "
+                        f"require kubernetes.io/arch={other} for {wl.label}, or publish {written} for linux/{arch} "
                         f"(docker buildx build --platform linux/{other},linux/{arch} --push)",
                         Applicability.MANUAL,
                     ),

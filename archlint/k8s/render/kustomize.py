@@ -1,16 +1,16 @@
-"""Kustomizations: render with `kubectl kustomize`, and know which raw files a render covers."""
+"""Kustomizations: which to render (overlays, not the bases and Components they include), the
+`kubectl kustomize` command, and which raw files a render covers."""
 
 from __future__ import annotations
 
 import shutil
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from archlint.k8s.render.runner import Command
 from archlint.k8s.yamlread import read_all
 
-RENDER_TIMEOUT = 120
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 # Keys whose entries name local files or directories the render reads.
 _FILE_KEYS = ("resources", "bases", "components", "crds")
@@ -18,45 +18,38 @@ _PATCH_KEYS = ("patchesStrategicMerge",)
 _ITEM_PATH_KEYS = ("patches", "patchesJson6902")
 
 
-@dataclass
-class Rendered:
-    ok: bool
-    text: str = ""
-    error: str = ""
-
-
 def kubectl() -> str | None:
     return shutil.which("kubectl")
 
 
-def render(directory: Path) -> Rendered:
+def command(directory: Path) -> Command | None:
+    """`kubectl kustomize DIR`; None when kubectl is not on PATH."""
     exe = kubectl()
-    if exe is None:
-        return Rendered(False, error="kubectl is not on PATH")
-    try:
-        proc = subprocess.run(
-            [exe, "kustomize", str(directory)],
-            capture_output=True,
-            timeout=RENDER_TIMEOUT,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
-    except subprocess.TimeoutExpired:
-        return Rendered(False, error=f"`kubectl kustomize` did not finish within {RENDER_TIMEOUT} s")
-    except OSError as e:
-        return Rendered(False, error=f"cannot run kubectl: {e}")
-    if proc.returncode != 0:
-        msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        return Rendered(False, error=f"`kubectl kustomize` failed: {msg[-1] if msg else f'exit {proc.returncode}'}")
-    return Rendered(True, text=proc.stdout.decode("utf-8", "replace"))
+    return None if exe is None else Command((exe, "kustomize", str(directory)))
 
 
-def _kustomization_file(directory: Path) -> Path | None:
+def kustomization_file(directory: Path) -> Path | None:
     for name in KUSTOMIZATION_NAMES:
         p = directory / name
         if p.is_file():
             return p
     return None
+
+
+def _data(kfile: Path) -> dict[str, Any] | None:
+    try:
+        docs = read_all(kfile.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return None
+    data = docs[0].data if docs else None
+    return data if isinstance(data, dict) else None
+
+
+def is_component(kfile: Path) -> bool:
+    """A `kind: Component` is only meaningful inside the kustomization that lists it under
+    `components:`; rendered on its own, kustomize refuses it."""
+    data = _data(kfile)
+    return data is not None and data.get("kind") == "Component"
 
 
 @dataclass
@@ -75,12 +68,8 @@ def coverage(kfile: Path, seen: set[Path] | None = None) -> Coverage:
     if kfile in seen:
         return out
     seen.add(kfile)
-    try:
-        docs = read_all(kfile.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        return out
-    data: Any = docs[0].data if docs else None
-    if not isinstance(data, dict):
+    data = _data(kfile)
+    if data is None:
         return out
     base = kfile.parent
     entries: list[str] = []
@@ -104,7 +93,7 @@ def coverage(kfile: Path, seen: set[Path] | None = None) -> Coverage:
         if p.is_file():
             out.files.add(p)
         elif p.is_dir():
-            sub = _kustomization_file(p)
+            sub = kustomization_file(p)
             if sub is not None:
                 out.kustomizations.add(sub.resolve())
                 inner = coverage(sub, seen)
@@ -113,3 +102,36 @@ def coverage(kfile: Path, seen: set[Path] | None = None) -> Coverage:
                 out.kustomizations |= inner.kustomizations
                 out.remote += inner.remote
     return out
+
+
+@dataclass
+class Plan:
+    """What to do with the kustomizations of a scan."""
+
+    render: list[tuple[Path, Coverage]]  # (kustomization file, coverage): the overlays
+    partial: set[Path] = field(default_factory=set)  # patches of Components nothing includes
+
+
+def plan(kfiles: list[Path]) -> Plan:
+    """Render each kustomization that no other one in the scan includes (a base is reported
+    through the overlays that use it, once per overlay), except Components: they only take
+    effect inside an overlay. A Component nothing includes adds nothing to check but its
+    resources; its patches are partial objects."""
+    covs = {f: coverage(f) for f in kfiles}
+    nested = set().union(*(c.kustomizations for c in covs.values())) if covs else set()
+    out = Plan(render=[])
+    for f, cov in covs.items():
+        if resolved(f) in nested:
+            continue
+        if is_component(f):
+            out.partial |= cov.patches
+            continue
+        out.render.append((f, cov))
+    return out
+
+
+def resolved(p: Path) -> Path:
+    try:
+        return p.resolve()
+    except OSError:
+        return p

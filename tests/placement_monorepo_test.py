@@ -189,7 +189,8 @@ def test_full_text_report_ends_with_the_placement_table(
         assert wid in rows, wid
         cells = [c.strip() for c in rows[wid].split("│")[1:-1]]
         assert cells[2:4] == [", ".join(current), rec], wid
-        assert (MONOREPO / cells[1]).is_file(), wid  # the source: the manifest it is written in
+        # The source: the manifest it is written in (paths are relative to the git top level).
+        assert (Path(__file__).resolve().parents[1] / cells[1]).is_file(), wid
     assert "ghcr.io/acme/agent:3.1.0 is x86-only" in rows["DaemonSet/kube-system/node-agent"]
     # After the table only the summary (and the fix hint) follows.
     tail = out[out.rindex("└") :].splitlines()[1:]
@@ -208,7 +209,9 @@ def test_concise_text_report_lists_each_workload_on_one_aligned_row(
     assert len(arrows) == 1  # the columns line up
     for wid, (current, rec) in EXPECTED.items():
         before, after = rows[wid].split(" → ")
-        assert before.split(None, 1)[1].strip() == ", ".join(current), wid
+        ident, source, rest = before.split(None, 2)
+        assert rest.strip() == ", ".join(current), wid
+        assert (Path(__file__).resolve().parents[1] / source).is_file(), wid  # where it came from
         assert after.split()[0] == rec, wid
 
 

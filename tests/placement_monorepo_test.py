@@ -209,7 +209,7 @@ def test_concise_text_report_lists_each_workload_on_one_aligned_row(
     assert len(arrows) == 1  # the columns line up
     for wid, (current, rec) in EXPECTED.items():
         before, after = rows[wid].split(" → ")
-        ident, source, rest = before.split(None, 2)
+        _ident, source, rest = before.split(None, 2)
         assert rest.strip() == ", ".join(current), wid
         assert (Path(__file__).resolve().parents[1] / source).is_file(), wid  # where it came from
         assert after.split()[0] == rec, wid

@@ -1,0 +1,179 @@
+"""A structural second filter, on the CPython AST that `analyze._screen` builds anyway.
+
+The raw-bytes prefilter lets through every file that mentions an x86 name near a comparison,
+an exit and a machine call: on a large third-party corpus about one file in two hundred, almost
+none of which holds an architecture gate (platform tags in packaging, test tolerances per
+machine). libcst parses those at ~1 MB/s; CPython's parser, already run on them, is ~10x
+faster. So a rule whose shape can be ruled out on the AST is dropped before libcst is asked.
+
+Each check here must be a superset of its rule: it may say "maybe" where the rule finds
+nothing, never "no" where the rule would report. tests/source_astfilter_test.py holds every
+rule example and a corpus comparison to that effect.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Iterator
+
+from archlint.source import arch
+from archlint.source.nodes import EXIT_CALLS
+
+GATE = "ARCH403"
+
+
+def _walk(node: ast.AST) -> Iterator[ast.AST]:
+    """ast.walk without its per-node generators (3x faster on large modules)."""
+    stack = [node]
+    ast_t = ast.AST
+    while stack:
+        n = stack.pop()
+        yield n
+        for name in n._fields:
+            v = getattr(n, name, None)
+            if type(v) is list:
+                stack.extend(x for x in v if isinstance(x, ast_t))
+            elif isinstance(v, ast_t):
+                stack.append(v)
+
+
+def _dotted(node: ast.expr) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _x86_literal(node: ast.expr) -> bool:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return arch.is_x86_value(node.value)
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return any(_x86_literal(e) for e in node.elts)
+    return False
+
+
+def _is_x86_leaf(node: ast.AST) -> bool:
+    """A comparison or startswith/endswith test with an x86 value on one side: the only
+    leaves whose polarity can be X86 or OTHER (Context.machine_leaf)."""
+    if isinstance(node, ast.Compare):
+        return _x86_literal(node.left) or any(_x86_literal(c) for c in node.comparators)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return node.func.attr in ("startswith", "endswith") and bool(node.args) and _x86_literal(node.args[0])
+    return False
+
+
+class _Module:
+    """What the gate check needs from a module, from a walk over its statements only.
+
+    Expressions are looked into only where a gate could be: If and Assert tests, and the values
+    assigned to names those tests use (most of a module's nodes are expressions nobody needs)."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.assigned: dict[str, list[ast.expr]] = {}  # name -> every value assigned to it
+        self.aliases: dict[str, str] = {}  # local name -> what it was imported as (the walker's ctx.aliases)
+        self.blocks: list[list[ast.stmt]] = []  # every statement list: bodies, else branches, handlers, cases
+        self._x86: dict[str, bool] = {}
+        stack: list[list[ast.stmt]] = [tree.body]
+        while stack:
+            block = stack.pop()
+            self.blocks.append(block)
+            for stmt in block:
+                for field in ("body", "orelse", "finalbody"):
+                    sub = getattr(stmt, field, None)
+                    if type(sub) is list and sub and isinstance(sub[0], ast.stmt):
+                        stack.append(sub)
+                if isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+                    stack.extend(h.body for h in stmt.handlers)  # type: ignore[attr-defined]
+                elif isinstance(stmt, ast.Match):
+                    stack.extend(c.body for c in stmt.cases)
+                elif isinstance(stmt, ast.Assign):
+                    for t in stmt.targets:
+                        if isinstance(t, ast.Name):
+                            self.assigned.setdefault(t.id, []).append(stmt.value)
+                elif isinstance(stmt, ast.AnnAssign):
+                    if stmt.value is not None and isinstance(stmt.target, ast.Name):
+                        self.assigned.setdefault(stmt.target.id, []).append(stmt.value)
+                elif isinstance(stmt, ast.Import):
+                    for a in stmt.names:
+                        if a.asname:
+                            self.aliases[a.asname] = a.name
+                        else:
+                            head = a.name.split(".", 1)[0]
+                            self.aliases[head] = head
+                elif isinstance(stmt, ast.ImportFrom) and stmt.module and not stmt.level:
+                    for a in stmt.names:
+                        if a.name != "*":
+                            self.aliases[a.asname or a.name] = f"{stmt.module}.{a.name}"
+
+    def _is_x86_name(self, name: str) -> bool:
+        """Was `name` ever assigned a test on x86 values (the walker's flow-insensitive bool_vars),
+        directly or through other such names (`NOT_X86 = not IS_X86`)?"""
+        hit = self._x86.get(name)
+        if hit is None:
+            self._x86[name] = False  # a cycle (A = not B; B = not A) proves nothing
+            hit = self._x86[name] = any(self.mentions_x86(v) for v in self.assigned.get(name, ()))
+        return hit
+
+    def mentions_x86(self, expr: ast.AST) -> bool:
+        for sub in _walk(expr):
+            if _is_x86_leaf(sub):
+                return True
+            if isinstance(sub, ast.Name) and sub.id in self.assigned and self._is_x86_name(sub.id):
+                return True
+        return False
+
+
+def _is_exit(stmt: ast.stmt, aliases: dict[str, str]) -> bool:
+    """Superset of nodes.is_exit: every raise (skips included), and calls of the exit functions."""
+    if isinstance(stmt, ast.Raise):
+        return True
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+        name = _dotted(stmt.value.func)
+        if name is None:
+            return False
+        head, _, rest = name.partition(".")
+        full = aliases.get(head, head) + ("." + rest if rest else "")
+        return full in EXIT_CALLS or name in EXIT_CALLS
+    return False
+
+
+def _chain(node: ast.If) -> Iterator[ast.If]:
+    cur: ast.If | None = node
+    while cur is not None:
+        yield cur
+        cur = cur.orelse[0] if len(cur.orelse) == 1 and isinstance(cur.orelse[0], ast.If) else None
+
+
+def _any_exit(stmts: Iterable[ast.stmt], aliases: dict[str, str]) -> bool:
+    return any(_is_exit(s, aliases) for s in stmts)
+
+
+def gate_possible(tree: ast.Module) -> bool:
+    """Could ARCH403 (an architecture gate that exits on arm64) report anything in `tree`?"""
+    mod = _Module(tree)
+    aliases = mod.aliases
+    for block in mod.blocks:
+        for i, stmt in enumerate(block):
+            if isinstance(stmt, ast.Assert) and mod.mentions_x86(stmt.test):
+                return True
+            if not isinstance(stmt, ast.If):
+                continue
+            links = list(_chain(stmt))
+            if not any(mod.mentions_x86(link.test) for link in links):
+                continue
+            if any(_any_exit(link.body, aliases) or _any_exit(link.orelse, aliases) for link in links):
+                return True
+            if i + 1 < len(block) and _is_exit(block[i + 1], aliases):
+                return True
+    return False
+
+
+def narrow(tree: ast.Module, codes: frozenset[str]) -> frozenset[str]:
+    """`codes` without the rules the AST rules out."""
+    if GATE in codes and not gate_possible(tree):
+        return codes - {GATE}
+    return codes

@@ -1,0 +1,117 @@
+"""The AST filter only spares libcst parses: with it and without it, every result is the same.
+
+It must be a superset of each rule it narrows (ARCH403 gates): "maybe" where the rule finds
+nothing is fine, "no" where the rule would report is a missed blocker. Checked on every rule
+example, on shapes written to probe it, and on every prefilter candidate of the interpreter's
+own standard library (real code)."""
+
+from __future__ import annotations
+
+import ast
+import os
+import sysconfig
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from archlint.source import analyze as analyze_mod
+from archlint.source import astfilter
+from archlint.source.prefilter import wanted_codes
+from archlint.source.rules import all_rules
+
+
+def _both(source: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[list[object], list[object]]:
+    narrowed = list(analyze_mod.analyze("python", source).hits)
+    with monkeypatch.context() as m:
+        m.setattr(astfilter, "narrow", lambda tree, codes: codes)
+        full = list(analyze_mod.analyze("python", source).hits)
+    return narrowed, full
+
+
+EXAMPLES = [
+    (r.code, kind, i, (ex if isinstance(ex, str) else ex.source))
+    for r in all_rules()
+    for kind, group in (("valid", r.VALID), ("invalid", r.INVALID))
+    for i, ex in enumerate(group)
+]
+
+
+@pytest.mark.parametrize(("code", "kind", "index", "source"), EXAMPLES,
+                         ids=[f"{c}-{k}-{i}" for c, k, i, _ in EXAMPLES])  # fmt: skip
+def test_rule_examples_give_the_same_hits(code: str, kind: str, index: int, source: str, monkeypatch) -> None:
+    narrowed, full = _both(textwrap.dedent(source).encode(), monkeypatch)
+    assert narrowed == full
+
+
+GATES = [
+    # Through a name assigned a test, and a name assigned from that name.
+    "import platform, sys\nIS_X86 = platform.machine() in ('x86_64', 'AMD64')\nNOT_X86 = not IS_X86\n"
+    "if NOT_X86:\n    sys.exit(1)\n",
+    # Exit through an alias of sys.exit.
+    "from sys import exit as bye\nimport platform\nif platform.machine() != 'x86_64':\n    bye(2)\n",
+    # The x86 branch returns, the statement after the if raises.
+    "import platform\ndef lib():\n    if platform.machine() == 'x86_64':\n        return 'x.so'\n"
+    "    raise OSError('no library')\n",
+    # An elif chain whose else exits, inside a try handler and a class body.
+    "import platform, os\nclass C:\n    try:\n        pass\n    except Exception:\n"
+    "        if platform.machine() == 'i686':\n            pass\n        elif platform.machine() == 'x86_64':\n"
+    "            pass\n        else:\n            os._exit(3)\n",
+    # startswith with a tuple, in a match case.
+    "import platform, sys\nmatch sys.argv:\n    case _:\n"
+    "        if not platform.machine().startswith(('x86', 'amd64')):\n            raise SystemExit('x86 only')\n",
+    # An assert inside a function, on os.uname().
+    "import os\ndef check():\n    assert os.uname().machine in ('x86_64', 'amd64'), 'x86 only'\n",
+]
+
+
+@pytest.mark.parametrize("source", GATES, ids=range(len(GATES)))
+def test_gate_shapes_are_never_ruled_out(source: str, monkeypatch) -> None:
+    assert astfilter.gate_possible(ast.parse(source))
+    narrowed, full = _both(source.encode(), monkeypatch)
+    assert narrowed == full and any(getattr(h, "rule", "") == "ARCH403" for h in full)
+
+
+NOT_GATES = [
+    # Platform tags compared, nothing exits (packaging, test tolerances).
+    "import platform\nif platform.machine() == 'x86_64':\n    TOL = 1e-6\nelse:\n    TOL = 1e-3\n",
+    # An exit far from any x86 test.
+    "import sys, platform\nARCH = platform.machine()\nif not sys.argv:\n    sys.exit(1)\nprint(ARCH == 'x86_64')\n",
+]
+
+
+@pytest.mark.parametrize("source", NOT_GATES, ids=range(len(NOT_GATES)))
+def test_files_without_a_gate_shape_skip_libcst(source: str) -> None:
+    assert not astfilter.gate_possible(ast.parse(source))
+
+
+def _stdlib_candidates() -> list[Path]:
+    root = Path(sysconfig.get_paths()["stdlib"])
+    out = []
+    for d, dirs, names in os.walk(root):
+        dirs[:] = [x for x in dirs if x not in ("site-packages", "__pycache__")]
+        for n in names:
+            if n.endswith(".py"):
+                p = Path(d, n)
+                try:
+                    data = p.read_bytes()
+                except OSError:
+                    continue
+                if "ARCH403" in wanted_codes(data):
+                    out.append(p)
+    return sorted(out)
+
+
+def test_stdlib_candidates_give_the_same_hits(monkeypatch) -> None:
+    candidates = _stdlib_candidates()
+    assert len(candidates) >= 3  # the filter is exercised on real code, not on nothing
+    spared = 0
+    for p in candidates:
+        data = p.read_bytes()
+        narrowed, full = _both(data, monkeypatch)
+        assert narrowed == full, p
+        try:
+            spared += not astfilter.gate_possible(ast.parse(data))
+        except SyntaxError:
+            continue
+    assert spared > 0  # and it does spare parses there

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from archlint.k8s.yamlread import read_all
+from archlint.subprocesses import run_captured
 
 RENDER_TIMEOUT = 120
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -34,13 +35,7 @@ def render(directory: Path) -> Rendered:
     if exe is None:
         return Rendered(False, error="kubectl is not on PATH")
     try:
-        proc = subprocess.run(
-            [exe, "kustomize", str(directory)],
-            capture_output=True,
-            timeout=RENDER_TIMEOUT,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
+        proc = run_captured([exe, "kustomize", str(directory)], timeout=RENDER_TIMEOUT)
     except subprocess.TimeoutExpired:
         return Rendered(False, error=f"`kubectl kustomize` did not finish within {RENDER_TIMEOUT} s")
     except OSError as e:

@@ -28,6 +28,7 @@ import requests
 from archlint.images import DOCKER_HUB
 from archlint.netio import DeadlineExceeded, DeadlineSession, ResponseTooLarge
 from archlint.registry.interface import AuthError, InvalidResponse, RateLimited, Unavailable
+from archlint.subprocesses import run_captured
 
 MAX_CONFIG_BYTES = 1024 * 1024
 MAX_TOKEN_BYTES = 256 * 1024
@@ -86,9 +87,7 @@ def _run_helper(helper: str, server: str, source: str) -> Credentials | None:
     if exe is None:
         return None
     try:
-        proc = subprocess.run(
-            [exe, "get"], input=server.encode(), capture_output=True, timeout=HELPER_TIMEOUT, check=False
-        )
+        proc = run_captured([exe, "get"], input=server.encode(), timeout=HELPER_TIMEOUT)
     except (OSError, subprocess.TimeoutExpired):
         return None
     if proc.returncode != 0:  # "credentials not found in native keychain"

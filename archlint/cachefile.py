@@ -3,34 +3,36 @@
 Every cache (package index pages, source-scan results, registry answers, vulnerability answers)
 reads and writes its entries here. A read opens the file without following a symlink and without
 blocking (a FIFO would wait forever for a writer), accepts only a regular file no larger than the
-caller's cap, and checks the digest written in front of the data, so truncation, garbage or a
-file of another program is a miss, never an error, and nothing unbounded is read or decoded
-(`marshal.loads` of 5 bytes of garbage can ask for gigabytes). The next write replaces the bad
+caller's cap, and checks the length and CRC-32 written in front of the data, so truncation,
+garbage or a file of another program is a miss, never an error, and nothing unbounded is read or
+decoded (`marshal.loads` of 5 bytes of garbage can ask for gigabytes). CRC-32, not a
+cryptographic hash: a warm run checks tens of megabytes of index pages, at several GB/s. The next write replaces the bad
 entry. Writes are atomic (a temporary file renamed into place): concurrent runs sharing a cache
 see a whole entry or none.
 
-The digest detects damage, not intent: whoever can write the cache directory can also forge
+The checksum detects damage, not intent: whoever can write the cache directory can also forge
 entries, as with any cache (pip's, ruff's).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import stat
+import struct
+import zlib
 from pathlib import Path
 
 from archlint.atomic import write_atomic
 
-MAGIC = b"archlint-cache\x01"
-_DIGEST_SIZE = 16
-_HEADER = len(MAGIC) + _DIGEST_SIZE
+MAGIC = b"archlint-cache\x02"
+_SEAL = struct.Struct("<QI")  # data length, CRC-32 of the data
+_HEADER = len(MAGIC) + _SEAL.size
 _FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
-def _digest(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=_DIGEST_SIZE).digest()
+def _seal(data: bytes) -> bytes:
+    return MAGIC + _SEAL.pack(len(data), zlib.crc32(data))
 
 
 def read_file(path: Path, max_bytes: int) -> bytes | None:
@@ -65,7 +67,7 @@ def read_entry(path: Path, max_bytes: int) -> bytes | None:
     if blob is None or len(blob) < _HEADER or not blob.startswith(MAGIC):
         return None
     data = blob[_HEADER:]
-    return data if _digest(data) == blob[len(MAGIC) : _HEADER] else None
+    return data if blob[:_HEADER] == _seal(data) else None
 
 
 def write_entry(path: Path, data: bytes) -> bool:
@@ -85,7 +87,7 @@ def write_entry(path: Path, data: bytes) -> bool:
     except OSError:
         return False
     try:
-        write_atomic(path, MAGIC + _digest(data) + data, private=True)
+        write_atomic(path, _seal(data) + data, private=True)
     except OSError:
         return False
     return True

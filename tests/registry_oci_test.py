@@ -111,7 +111,7 @@ def test_corrupt_cache_entries_are_misses(registry: Pushed, tmp_path: Path) -> N
         b'{"digest": "%s", "platforms": "linux/s390x", "source": "x"}' % digest.encode(),
     )
     for junk in (b"\xff\xfe not json", *good_json_wrong_answer):
-        entry.write_bytes(junk)  # not written by the cache: fails its digest
+        entry.write_bytes(junk)  # not written by the cache: fails its checksum
         got = client(tmp_path).platforms(parse(registry.ref(name)))
         assert not got.cached and got.platforms == ("linux/amd64", "linux/arm64")
     for junk in (b"\xff\xfe not json", *good_json_wrong_answer):

@@ -145,6 +145,37 @@ def test_ctrl_c_while_dependencies_are_looked_up(index: IndexServer, tmp_path: P
 
 
 @pytest.mark.slow
+def test_ctrl_c_drops_the_queued_lookups(index: IndexServer, tmp_path: Path) -> None:
+    """200 pins on an index that takes 1.5 s a page: thirteen waves of sixteen lookups. Ctrl-C in
+    the first wave ends the run when that wave's requests end (each bounded by index-timeout),
+    not after the other twelve (Executor.map cancels what it has not started)."""
+    names = [f"slowpkg{i}" for i in range(200)]
+    for name in names:
+        index.faults[name] = "slow"
+    index.slow_seconds = 1.5
+    index.seen.clear()
+    try:
+        root = tmp_path / "repo"
+        root.mkdir()
+        (root / "requirements.txt").write_text("".join(f"{n}==1.0\n" for n in names))
+        (root / "archlint.toml").write_text(f'index-url = "{index.url}"\nindex-timeout = 2\n')
+        proc = start("check", "--no-cache", str(root))
+        end = time.monotonic() + 60
+        while proc.poll() is None and not index.pages() and time.monotonic() < end:
+            time.sleep(0.01)
+        interrupt_after(proc, 0.2)
+        interrupted = time.monotonic()
+        rc, err, left = finish(proc)
+        took = time.monotonic() - interrupted
+    finally:
+        index.faults.clear()
+    assert rc == 130 and foreign_lines(err) == [], err
+    assert took < 3 * 2  # three deadlines at most, where the queue alone would take 18 s
+    assert len(index.pages()) < 100
+    assert left == []
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("after_pool", [0.05, 0.4, 1.0])
 def test_ctrl_c_while_the_fork_pool_runs(index: IndexServer, tmp_path: Path, after_pool: float) -> None:
     tree = make_tree(tmp_path / "repo", index, python_files=450)  # enough files for the source pool

@@ -78,17 +78,18 @@ def finish(proc: subprocess.Popen[bytes]) -> tuple[int, str, list[str]]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fmt", ["text", "json"])
-def test_stdout_closed_early_cold_then_warm(tree: Path, tmp_path: Path, fmt: str) -> None:
+def test_stdout_closed_early_cold_then_warm(tree: Path, tmp_path: Path) -> None:
+    # Warm runs are the quick ones, where the vulnerability warm-up (which runs pip) used to be
+    # still running when archlint exited: pip then printed its BrokenPipeError traceback.
     cache = tmp_path / "cache"
-    for run in ("cold", "warm", "warm", "warm"):
+    for run, fmt in (("cold", "text"), ("warm", "text"), ("warm", "json"), ("warm", "text")):
         proc = start("check", "--format", fmt, "--cache-dir", str(cache), str(tree))
         first = read_one_line_then_close(proc)
         rc, err, left = finish(proc)
         assert first, f"{run}: no output at all ({err})"
-        assert foreign_lines(err) == [], f"{run} run, rc {rc}:\n{err}"
+        assert foreign_lines(err) == [], f"{run} {fmt} run, rc {rc}:\n{err}"
         assert "Traceback" not in err
-        assert left == [], f"{run} run left {left}"
+        assert left == [], f"{run} {fmt} run left {left}"
         assert rc in (0, 1), err
 
 
@@ -121,7 +122,7 @@ def interrupt_after(proc: subprocess.Popen[bytes], seconds: float) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("delay", [0.0, 0.2, 0.5, 1.0, 2.0])
+@pytest.mark.parametrize("delay", [0.0, 0.3, 0.6, 1.2])
 def test_ctrl_c_while_dependencies_are_looked_up(index: IndexServer, tmp_path: Path, delay: float) -> None:
     # A slow index keeps the run in the dependency scan, where pip-audit loads (and runs pip) in
     # the background while index requests are in flight on a thread pool. Ctrl-C comes `delay`
@@ -176,7 +177,7 @@ def test_ctrl_c_drops_the_queued_lookups(index: IndexServer, tmp_path: Path) -> 
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("after_pool", [0.05, 0.4, 1.0])
+@pytest.mark.parametrize("after_pool", [0.05, 0.5])
 def test_ctrl_c_while_the_fork_pool_runs(index: IndexServer, tmp_path: Path, after_pool: float) -> None:
     tree = make_tree(tmp_path / "repo", index, python_files=450)  # enough files for the source pool
     proc = start("check", "--offline", "--no-cache", str(tree))

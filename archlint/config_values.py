@@ -34,14 +34,6 @@ def python_version(v: str) -> str | None:
     return None
 
 
-def _pythons(v: str | list[str]) -> str | None:
-    for one in [v] if isinstance(v, str) else v:
-        problem = python_version(one)
-        if problem:
-            return problem
-    return None
-
-
 def glibc_version(v: str) -> str | None:
     m = _XY.match(v)
     if m is None or m.group(1) != "2" or int(m.group(2)) not in GLIBC_MINORS:
@@ -70,12 +62,13 @@ def url(v: str) -> str | None:
     return f"{redact(v)!r} is not an http:// or https:// URL"
 
 
-def _urls(v: str | list[str]) -> str | None:
-    for one in [v] if isinstance(v, str) else v:
-        problem = url(one)
-        if problem:
-            return problem
-    return None
+def _each(check: Callable[[str], str | None]) -> Callable[[str | list[str]], str | None]:
+    """The check for a key that takes one string or a list of them: the first problem, if any."""
+
+    def each(v: str | list[str]) -> str | None:
+        return next((p for one in ([v] if isinstance(v, str) else v) if (p := check(one))), None)
+
+    return each
 
 
 def patterns(v: list[str]) -> str | None:
@@ -111,12 +104,12 @@ def _paths(v: dict[str, str]) -> str | None:
 
 # Run after the key's type check (config.KEYS) passed.
 CHECKS: dict[str, Callable[[Any], str | None]] = {
-    "python": _pythons,
+    "python": _each(python_version),
     "glibc": glibc_version,
     "index-timeout": timeout,
     "registry-timeout": timeout,
     "index-url": url,
-    "extra-index-url": _urls,
+    "extra-index-url": _each(url),
     "osv-url": url,
     "exclude": patterns,
     "extend-exclude": patterns,

@@ -62,11 +62,15 @@ def test_output_input_and_exit_status(tmp_path: Path) -> None:
     assert (done.returncode, done.stdout, done.stderr) == (3, b"got hello\n", b"oops\n")
 
 
-def test_a_hanging_credential_helper(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def stubborn_on_path(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    script(bin_dir / "docker-credential-stuck", f"sleep {MARKER} &\nsleep {MARKER}\n")
+    script(bin_dir / name, f"sleep {MARKER} &\nsleep {MARKER}\n")
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+
+def test_a_hanging_credential_helper(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stubborn_on_path("docker-credential-stuck", tmp_path, monkeypatch)
     monkeypatch.setattr(auth, "HELPER_TIMEOUT", 1.0)
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"credsStore": "stuck"}))
@@ -77,10 +81,7 @@ def test_a_hanging_credential_helper(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_a_hanging_kubectl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    script(bin_dir / "kubectl", f"sleep {MARKER} &\nsleep {MARKER}\n")
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    stubborn_on_path("kubectl", tmp_path, monkeypatch)
     monkeypatch.setattr(kustomize, "RENDER_TIMEOUT", 1)
     (tmp_path / "kustomization.yaml").write_text("resources: []\n")
     got = kustomize.render(tmp_path)

@@ -209,3 +209,18 @@ def test_error_pages_are_cut_not_refused(http: Served) -> None:
     assert got.status_code == 500 and len(got.content) == ERROR_BODY_BYTES
     with pytest.raises(requests.HTTPError):
         got.raise_for_status()
+
+
+def test_through_an_http_proxy_that_trickles(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A proxy's connections come from requests' proxy manager: they are watched too."""
+    srv = RawServer(DRIP_HEADERS, INTERVAL).start()
+    for var in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{srv.port}")
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{srv.port}")
+    try:
+        took = timed_failure(session(), "http://index.example/simple/numpy/")  # never resolved here
+    finally:
+        srv.stop()
+    assert DEADLINE * 0.9 <= took < 3 * DEADLINE
+    assert srv.connections == 1 and srv.sent[0] >= 3

@@ -14,6 +14,7 @@ from typing import Any
 
 import tomllib
 
+from archlint import config_values
 from archlint.errors import FatalError
 
 CONFIG_NAMES = ("archlint.toml", ".archlint.toml", "pyproject.toml")
@@ -41,6 +42,10 @@ def _str_map(v: Any) -> bool:
 
 def _str_list_map(v: Any) -> bool:
     return isinstance(v, dict) and all(_str_list(x) for x in v.values())
+
+
+def _seconds(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _table(v: Any) -> bool:
@@ -71,7 +76,8 @@ KEYS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "index-url": (_str, "a URL"),
     "extra-index-url": (_str_or_list, "a URL or a list of URLs"),
     "glibc": (_str, 'a version string such as "2.36"'),
-    "index-timeout": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0, "seconds (> 0)"),
+    "index-timeout": (_seconds, "seconds for a whole index or vulnerability-service request"),
+    "registry-timeout": (_seconds, "seconds for a whole registry request"),
     "vulnerability-service": (lambda v: v in ("osv", "pypi", "none"), '"osv", "pypi" or "none"'),
     "osv-url": (_str, "a URL of an OSV-compatible /v1/query endpoint"),
     "images": (_str_map, "a table of image = directory"),
@@ -135,6 +141,9 @@ def _validate(cfg: Config) -> None:
         check, expected = KEYS[key]
         if not check(value):
             raise FatalError(f"{cfg.where(key)}: expected {expected}, got {type(value).__name__} {value!r}")
+        problem = config_values.CHECKS.get(key, _usable)(value)
+        if problem:
+            raise FatalError(f"{cfg.where(key)}: {problem}")
     cluster = cfg.values.get("cluster")
     if isinstance(cluster, dict):
         for key, value in cluster.items():
@@ -160,6 +169,10 @@ def _validate(cfg: Config) -> None:
         from archlint.k8s.render.helm import releases_from_config
 
         releases_from_config(cfg)  # chart directories and values files must exist: exit 2 naming the key
+
+
+def _usable(v: Any) -> str | None:
+    return None
 
 
 def _check_code(cfg: Config, key: str, code: str) -> None:
@@ -190,6 +203,13 @@ def _has_archlint_table(pyproject: Path) -> bool:
         return False
 
 
+def _is_file(p: Path) -> bool:
+    try:
+        return p.is_file()
+    except OSError:  # a directory on the way up that may not be searched: no config there
+        return False
+
+
 def find_config(start: Path) -> Path | None:
     """The nearest config at or above `start`: archlint.toml, .archlint.toml, then a
     pyproject.toml that has a [tool.archlint] table (as ruff does)."""
@@ -199,7 +219,7 @@ def find_config(start: Path) -> Path | None:
     for directory in (here, *here.parents):
         for name in CONFIG_NAMES:
             candidate = directory / name
-            if candidate.is_file():
+            if _is_file(candidate):
                 if name == "pyproject.toml" and not _has_archlint_table(candidate):
                     continue
                 return candidate

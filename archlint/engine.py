@@ -89,6 +89,12 @@ def run(opts: Options) -> Result:
     for p in opts.paths:
         if p != STDIN and not os.path.lexists(p):
             raise FatalError(f"{p}: no such file or directory")
+        if p != STDIN and os.path.isdir(p):
+            try:  # a directory the user names must be readable (one found while walking is a finding)
+                with os.scandir(p):
+                    pass
+            except OSError as e:
+                raise FatalError(f"{p}: cannot read directory: {e.strerror or e}") from None
     first = next((p for p in opts.paths if p != STDIN), ".")
     cfg = config_mod.load(opts.config, Path(first))
     root = find_root(opts.paths, cfg)

@@ -20,21 +20,15 @@ from archlint import images
 from archlint.errors import FatalError
 from archlint.facts import Facts, Workload
 from archlint.findings import Finding
+from archlint.subprocesses import run_captured
 
 GIT_TIMEOUT = 120  # seconds; a huge repository's diff is slow, a hung credential prompt is not
 
 
 def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
     try:
-        return subprocess.run(
-            ["git", *args],
-            cwd=cwd,
-            capture_output=True,
-            timeout=GIT_TIMEOUT,
-            check=False,
-            # Never prompt (a credential helper on a fetch-less command should not, but be sure).
-            env=_git_env(),
-        )
+        # Never prompt (a credential helper on a fetch-less command should not, but be sure).
+        return run_captured(["git", *args], cwd=cwd, timeout=GIT_TIMEOUT, env=_git_env())
     except FileNotFoundError:
         raise FatalError("--diff-base needs git, and git is not on PATH") from None
     except subprocess.TimeoutExpired:

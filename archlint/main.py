@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -121,9 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _validate_python(v: str) -> str:
-    parts = v.split(".")
-    if len(parts) != 2 or not all(x.isdigit() for x in parts) or parts[0] != "3":
-        raise FatalError(f"--python {v!r}: expected a version like 3.11")
+    from archlint.config_values import python_version
+
+    problem = python_version(v)
+    if problem:
+        raise FatalError(f"--python: {problem}")
     return v
 
 
@@ -307,7 +311,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def _quiet_libraries() -> None:
+    """Only archlint speaks on stderr: the log records and warnings of the libraries it uses are
+    not shown (with no handler, Python prints WARNING records; `python -W` still applies)."""
+    root = logging.getLogger()
+    if not any(isinstance(h, logging.NullHandler) for h in root.handlers):
+        root.addHandler(logging.NullHandler())
+    if not sys.warnoptions:
+        warnings.filterwarnings("ignore")
+        warnings.filterwarnings("default", module=r"archlint(\.|$)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _quiet_libraries()
     try:
         args = parse_args(argv)
         handler = {"check": cmd_check, "rule": cmd_rule, "rules": cmd_rules, "baseline": cmd_baseline,

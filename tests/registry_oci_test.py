@@ -11,8 +11,10 @@ from registry_support.catalog import IMAGES, Pushed
 from registry_support.oci_layout import DOCKER_MANIFEST, Layout
 from registry_support.servers import free_port
 
+from archlint.cachefile import read_entry, write_entry
 from archlint.images import DOCKER_HUB_ENDPOINT, parse, registry_endpoint
 from archlint.registry.auth import CredentialStore
+from archlint.registry.cache import VERSION as CACHE_VERSION
 from archlint.registry.cache import PlatformCache
 from archlint.registry.interface import (
     SOURCE_DOCKER_LIST,
@@ -102,15 +104,23 @@ def test_cache_by_digest(registry: Pushed, tmp_path: Path) -> None:
 def test_corrupt_cache_entries_are_misses(registry: Pushed, tmp_path: Path) -> None:
     name = "archlint/multi:1.0"
     digest = registry.digests[name]
-    entry = tmp_path / "registry" / "v1" / "sha256" / f"{digest[7:]}.json"
+    entry = tmp_path / "registry" / f"v{CACHE_VERSION}" / "sha256" / f"{digest[7:]}.json"
     entry.parent.mkdir(parents=True)
-    for junk in (b"\xff\xfe not json", b'{"digest": "sha256:other", "platforms": ["linux/s390x"], "source": "x"}',
-                 b'{"digest": "%s", "platforms": "linux/s390x", "source": "x"}' % digest.encode()):  # fmt: skip
-        entry.write_bytes(junk)
+    good_json_wrong_answer = (
+        b'{"digest": "sha256:other", "platforms": ["linux/s390x"], "source": "x"}',
+        b'{"digest": "%s", "platforms": "linux/s390x", "source": "x"}' % digest.encode(),
+    )
+    for junk in (b"\xff\xfe not json", *good_json_wrong_answer):
+        entry.write_bytes(junk)  # not written by the cache: fails its checksum
+        got = client(tmp_path).platforms(parse(registry.ref(name)))
+        assert not got.cached and got.platforms == ("linux/amd64", "linux/arm64")
+    for junk in (b"\xff\xfe not json", *good_json_wrong_answer):
+        write_entry(entry, junk)  # an intact entry whose content is not a registry answer
         got = client(tmp_path).platforms(parse(registry.ref(name)))
         assert not got.cached and got.platforms == ("linux/amd64", "linux/arm64")
     # ... and the good answer replaced the junk.
-    assert json.loads(entry.read_text())["platforms"] == ["linux/amd64", "linux/arm64"]
+    stored = read_entry(entry, 1 << 16)
+    assert stored is not None and json.loads(stored)["platforms"] == ["linux/amd64", "linux/arm64"]
 
 
 def test_cache_disabled_writes_nothing(registry: Pushed, tmp_path: Path) -> None:

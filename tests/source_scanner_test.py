@@ -18,6 +18,7 @@ import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from archlint import engine
+from archlint.cachefile import read_entry
 from archlint.config import Config
 from archlint.facts import Facts
 from archlint.findings import Finding, Severity
@@ -285,7 +286,9 @@ def test_concurrent_runs_share_one_cache_safely(tmp_path: Path) -> None:
     for p in (cache / "source").rglob("*"):
         if p.is_file():
             assert not p.name.startswith(".tmp-"), "a temporary file was left behind"
-            json.loads(p.read_bytes())  # every entry is whole
+            entry = read_entry(p, 1 << 28)
+            assert entry is not None, f"{p} is not a whole entry"
+            json.loads(entry)
     expected = sorted((f.rule, f.path, f.line) for f in _scan(tree, None))
     assert json.loads(outs[0]) == [list(x) for x in expected]
 

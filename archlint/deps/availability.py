@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Mapping, Sequence
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
-from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+from packaging.utils import parse_wheel_filename
 
 from archlint.deps.index.interface import DistFile
 from archlint.deps.targets import ARM64, marker_applies, tag_set
@@ -32,7 +32,7 @@ _RANK = {T_NONE: 0, T_SDIST: 1, T_PURE: 2, T_WHEEL: 3}
 def wheel_tags(filename: str) -> frozenset[Tag] | None:
     try:
         return parse_wheel_filename(filename)[3]
-    except InvalidWheelFilename:
+    except ValueError:  # InvalidWheelFilename, or a version too long for int()
         return None
 
 
@@ -43,7 +43,7 @@ def python_allowed(requires_python: str | None, python: str) -> bool:
     try:
         # As `pip --python-version 3.11` does: the target is 3.11 (== 3.11.0).
         return SpecifierSet(requires_python).contains(python, prereleases=True)
-    except InvalidSpecifier:
+    except ValueError:  # InvalidSpecifier, or a version too long for int() (an index's data)
         return True  # pip ignores an invalid Requires-Python too
 
 

@@ -15,6 +15,8 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
+from archlint.interrupts import ignore_in_worker
+
 MIN_FILES = 2
 MIN_BYTES = 1024 * 1024  # below this, starting workers costs more than it saves
 
@@ -55,7 +57,9 @@ def map_jobs(fn: Callable[[J], R], jobs: Sequence[J], sizes: Sequence[int], work
     results: list[Any] = [None] * len(jobs)
     done = [False] * len(jobs)
     try:
-        with ProcessPoolExecutor(max_workers=min(n, len(jobs)), mp_context=multiprocessing.get_context("fork")) as ex:
+        with ProcessPoolExecutor(
+            max_workers=min(n, len(jobs)), mp_context=multiprocessing.get_context("fork"), initializer=ignore_in_worker
+        ) as ex:
             # Largest first, so one big file does not finish last on an otherwise idle pool.
             order = sorted(range(len(jobs)), key=lambda i: -sizes[i])
             futures = {i: ex.submit(_call, jobs[i]) for i in order}

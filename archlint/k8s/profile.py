@@ -205,15 +205,20 @@ def pools_from_nodes(data: Any, where: str) -> list[NodePool]:
     for i, node in enumerate(items):
         if not isinstance(node, dict) or node.get("kind", "Node") != "Node":
             raise FatalError(f"{where}: items[{i}] is not a Node")
-        meta = node.get("metadata") or {}
-        spec = node.get("spec") or {}
-        status = node.get("status") or {}
-        labels = {str(k): str(v) for k, v in (meta.get("labels") or {}).items()}
-        arch = _norm_arch(labels.get(ARCH_LABEL) or (status.get("nodeInfo") or {}).get("architecture"))
+        meta = _object(node, "metadata", f"{where}: items[{i}]")
+        spec = _object(node, "spec", f"{where}: items[{i}]")
+        status = _object(node, "status", f"{where}: items[{i}]")
+        raw_labels = _object(meta, "labels", f"{where}: items[{i}].metadata")
+        labels = {str(k): str(v) for k, v in raw_labels.items()}
+        info = _object(status, "nodeInfo", f"{where}: items[{i}].status")
+        arch = _norm_arch(labels.get(ARCH_LABEL) or info.get("architecture"))
         if arch is None:
             continue  # s390x, ppc64le, ...: not a target of this tool
+        raw_taints = spec.get("taints") or []
+        if not isinstance(raw_taints, list):
+            raise FatalError(f"{where}: items[{i}].spec.taints: expected a list, got {type(raw_taints).__name__}")
         taints = []
-        for t in spec.get("taints") or []:
+        for t in raw_taints:
             if isinstance(t, dict) and t.get("effect") in EFFECTS and isinstance(t.get("key"), str):
                 taints.append(Taint(t["key"], str(t.get("value") or ""), t["effect"]))
         if spec.get("unschedulable"):
@@ -221,6 +226,16 @@ def pools_from_nodes(data: Any, where: str) -> list[NodePool]:
         name = str(meta.get("name") or f"node-{i}")
         out.append(NodePool(name, arch, kubelet_labels(arch, labels), tuple(taints)))
     return out
+
+
+def _object(parent: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    """parent[key] as a mapping ({} when absent or null); anything else is the user's mistake."""
+    value = parent.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise FatalError(f"{where}.{key}: expected an object, got {type(value).__name__} {value!r:.40}")
+    return value
 
 
 def load_profile(ctx: ScanContext) -> ClusterProfile:
@@ -249,6 +264,8 @@ def profile_from_config(cfg: Config) -> ClusterProfile:
             raise FatalError(f"{where}: cannot read {path}: {e.strerror or e}") from None
         except (ValueError, UnicodeDecodeError) as e:
             raise FatalError(f"{where}: {path} is not JSON: {e}") from None
+        except RecursionError:
+            raise FatalError(f"{where}: {path} is nested too deeply to be `kubectl get nodes` output") from None
         pools.extend(pools_from_nodes(data, f"{where} ({path})"))
         sources.append(f"nodes-file {cluster['nodes-file']}")
     if "pools" in cluster:

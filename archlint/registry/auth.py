@@ -26,7 +26,9 @@ from typing import Any
 import requests
 
 from archlint.images import DOCKER_HUB
+from archlint.netio import DeadlineExceeded, DeadlineSession, ResponseTooLarge
 from archlint.registry.interface import AuthError, InvalidResponse, RateLimited, Unavailable
+from archlint.subprocesses import run_captured
 
 MAX_CONFIG_BYTES = 1024 * 1024
 MAX_TOKEN_BYTES = 256 * 1024
@@ -85,16 +87,14 @@ def _run_helper(helper: str, server: str, source: str) -> Credentials | None:
     if exe is None:
         return None
     try:
-        proc = subprocess.run(
-            [exe, "get"], input=server.encode(), capture_output=True, timeout=HELPER_TIMEOUT, check=False
-        )
+        proc = run_captured([exe, "get"], input=server.encode(), timeout=HELPER_TIMEOUT)
     except (OSError, subprocess.TimeoutExpired):
         return None
     if proc.returncode != 0:  # "credentials not found in native keychain"
         return None
     try:
         data = json.loads(proc.stdout[:MAX_CONFIG_BYTES])
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(data, dict):
         return None
@@ -117,7 +117,7 @@ def _load_json(path: Path) -> dict[str, Any] | None:
         return None
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
 
@@ -236,14 +236,14 @@ class TokenCache:
 
 
 def fetch_token(
-    session: requests.Session,
+    session: DeadlineSession,
     challenge: Challenge,
     scope: str,
     creds: Credentials | None,
-    timeout: tuple[float, float],
 ) -> tuple[str, float]:
     """The distribution token flow: GET realm?service&scope (basic auth when we have a password),
-    or the OAuth2 refresh-token POST for identity tokens. Returns (token, lifetime seconds)."""
+    or the OAuth2 refresh-token POST for identity tokens. Returns (token, lifetime seconds).
+    The session's deadline bounds the request."""
     realm = challenge.params.get("realm", "")
     if not realm.startswith(("https://", "http://")):
         raise AuthError(f"bearer challenge without a usable realm ({realm!r})")
@@ -258,15 +258,18 @@ def fetch_token(
                 "scope": scope,
                 "client_id": "archlint",
             }
-            resp = session.post(realm, data=form, timeout=timeout, stream=True)
+            resp = session.request("POST", realm, data=form, max_bytes=MAX_TOKEN_BYTES)
         else:
             params = {k: v for k, v in (("service", service), ("scope", scope)) if v}
             auth = creds.basic if creds is not None else None
-            resp = session.get(realm, params=params, auth=auth, timeout=timeout, stream=True)
-        with resp:
-            body = resp.raw.read(MAX_TOKEN_BYTES + 1, decode_content=True)
-            status = resp.status_code
-            retry_after = resp.headers.get("Retry-After")
+            resp = session.request("GET", realm, params=params, auth=auth, max_bytes=MAX_TOKEN_BYTES)
+        body = resp.content
+        status = resp.status_code
+        retry_after = resp.headers.get("Retry-After")
+    except ResponseTooLarge:
+        raise InvalidResponse(f"token service {realm}: answer larger than {MAX_TOKEN_BYTES} bytes") from None
+    except DeadlineExceeded:
+        raise Unavailable(f"token service {realm}: timed out after {session.deadline:g}s (registry-timeout)") from None
     except requests.RequestException as e:
         raise Unavailable(f"token service {realm}: {type(e).__name__}") from None
     if status == 429:
@@ -279,11 +282,9 @@ def fetch_token(
         raise Unavailable(f"token service {realm} answered HTTP {status}")
     if status != 200:
         raise AuthError(f"token service {realm} answered HTTP {status}")
-    if len(body) > MAX_TOKEN_BYTES:
-        raise InvalidResponse(f"token service {realm}: answer larger than {MAX_TOKEN_BYTES} bytes")
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise InvalidResponse(f"token service {realm}: answer is not JSON") from None
     token = data.get("token") or data.get("access_token") if isinstance(data, dict) else None
     if not isinstance(token, str) or not token:

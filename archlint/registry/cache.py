@@ -11,11 +11,11 @@ import json
 import re
 from pathlib import Path
 
-from archlint.atomic import write_atomic
+from archlint.cachefile import read_entry, write_entry
 
 _DIGEST = re.compile(r"^(sha256|sha512):([a-f0-9]{64}|[a-f0-9]{128})$")
 MAX_ENTRY_BYTES = 64 * 1024
-VERSION = 1
+VERSION = 2  # 2: entries written through archlint.cachefile
 
 
 class PlatformCache:
@@ -35,11 +35,10 @@ class PlatformCache:
         path = self._path(digest)
         if path is None:
             return None
+        raw = read_entry(path, MAX_ENTRY_BYTES)  # a damaged or planted entry is a miss
         try:
-            with open(path, "rb") as fh:
-                raw = fh.read(MAX_ENTRY_BYTES + 1)
-            data = json.loads(raw) if len(raw) <= MAX_ENTRY_BYTES else None
-        except (OSError, ValueError):
+            data = json.loads(raw) if raw is not None else None
+        except (ValueError, RecursionError):
             return None
         if not isinstance(data, dict) or data.get("digest") != digest:
             return None
@@ -56,7 +55,4 @@ class PlatformCache:
         if path is None:
             return
         data = json.dumps({"digest": digest, "platforms": list(platforms), "source": source})
-        try:
-            write_atomic(path, data, private=True)
-        except OSError:
-            pass
+        write_entry(path, data.encode())

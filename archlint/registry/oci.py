@@ -24,6 +24,7 @@ import requests
 
 from archlint import __version__
 from archlint.images import ImageRef, registry_endpoint
+from archlint.netio import DeadlineSession, ResponseTooLarge
 from archlint.registry.auth import Challenge, Credentials, CredentialStore, TokenCache, fetch_token, parse_challenges
 from archlint.registry.cache import PlatformCache
 from archlint.registry.interface import (
@@ -56,6 +57,7 @@ CONFIG_TYPES = ("application/vnd.oci.image.config.v1+json", "application/vnd.doc
 
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # distribution's own limit for manifests
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
+DEFAULT_TIMEOUT = 30.0  # seconds for one whole request, body included (config registry-timeout)
 ATTESTATION = "attestation-manifest"
 
 
@@ -114,7 +116,7 @@ class OCIRegistryClient(RegistryClient):
         *,
         credentials: CredentialStore | None = None,
         cache: PlatformCache | None = None,
-        timeout: tuple[float, float] = (5.0, 20.0),
+        timeout: float = DEFAULT_TIMEOUT,
         max_attempts: int = 3,
         max_retry_after: float = 30.0,
         backoff: float = 0.5,
@@ -129,6 +131,10 @@ class OCIRegistryClient(RegistryClient):
         self.sleep = sleep
         self._tokens = TokenCache()
         self._local = threading.local()
+        # A registry that let a request run out its deadline is not asked again in this run:
+        # twenty images on one stalled registry must not wait twenty deadlines.
+        self._down: dict[str, Unavailable] = {}
+        self._down_lock = threading.Lock()
 
     # --- public -----------------------------------------------------------------------------
 
@@ -168,7 +174,7 @@ class OCIRegistryClient(RegistryClient):
     def _parse_manifest(self, ref: ImageRef, got: _Answer) -> tuple[tuple[str, ...], str]:
         try:
             doc = json.loads(got.body)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise InvalidResponse(f"manifest of {ref}: not JSON") from None
         if not isinstance(doc, dict):
             raise InvalidResponse(f"manifest of {ref}: not a JSON object")
@@ -226,7 +232,7 @@ class OCIRegistryClient(RegistryClient):
         _verify(got.body, digest, f"config of {ref}")
         try:
             cfg = json.loads(got.body)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise InvalidResponse(f"config of {ref}: not JSON") from None
         if not isinstance(cfg, dict):
             raise InvalidResponse(f"config of {ref}: not a JSON object")
@@ -237,19 +243,25 @@ class OCIRegistryClient(RegistryClient):
 
     # --- HTTP ---------------------------------------------------------------------------------
 
-    def _session(self) -> requests.Session:
+    def _session(self) -> DeadlineSession:
         session = getattr(self._local, "session", None)
         if session is None:
-            session = requests.Session()
+            session = DeadlineSession(self.timeout, MAX_CONFIG_BYTES)
             session.headers["User-Agent"] = f"archlint/{__version__}"
             self._local.session = session
         return session
 
     def _request(self, method: str, ref: ImageRef, path: str, accept: str, limit: int) -> _Answer:
-        """One API call with auth, bounded retries for 429/5xx/timeouts, and a body size cap."""
+        """One API call with auth, bounded retries for 429/5xx/refused connections, a total deadline
+        per request (never retried: a server that needed all of it will not do better), and a body
+        size cap."""
         host = registry_endpoint(ref.registry)
         url = f"{_scheme(host)}://{host}{path}"
         where = f"{ref.registry} ({method} {path})"
+        with self._down_lock:
+            down = self._down.get(host)
+        if down is not None:
+            raise down
         auth_key = (host, ref.repository, "")
         authenticated = False
         last: RegistryError = Unavailable(f"{where}: no answer")
@@ -262,10 +274,11 @@ class OCIRegistryClient(RegistryClient):
                 headers["Authorization"] = authz
             try:
                 answer = self._send(method, url, headers, limit, where)
-            except requests.Timeout:
-                last = Unavailable(f"{where}: timed out after {self.timeout[1]:g}s")
-                self._pause(attempt, None)
-                continue
+            except requests.Timeout:  # netio.DeadlineExceeded
+                err = Unavailable(f"{where}: timed out after {self.timeout:g}s (registry-timeout)")
+                with self._down_lock:
+                    self._down.setdefault(host, err)
+                raise err from None
             except requests.ConnectionError as e:
                 last = Unavailable(f"{where}: cannot connect ({_brief(e)})")
                 self._pause(attempt, None)
@@ -307,19 +320,12 @@ class OCIRegistryClient(RegistryClient):
         self.sleep(min(delay, self.max_retry_after))
 
     def _send(self, method: str, url: str, headers: dict[str, str], limit: int, where: str) -> _Answer:
-        resp = self._session().request(
-            method, url, headers=headers, timeout=self.timeout, stream=True, allow_redirects=True
-        )
-        with resp:
-            body = b""
-            if method != "HEAD" and resp.status_code < 300:
-                length = resp.headers.get("Content-Length", "")
-                if length.isdigit() and int(length) > limit:
-                    raise InvalidResponse(f"{where}: {length} bytes is more than the {limit}-byte limit")
-                body = resp.raw.read(limit + 1, decode_content=True)
-                if len(body) > limit:
-                    raise InvalidResponse(f"{where}: answer larger than the {limit}-byte limit")
-            return _Answer(resp.status_code, resp.headers, body)
+        try:
+            resp = self._session().request(method, url, headers=headers, allow_redirects=True, max_bytes=limit)
+        except ResponseTooLarge:
+            raise InvalidResponse(f"{where}: answer larger than the {limit}-byte limit") from None
+        body = resp.content if method != "HEAD" and resp.status_code < 300 else b""
+        return _Answer(resp.status_code, resp.headers, body)
 
     def _authenticate(self, ref: ImageRef, host: str, header: str, where: str) -> None:
         challenges = parse_challenges(header)
@@ -340,7 +346,7 @@ class OCIRegistryClient(RegistryClient):
         raise AuthError(f"{where}: unauthorized (HTTP 401) without a usable WWW-Authenticate challenge")
 
     def _token(self, challenge: Challenge, scope: str, creds: Credentials | None) -> tuple[str, float]:
-        return fetch_token(self._session(), challenge, scope, creds, self.timeout)
+        return fetch_token(self._session(), challenge, scope, creds)
 
 
 def _brief(e: BaseException) -> str:

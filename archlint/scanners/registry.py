@@ -77,9 +77,9 @@ class RegistryScanner(Scanner):
     def _client(self, ctx: ScanContext, cache: PlatformCache) -> RegistryClient:
         if self.client_factory is not None:
             return self.client_factory(ctx)
-        from archlint.registry.oci import OCIRegistryClient  # requests only loads when images are checked
+        from archlint.registry.oci import DEFAULT_TIMEOUT, OCIRegistryClient  # requests loads only when needed
 
-        return OCIRegistryClient(cache=cache)
+        return OCIRegistryClient(cache=cache, timeout=float(ctx.config.get("registry-timeout", DEFAULT_TIMEOUT)))
 
     def _scan(self, ctx: ScanContext, facts: Facts) -> Iterator[Finding]:
         uses: dict[images.ImageRef, _Uses] = {}

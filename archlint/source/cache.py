@@ -2,8 +2,8 @@
 
 Safe under concurrent runs: entries are written to a temporary file in the target directory and
 renamed into place (atomic on POSIX and Windows), so a reader sees a whole entry or none; two
-writers of one key write identical bytes. Any cache trouble (read-only, corrupt entry, full
-disk) degrades to recomputing, never to an error.
+writers of one key write identical bytes. Any cache trouble (read-only, corrupt or planted entry,
+full disk) degrades to recomputing, never to an error: entries go through `archlint.cachefile`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from archlint import __version__
-from archlint.atomic import write_atomic
+from archlint.cachefile import read_entry, write_entry
 from archlint.catalogue import rules_dir
 from archlint.source.interface import FileResult
 
@@ -47,8 +47,13 @@ def content_key(kind: str, data: bytes, salt: bytes) -> str:
     return h.hexdigest()
 
 
-def _write_atomic(path: Path, payload: bytes) -> None:
-    write_atomic(path, payload, private=True)
+MAX_ENTRY_BYTES = 16 * 1024 * 1024  # one file's hits
+MAX_INDEX_BYTES = 256 * 1024 * 1024  # (path, size, mtime) of every file of a tree
+
+
+def _write(path: Path, payload: bytes) -> None:
+    if not write_entry(path, payload):
+        raise OSError(f"cannot write {path}")
 
 
 class ResultCache:
@@ -69,17 +74,19 @@ class ResultCache:
         return self.directory / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> FileResult | None:
+        data = read_entry(self._path(key), MAX_ENTRY_BYTES)
+        if data is None:
+            return None
         try:
-            with open(self._path(key), "rb") as fh:
-                return FileResult.from_json(json.loads(fh.read()))
-        except (OSError, ValueError, KeyError, TypeError):
+            return FileResult.from_json(json.loads(data))
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             return None
 
     def put(self, key: str, result: FileResult) -> None:
         if not self.writable:
             return
         try:
-            _write_atomic(self._path(key), json.dumps(result.to_json(), separators=(",", ":")).encode())
+            _write(self._path(key), json.dumps(result.to_json(), separators=(",", ":")).encode())
         except OSError:
             self.writable = False  # read-only or full: stop trying for this run
 
@@ -101,13 +108,13 @@ class StatIndex:
         self.cache = cache
         self.entries: dict[str, list[Any]] = {}
         self.dirty = False
+        data = read_entry(path, MAX_INDEX_BYTES)
         try:
-            with open(path, "rb") as fh:
-                raw = json.loads(fh.read())
-            if isinstance(raw, dict):
-                self.entries = raw
-        except (OSError, ValueError):
-            pass
+            raw = json.loads(data) if data is not None else None
+        except (ValueError, RecursionError):
+            raw = None
+        if isinstance(raw, dict):
+            self.entries = raw
 
     def get(self, path: str, size: int, mtime_ns: int) -> str | None:
         e = self.entries.get(path)
@@ -127,6 +134,6 @@ class StatIndex:
         if not self.dirty or not self.cache.writable:
             return
         try:
-            _write_atomic(self.path, json.dumps(self.entries, separators=(",", ":")).encode())
+            _write(self.path, json.dumps(self.entries, separators=(",", ":")).encode())
         except OSError:
             self.cache.writable = False

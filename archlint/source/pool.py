@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from archlint.interrupts import ignore_in_worker
 from archlint.scanning import MAX_READ_BYTES, NOTEBOOK, internal_error
 from archlint.source.cache import ResultCache, content_key, salt
 from archlint.source.interface import FileResult, Hit
@@ -125,7 +126,9 @@ class Workers:
         if n < 2 or (self.requested is None and (not wanted or not _can_fork())):
             return None
         if self._ex is None:
-            self._ex = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"))
+            self._ex = ProcessPoolExecutor(
+                max_workers=n, mp_context=multiprocessing.get_context("fork"), initializer=ignore_in_worker
+            )
         return self._ex
 
     def probe(

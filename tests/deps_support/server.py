@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from net_support import hostile
 from packaging.utils import canonicalize_name
 
 RECORDED = Path(__file__).resolve().parents[2] / "fixtures" / "deps" / "index"
@@ -30,7 +31,10 @@ class Seen:
 
 @dataclass
 class IndexServer:
-    """Behaviour is set per project: `faults[name]` is "500", "404", "html", "garbage", "slow" or "wrong-type"."""
+    """Behaviour is set per project: `faults[name]` is "500", "404", "html", "garbage", "slow", "wrong-type",
+    or one of net_support.hostile.MODES (a byte every `drip_interval` s, or no answer at all); OSV
+    answers with `osv_status`, or the hostile way `osv_fault` names. `bodies[name]` is served in place
+    of the recorded page, `osv_body` in place of every OSV answer."""
 
     directory: Path = RECORDED
     faults: dict[str, str] = field(default_factory=dict)
@@ -38,6 +42,10 @@ class IndexServer:
     slow_seconds: float = 3.0
     vulns: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)  # OSV answers
     osv_status: int = 200
+    osv_fault: str | None = None
+    drip_interval: float = 0.25
+    bodies: dict[str, bytes] = field(default_factory=dict)
+    osv_body: bytes | None = None
     seen: list[Seen] = field(default_factory=list)
     _httpd: ThreadingHTTPServer | None = None
 
@@ -82,10 +90,15 @@ class IndexServer:
                     return self._send(200, b"{}", "application/octet-stream")
                 if fault == "slow":
                     time.sleep(server.slow_seconds)
+                if fault in hostile.MODES:
+                    return hostile.answer(self.connection, fault, server.drip_interval, content_type=PYPI_JSON)
                 path = server.directory / f"{name}.json"
-                if fault == "404" or not path.is_file():
+                if name in server.bodies:
+                    body = server.bodies[name]
+                elif fault == "404" or not path.is_file():
                     return self._send(404, b"Not Found", "text/plain")
-                body = path.read_bytes()
+                else:
+                    body = path.read_bytes()
                 etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
                 extra = {"ETag": etag}
                 if server.cache_control:
@@ -100,8 +113,12 @@ class IndexServer:
                 server.seen.append(Seen("POST", self.path, dict(self.headers), raw))
                 if self.path != "/v1/query":
                     return self._send(404, b"not found", "text/plain")
+                if server.osv_fault in hostile.MODES:
+                    return hostile.answer(self.connection, server.osv_fault, server.drip_interval)
                 if server.osv_status != 200:
                     return self._send(server.osv_status, b"unavailable", "text/plain")
+                if server.osv_body is not None:
+                    return self._send(200, server.osv_body, "application/json")
                 q = json.loads(raw)
                 key = (canonicalize_name(q["package"]["name"]), q["version"])
                 found = server.vulns.get(key, [])

@@ -2,7 +2,8 @@
 
 Each entry keeps the validators (ETag, Last-Modified) and freshness (Cache-Control max-age,
 Expires) of the response, plus the *parsed* page in marshal form, so a warm run neither
-re-downloads nor re-parses multi-megabyte JSON. A stale entry is revalidated with a
+re-downloads nor re-parses multi-megabyte JSON. Entries are read and written through `archlint.cachefile`
+(a damaged or planted entry is a miss, and is replaced). A stale entry is revalidated with a
 conditional request; `no-store` responses are never written. Responses without any freshness
 information (some mirrors send none) are fresh for DEFAULT_TTL, PyPI's own max-age.
 """
@@ -18,10 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from archlint.atomic import write_atomic
+from archlint.cachefile import read_entry, write_entry
 
 DEFAULT_TTL = 600.0
-_FORMAT = 2  # bump when the payload layout changes
+_FORMAT = 3  # bump when the payload layout changes
+MAX_ENTRY_BYTES = 64 * 1024 * 1024  # a parsed page is about a third of its JSON (capped at 64 MB too)
 
 
 @dataclass
@@ -105,9 +107,10 @@ class HttpCache:
         return self.directory / key[:2] / f"{key}.marshal"
 
     def get(self, url: str) -> Entry | None:
-        path = self._path(url)
+        data = read_entry(self._path(url), MAX_ENTRY_BYTES)
+        if data is None:
+            return None
         try:
-            data = path.read_bytes()
             raw = marshal.loads(data)
             if raw.get("format") != _FORMAT or raw.get("key") != _key(url):
                 return None
@@ -120,11 +123,8 @@ class HttpCache:
                 must_revalidate=raw["must_revalidate"],
                 payload=raw["payload"],
             )
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, EOFError, TypeError, KeyError, AttributeError):
-            # A corrupt or foreign file is a miss; it is overwritten by the next store.
-            return None
+        except (ValueError, EOFError, TypeError, KeyError, AttributeError):
+            return None  # another layout (a foreign marshal version): a miss, overwritten by the next store
 
     def put(self, url: str, headers: Mapping[str, str], payload: Any) -> Entry | None:
         max_age, must_revalidate, storable = freshness(headers, self.default_ttl)
@@ -167,7 +167,4 @@ class HttpCache:
                 "payload": entry.payload,
             }
         )
-        try:
-            write_atomic(path, data, private=True)  # concurrent runs never read a partial entry
-        except OSError:
-            pass  # a read-only or full cache directory only costs speed
+        write_entry(path, data)  # atomic: concurrent runs never read a partial entry

@@ -9,8 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import requests
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
-from requests.adapters import HTTPAdapter
+from packaging.version import Version
 
 from archlint import __version__
 from archlint.deps.index.cache import HttpCache
@@ -24,10 +23,11 @@ from archlint.deps.index.interface import (
     ProjectNotFound,
 )
 from archlint.deps.index.urls import host_of, redact
+from archlint.netio import DeadlineExceeded, DeadlineSession, ResponseTooLarge
 
 ACCEPT = "application/vnd.pypi.simple.v1+json"
 MAX_BODY = 64 * 1024 * 1024  # the largest real pages (boto3, botocore) are ~10 MB
-DEFAULT_TIMEOUT = 10.0
+DEFAULT_TIMEOUT = 10.0  # seconds for a whole request: connect, headers and body (config index-timeout)
 DEFAULT_WORKERS = 16
 _SDIST_EXTS = (".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz", ".tar")
 
@@ -46,7 +46,7 @@ class LazyReleases(Mapping[str, tuple[DistFile, ...]]):
     def __getitem__(self, version: str) -> tuple[DistFile, ...]:
         hit = self._decoded.get(version)
         if hit is None:
-            hit = tuple(DistFile(*t) for blob in self._blobs[version] for t in marshal.loads(blob))
+            hit = tuple(f for blob in self._blobs[version] for f in _decode(blob))
             self._decoded[version] = hit
         return hit
 
@@ -55,6 +55,16 @@ class LazyReleases(Mapping[str, tuple[DistFile, ...]]):
 
     def __len__(self) -> int:
         return len(self._blobs)
+
+
+def _decode(blob: bytes) -> list[DistFile]:
+    """One release's files; a damaged blob (a cache entry altered on disk) is a release without files."""
+    try:
+        rows = marshal.loads(blob)
+        return [DistFile(str(fn), bool(y), rp if isinstance(rp, str) else None, sha if isinstance(sha, str) else None)
+                for fn, y, rp, sha in rows]  # fmt: skip
+    except (EOFError, ValueError, TypeError):
+        return []
 
 
 def releases(*pages: Page) -> LazyReleases:
@@ -79,8 +89,12 @@ def _raw_version(filename: str) -> str | None:
 def _normalise(raw: str) -> str | None:
     try:
         return str(Version(raw))
-    except InvalidVersion:
+    except ValueError:  # InvalidVersion, or a release number too long for int() (thousands of digits)
         return None
+
+
+def _is_page(payload: object) -> bool:
+    return isinstance(payload, dict) and all(type(k) is str and type(v) is bytes for k, v in payload.items())
 
 
 def parse_page(body: bytes, url: str) -> Page:
@@ -93,6 +107,8 @@ def parse_page(body: bytes, url: str) -> Page:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as e:
         raise BadIndexResponse(f"{redact(url)}: invalid JSON ({e})") from None
+    except RecursionError:
+        raise BadIndexResponse(f"{redact(url)}: JSON nested too deeply") from None
     if not isinstance(data, dict) or not isinstance(data.get("files"), list):
         raise BadIndexResponse(f"{redact(url)}: not a PEP 691 project page (no 'files' list)")
     api = str((data.get("meta") or {}).get("api-version", "1.0"))
@@ -138,10 +154,8 @@ class SimpleJsonIndex(PackageIndex):
         self.cache = cache
         self.timeout = timeout
         self.workers = workers
-        self.session = requests.Session()  # trust_env: proxies and ~/.netrc credentials, as pip
-        adapter = HTTPAdapter(pool_connections=max(4, len(self.urls)), pool_maxsize=workers, max_retries=0)
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
+        # trust_env: proxies and ~/.netrc credentials, as pip. `timeout` bounds each whole request.
+        self.session = DeadlineSession(timeout, MAX_BODY, pool_connections=max(4, len(self.urls)), pool_maxsize=workers)
         self.session.headers.update({"Accept": ACCEPT, "User-Agent": f"archlint/{__version__}"})
         self._memo: dict[str, Project | IndexServiceError] = {}
         # An index that refused a connection or timed out is not asked again in this run:
@@ -198,6 +212,8 @@ class SimpleJsonIndex(PackageIndex):
 
     def _page(self, url: str) -> Page:
         entry = self.cache.get(url) if self.cache else None
+        if entry is not None and not _is_page(entry.payload):
+            entry = None  # written by another layout of this cache: a miss
         if entry is not None and entry.fresh():
             with self._lock:
                 self.stats["cache_hits"] += 1
@@ -221,7 +237,7 @@ class SimpleJsonIndex(PackageIndex):
                 )
             if ctype not in (ACCEPT, "application/json"):
                 raise BadIndexResponse(f"{redact(url)}: unexpected Content-Type {ctype or '(none)'!r}")
-            body = self._read(resp, url)
+            body = resp.content
         finally:
             resp.close()
         page = parse_page(body, url)
@@ -233,28 +249,17 @@ class SimpleJsonIndex(PackageIndex):
         with self._lock:
             self.stats["requests"] += 1
         try:
-            return self.session.get(url, headers=headers, timeout=self.timeout, stream=True)
+            return self.session.get(url, headers=headers)
+        except DeadlineExceeded:
+            raise IndexUnreachable(f"{host_of(url)}: timed out after {self.timeout:g}s (index-timeout)") from None
+        except ResponseTooLarge:
+            raise BadIndexResponse(f"{redact(url)}: response larger than {MAX_BODY} bytes") from None
         except requests.Timeout:
             raise IndexUnreachable(f"{host_of(url)}: timed out after {self.timeout:g}s") from None
         except requests.ConnectionError as e:
             raise IndexUnreachable(f"{host_of(url)}: cannot connect ({_cause(e)})") from None
         except requests.RequestException as e:
             raise IndexUnreachable(f"{host_of(url)}: {redact(type(e).__name__)}") from None
-
-    def _read(self, resp: requests.Response, url: str) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            for chunk in resp.iter_content(1 << 16):
-                size += len(chunk)
-                if size > MAX_BODY:
-                    raise BadIndexResponse(f"{redact(url)}: response larger than {MAX_BODY} bytes")
-                chunks.append(chunk)
-        except requests.Timeout:
-            raise IndexUnreachable(f"{host_of(url)}: timed out after {self.timeout:g}s") from None
-        except requests.RequestException as e:
-            raise IndexUnreachable(f"{host_of(url)}: connection broken ({_cause(e)})") from None
-        return b"".join(chunks)
 
 
 def _cause(e: BaseException) -> str:

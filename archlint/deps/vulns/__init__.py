@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from archlint import interrupts
+from archlint.deps.index.simple_json import DEFAULT_TIMEOUT
 from archlint.deps.vulns.interface import Advisory, OfflineVulnerabilities, VulnerabilitySource
 from archlint.scanning import ScanContext
 
@@ -21,7 +23,8 @@ class LazyVulnerabilities(VulnerabilitySource):
     def _get(self) -> VulnerabilitySource:
         with self._lock:
             if self._source is None:
-                self._source = self._make()
+                with interrupts.held():  # pip-audit's import runs pip: Ctrl-C must not reach it
+                    self._source = self._make()
                 self.name = self._source.name
             return self._source
 
@@ -56,12 +59,13 @@ def make_vulnerability_source(ctx: ScanContext) -> VulnerabilitySource:
         return OfflineVulnerabilities("offline (--offline)")
     if service == "none":
         return OfflineVulnerabilities('the vulnerability check is disabled (vulnerability-service = "none")')
-    cache_dir = ctx.cache_dir / "vulns" if ctx.cache_dir else None
+    cache_dir = ctx.cache_dir / "vulns-v2" if ctx.cache_dir else None  # v2: archlint.cachefile entries
     osv_url = ctx.config.get("osv-url")
+    timeout = float(ctx.config.get("index-timeout", DEFAULT_TIMEOUT))
 
     def make() -> VulnerabilitySource:
         from archlint.deps.vulns.pip_audit_service import PipAuditVulnerabilities
 
-        return PipAuditVulnerabilities(service=service, cache_dir=cache_dir, osv_url=osv_url)
+        return PipAuditVulnerabilities(service=service, cache_dir=cache_dir, osv_url=osv_url, timeout=timeout)
 
     return LazyVulnerabilities(make)

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from archlint.subprocesses import run_captured
+
 JOB_TIMEOUT = 120.0  # seconds for one render
 TOTAL_TIMEOUT = 300.0  # seconds for all renders of one run
 MAX_OUTPUT = 64 * 1024 * 1024  # bytes of output a render may print (the manifest size cap)
@@ -42,7 +44,9 @@ def _run(cmd: Command, deadline: float, timeout: float) -> Outcome:
     if left <= 0:
         return Outcome(False, error="not run: the renders of this scan ran out of time")
     try:
-        proc = subprocess.run(list(cmd.argv), capture_output=True, timeout=left, check=False, stdin=subprocess.DEVNULL)
+        # Its own process group, killed whole on a timeout or Ctrl-C: plugins helm or kubectl
+        # start must not outlive the scan (archlint/subprocesses.py).
+        proc = run_captured(cmd.argv, timeout=left)
     except subprocess.TimeoutExpired:
         return Outcome(False, error=f"`{name}` did not finish within {left:.0f} s")
     except OSError as e:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from archlint.k8s import kustomize
+from archlint.k8s.render import kustomize, runner
 from archlint.registry import auth
 from archlint.subprocesses import run_captured
 
@@ -82,8 +82,9 @@ def test_a_hanging_credential_helper(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 def test_a_hanging_kubectl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     stubborn_on_path("kubectl", tmp_path, monkeypatch)
-    monkeypatch.setattr(kustomize, "RENDER_TIMEOUT", 1)
     (tmp_path / "kustomization.yaml").write_text("resources: []\n")
-    got = kustomize.render(tmp_path)
+    cmd = kustomize.command(tmp_path)
+    assert cmd is not None
+    [got] = runner.run_all([cmd], timeout=1.0)
     assert not got.ok and "did not finish" in got.error
     assert sleepers() == []

@@ -1,0 +1,114 @@
+"""C/C++ text without comments: what the compiler sees, with every offset and line kept.
+
+Comments become spaces (newlines stay, so lines and columns do not move); a second copy also
+blanks the contents of string and character literals, so that identifiers are only found in
+code. Preprocessor directives are read from the comment-free text with their continuation
+lines joined.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+# Comments, string literals, character literals (short: C++14 digit separators such as
+# 1'000'000 must not open a literal that swallows the line).
+_LEXEME = re.compile(
+    r"//(?:[^\n\\]|\\.)*|/\*.*?(?:\*/|\Z)|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.){1,8}'",
+    re.DOTALL,
+)
+_NOT_NEWLINE = re.compile(r"[^\n]")
+DIRECTIVE = re.compile(r"^[ \t]*#[ \t]*([A-Za-z_]\w*)[ \t]*((?:[^\n\\]|\\.)*)", re.MULTILINE | re.DOTALL)
+_CONTINUATION = re.compile(r"\\\r?\n")
+
+
+@dataclass(frozen=True)
+class Directive:
+    name: str  # if, ifdef, ifndef, elif, else, endif, define, undef, include, error, pragma …
+    body: str  # the rest, continuation lines joined
+    line: int
+    offset: int  # of the `#`
+    end: int  # offset just past the directive (its last line)
+
+
+class Text:
+    """One file: comment-free code (`code`), code with literal contents blanked (`bare`), lines."""
+
+    __slots__ = ("_newlines", "bare", "code", "directives", "raw")
+
+    def __init__(self, raw: str) -> None:
+        self.raw = raw
+        code: list[str] = []
+        bare: list[str] = []
+        pos = 0
+        for m in _LEXEME.finditer(raw):
+            start, end = m.span()
+            if start > pos:
+                chunk = raw[pos:start]
+                code.append(chunk)
+                bare.append(chunk)
+            lex = m.group()
+            if lex[0] == "/":
+                blank = _NOT_NEWLINE.sub(" ", lex)
+                code.append(blank)
+                bare.append(blank)
+            else:
+                code.append(lex)
+                bare.append(lex[0] + _NOT_NEWLINE.sub(" ", lex[1:-1]) + lex[-1])
+            pos = end
+        code.append(raw[pos:])
+        bare.append(raw[pos:])
+        self.code = "".join(code)
+        self.bare = "".join(bare)
+        self._newlines = [m.start() for m in re.finditer("\n", raw)]
+        self.directives = [
+            Directive(m.group(1), _CONTINUATION.sub(" ", m.group(2)).strip(), self.line(m.start()), m.start(), m.end())
+            for m in DIRECTIVE.finditer(self.code)
+        ]
+
+    def line(self, offset: int) -> int:
+        return bisect.bisect_left(self._newlines, offset) + 1
+
+    def column(self, offset: int) -> int:
+        i = bisect.bisect_left(self._newlines, offset)
+        start = self._newlines[i - 1] + 1 if i else 0
+        return offset - start + 1
+
+    def line_text(self, line: int) -> str:
+        start = self._newlines[line - 2] + 1 if line > 1 else 0
+        end = self._newlines[line - 1] if line - 1 < len(self._newlines) else len(self.raw)
+        return self.raw[start:end]
+
+
+def string_contents(code: str, start: int, end: int) -> list[tuple[int, str]]:
+    """(offset of the opening quote, contents) of the string literals in code[start:end]."""
+    out = []
+    for m in _LEXEME.finditer(code, start, end):
+        lex = m.group()
+        if lex[0] == '"':
+            out.append((m.start(), lex[1:-1]))
+    return out
+
+
+def matching_paren(code: str, open_at: int, limit: int = 20000) -> int:
+    """Offset just past the `)` (or `}`) matching the bracket at `open_at`; the limit if none."""
+    opening = code[open_at]
+    closing = ")" if opening == "(" else "}"
+    depth = 0
+    end = min(len(code), open_at + limit)
+    i = open_at
+    while i < end:
+        c = code[i]
+        if c == '"':
+            m = _LEXEME.match(code, i)
+            i = m.end() if m else i + 1
+            continue
+        if c == opening:
+            depth += 1
+        elif c == closing:
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return end

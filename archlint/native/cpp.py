@@ -11,6 +11,7 @@ of regions, each with whether arm64 and x86-64 compile it and which directive de
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -323,12 +324,36 @@ def _names(text: str) -> list[str]:
     return [n for n in _IDENT.findall(text) if n != "defined"]
 
 
+@functools.lru_cache(maxsize=16384)
 def _flavour(text: str) -> tuple[bool, bool]:
     names = _names(text)
     headers = re.findall(r"<([^>]+)>|\"([^\"]+)\"", text)
     x86 = any(vocab.x86_macro(n) for n in names) or any(vocab.x86_header(a or b) for a, b in headers)
     arm = any(vocab.arm_macro(n) for n in names) or any(vocab.ARM_HEADERS.match(a or b) for a, b in headers)
     return x86, arm
+
+
+def _tracked(directives: list[Directive]) -> set[str]:
+    """Macros whose definitions can matter: those conditions test, and those their bodies use
+    (big headers #define thousands of names no #if ever looks at)."""
+    names: set[str] = set()
+    bodies: dict[str, list[str]] = {}
+    for d in directives:
+        if d.name in ("if", "elif", "ifdef", "ifndef", "elifdef", "elifndef"):
+            names.update(_IDENT.findall(d.body))
+        elif d.name == "define":
+            m = _IDENT.match(d.body)
+            if m:
+                bodies.setdefault(m.group(), []).append(d.body[m.end() :])
+    todo = [n for n in names if n in bodies]
+    while todo:
+        for body in bodies.pop(todo.pop(), ()):
+            for n in _IDENT.findall(body):
+                if n not in names:
+                    names.add(n)
+                    if n in bodies:
+                        todo.append(n)
+    return names
 
 
 _NOT_DEFINED = re.compile(r"!\s*defined\s*(?:\(\s*([A-Za-z_]\w*)\s*\)|([A-Za-z_]\w*))")
@@ -383,6 +408,7 @@ class Simulation:
         self.arm_branch = False  # some condition tests for arm64 and arm64 compiles it
         stack: list[_Frame] = []
         defaults = _defaults(directives)
+        tracked = _tracked(directives)
         for i, d in enumerate(directives):
             name = d.name
             cur = self.regions[-1]
@@ -431,14 +457,14 @@ class Simulation:
                 self.regions.append(Region(d.end, frame.parent[0], frame.parent[1], outer))
             elif name == "define":
                 m = _DEFINE.match(d.body)
-                if m:
+                if m and m.group(1) in tracked:
                     body = None if m.group(2) else m.group(3)
                     for model, here in zip(self.models, (cur.arm64, cur.x86_64), strict=True):
                         model.define(m.group(1), body, here)
                     self.defines.append((d, cur))
             elif name == "undef":
                 parts = d.body.split()
-                if parts:
+                if parts and parts[0] in tracked:
                     for model, here in zip(self.models, (cur.arm64, cur.x86_64), strict=True):
                         model.undef(parts[0], here)
             elif name in ("include", "include_next", "import"):

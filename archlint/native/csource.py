@@ -12,8 +12,10 @@ from archlint.native.interface import GUARDED, UNDECIDED, UNGUARDED, Summary, Us
 from archlint.native.lexer import Text, matching_paren, string_contents
 
 _INCLUDE = re.compile(r'\s*(?:<([^>\n]+)>|"([^"\n]+)")')
-# A file that defines the x86 SIMD types itself is an emulation layer (sse2neon, a project shim).
-_EMULATED_TYPE = re.compile(r"\btypedef\b[^;{}]*?\b__m(?:64|128|256|512)[dhi]?\s*;|#\s*define\s+__m(?:128|256)[dhi]?\b")
+# A file that defines the x86 SIMD types itself is an emulation layer (sse2neon, a project shim):
+# `typedef float32x4_t __m128;` or `#define __m128 …`.
+_TYPE_NAME = re.compile(r"__m(?:64|128|256|512)[dhi]?(?:\s*;|\b)")
+_WORD = re.compile(r"[\w$]")
 MAX_NAMES = 25  # distinct unguarded intrinsics reported per file; the rest are counted
 
 
@@ -69,7 +71,7 @@ def analyze_c(data: bytes) -> Summary:
     text = Text(data.decode("utf-8", "replace"))
     sim = Simulation(text.directives, len(text.raw))
     col = _Collector(sim)
-    portable = bool(_EMULATED_TYPE.search(text.code))
+    portable = _emulates_types(text.code)
     other_arch = False
     includes: list[tuple[str, int, str]] = []
     skip: list[tuple[int, int]] = []  # directive spans whose identifiers are not uses
@@ -109,19 +111,39 @@ def analyze_c(data: bytes) -> Summary:
     )  # fmt: skip
 
 
+def _emulates_types(code: str) -> bool:
+    for m in _TYPE_NAME.finditer(code):
+        stmt = code[max(code.rfind(";", 0, m.start()), code.rfind("}", 0, m.start()), code.rfind("\n#", 0, m.start()))
+                    + 1 : m.end()]  # fmt: skip
+        if m.group().rstrip().endswith(";") and re.match(r"\s*typedef\b", stmt):
+            return True
+        if re.fullmatch(r"\s*#\s*define\s+", stmt[: stmt.rfind("__m")]):
+            return True
+    return False
+
+
 def _identifiers(text: Text, sim: Simulation, col: _Collector, skip: list[tuple[int, int]], portable: bool) -> None:
     if portable:
         return  # sse2neon/SIMDe provide these names on arm64
     bare = text.bare
+    found: list[tuple[int, int]] = []
+    for rx, needle in vocab.X86_IDENT_PARTS:
+        if needle in bare:
+            found.extend(m.span() for m in rx.finditer(bare))
+    if any(n in bare for n in vocab.X86_IDENT_RARE_NEEDLES):
+        found.extend(m.span() for m in vocab.X86_IDENT.finditer(bare) if m.group("intrin") and not m.group()
+                     .startswith(("_mm", "__builtin_ia32_")))  # fmt: skip
     si = 0
-    for m in vocab.X86_IDENT.finditer(bare):
-        pos = m.start()
+    for pos, end in sorted(found):
+        if pos and _WORD.match(bare, pos - 1):
+            continue  # TIMEDELTA_mm_m_add, simde__m128
         while si < len(skip) and skip[si][1] <= pos:
             si += 1
         if si < len(skip) and skip[si][0] <= pos < skip[si][1]:
             continue
-        name = m.group()
-        col.add("ARCH702", name, text.line(pos), text.column(pos), sim.at(pos), text.column(m.end()))
+        col.add("ARCH702", bare[pos:end], text.line(pos), text.column(pos), sim.at(pos), text.column(end))
+    if "__builtin_cpu_" not in text.code:
+        return
     for m in vocab.CPU_BUILTIN.finditer(text.code):
         if vocab.x86_target_string(m.group(1)):
             pos = m.start()
@@ -131,7 +153,14 @@ def _identifiers(text: Text, sim: Simulation, col: _Collector, skip: list[tuple[
 
 def _asm(text: Text, sim: Simulation, col: _Collector) -> None:
     bare, code = text.bare, text.code
-    for m in vocab.ASM_START.finditer(bare):
+    for pos in _occurrences(bare, "asm"):
+        start = _prefixed(bare, pos, "__") if pos >= 2 else pos
+        start = _prefixed(bare, start, "_") if start == pos and pos >= 1 else start
+        m = vocab.ASM_START.match(bare, start)
+        if m is None:
+            continue
+        if start and _WORD.match(bare, start - 1):
+            continue
         if m.group("open") != "(":
             continue
         open_at = m.end() - 1
@@ -143,13 +172,33 @@ def _asm(text: Text, sim: Simulation, col: _Collector) -> None:
         what = reg.groupdict().get("m") or reg.group().strip()
         pos = m.start()
         col.add("ARCH703", what, text.line(pos), text.column(pos), sim.at(pos))
-    for m in vocab.MSVC_ASM.finditer(bare):
-        pos = m.start()
-        col.add("ARCH703", "MSVC __asm block", text.line(pos), text.column(pos), sim.at(pos))
+    for pos in _occurrences(bare, "_asm"):
+        start = _prefixed(bare, pos, "_") if pos >= 1 else pos
+        if vocab.MSVC_ASM.match(bare, start) and not (start and _WORD.match(bare, start - 1)):
+            col.add("ARCH703", "MSVC __asm block", text.line(start), text.column(start), sim.at(start))
+
+
+def _prefixed(text: str, pos: int, prefix: str) -> int:
+    """`pos` moved back over `prefix` when the text has it there (`__asm__` found at "asm")."""
+    return pos - len(prefix) if text.startswith(prefix, pos - len(prefix)) else pos
+
+
+def _occurrences(text: str, needle: str) -> list[int]:
+    out = []
+    i = text.find(needle)
+    while i != -1:
+        out.append(i)
+        i = text.find(needle, i + 1)
+    return out
 
 
 def _targets(text: Text, sim: Simulation, col: _Collector) -> None:
-    for m in vocab.TARGET_ATTR.finditer(text.code):
+    code = text.code
+    for pos in _occurrences(code, "target"):
+        start = _prefixed(code, pos, "__") if pos >= 2 else pos
+        m = vocab.TARGET_ATTR.match(code, start)
+        if m is None or (start and _WORD.match(code, start - 1)):
+            continue
         args = m.group(1)
         if not vocab.x86_target_string(args):
             continue

@@ -8,7 +8,6 @@ lines joined.
 
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass
 
@@ -35,7 +34,7 @@ class Directive:
 class Text:
     """One file: comment-free code (`code`), code with literal contents blanked (`bare`), lines."""
 
-    __slots__ = ("_newlines", "bare", "code", "directives", "raw")
+    __slots__ = ("_at", "bare", "code", "directives", "raw")
 
     def __init__(self, raw: str) -> None:
         self.raw = raw
@@ -50,35 +49,40 @@ class Text:
                 bare.append(chunk)
             lex = m.group()
             if lex[0] == "/":
-                blank = _NOT_NEWLINE.sub(" ", lex)
+                blank = _NOT_NEWLINE.sub(" ", lex) if "\n" in lex else " " * len(lex)
                 code.append(blank)
                 bare.append(blank)
             else:
                 code.append(lex)
-                bare.append(lex[0] + _NOT_NEWLINE.sub(" ", lex[1:-1]) + lex[-1])
+                inner = lex[1:-1]
+                bare.append(lex[0] + (_NOT_NEWLINE.sub(" ", inner) if "\n" in inner else " " * len(inner)) + lex[-1])
             pos = end
         code.append(raw[pos:])
         bare.append(raw[pos:])
         self.code = "".join(code)
         self.bare = "".join(bare)
-        self._newlines = [m.start() for m in re.finditer("\n", raw)]
+        self._at = (0, 1)  # (offset, its line): line numbers are counted forward from the last one asked
         self.directives = [
-            Directive(m.group(1), _CONTINUATION.sub(" ", m.group(2)).strip(), self.line(m.start()), m.start(), m.end())
+            Directive(m.group(1), _join(m.group(2)), self.line(m.start()), m.start(), m.end())
             for m in DIRECTIVE.finditer(self.code)
         ]
 
     def line(self, offset: int) -> int:
-        return bisect.bisect_left(self._newlines, offset) + 1
+        """1-based line of `offset`. Callers ask in increasing order (one pass at a time), so this
+        counts newlines since the previous answer: linear in the file per pass, at C speed."""
+        at, line = self._at
+        if offset < at:
+            at, line = 0, 1
+        line += self.raw.count("\n", at, offset)
+        self._at = (offset, line)
+        return line
 
     def column(self, offset: int) -> int:
-        i = bisect.bisect_left(self._newlines, offset)
-        start = self._newlines[i - 1] + 1 if i else 0
-        return offset - start + 1
+        return offset - self.raw.rfind("\n", 0, offset)
 
-    def line_text(self, line: int) -> str:
-        start = self._newlines[line - 2] + 1 if line > 1 else 0
-        end = self._newlines[line - 1] if line - 1 < len(self._newlines) else len(self.raw)
-        return self.raw[start:end]
+
+def _join(body: str) -> str:
+    return (_CONTINUATION.sub(" ", body) if "\\" in body else body).strip()
 
 
 def string_contents(code: str, start: int, end: int) -> list[tuple[int, str]]:

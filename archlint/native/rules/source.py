@@ -23,9 +23,7 @@ _TYPES = {
     "__m512": "four float32x4_t (or SVE svfloat32_t)", "__m512d": "four float64x2_t (or SVE svfloat64_t)",
     "__m512i": "four 128-bit NEON vectors (or SVE)",
 }  # fmt: skip
-_INTRIN = re.compile(
-    r"^_mm(256|512)?_(?:mask_|maskz_)?([a-z]+?)(?:_?\d+)?_((?:e|s)?p[iu]?\d*|si\d+|ps|pd|ss|sd|ep[iu]\d+)$"
-)
+_INTRIN = re.compile(r"^_mm(256|512)?_(?:mask_|maskz_)?([a-z]+\d?)_(ep[iu]\d+|si\d+|ps|pd|ss|sd)$")
 
 
 @functools.cache

@@ -23,8 +23,12 @@ _CODE = re.compile(r"^ARCH\d+$", re.IGNORECASE)
 # File kinds whose lines may carry comments.
 COMMENT_KINDS = frozenset(
     {"python", "requirements", "dockerfile", "kubernetes", "kustomization", "skaffold", "compose",
-     "github-workflow", "gitlab-ci", "pyproject"}
+     "github-workflow", "gitlab-ci", "pyproject", "c-source", "cython", "fortran", "cmake", "meson", "makefile",
+     "setup.cfg"}
 )  # fmt: skip
+# Kinds whose comments do not start with `#`: C/C++ (`// noqa: ARCH702`, `/* noqa: ARCH702 */`) and
+# Fortran (`! noqa: ARCH708`). The comment marker is read as `#`; the rest is parsed as usual.
+_OTHER_COMMENTS = {"c-source": re.compile(r"//|/\*"), "fortran": re.compile(r"!")}
 
 
 @dataclass
@@ -68,6 +72,13 @@ def scan_comments(path: str, text: str, kind: str = "") -> list[LineSuppression]
     if "noqa" not in text and "archlint" not in text:
         return out
     comments = _python_comments(text) if kind == "python" else None
+    marker = _OTHER_COMMENTS.get(kind)
+    if marker is not None:
+        comments = []
+        for n, line in enumerate(text.splitlines(), 1):
+            m = marker.search(line)
+            if m is not None:
+                comments.append((n, m.start(), "#" + line[m.end() :]))
     if comments is None:
         comments = [(n, 0, line) for n, line in enumerate(text.splitlines(), 1) if "#" in line]
     for lineno, offset, line in comments:

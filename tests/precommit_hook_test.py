@@ -57,9 +57,12 @@ SCANNED = {
     "api.Containerfile": "", "Containerfile": "", "compose.yaml": "", "docker-compose.yml": "",
     "skaffold.yaml": "", "k8s/kustomization.yaml": "", ".gitlab-ci.yml": "", ".github/workflows/ci.yml": "",
     "deploy/api.yaml": "apiVersion: apps/v1\nkind: Deployment\n", "deploy/job.yml": "apiVersion: v1\nkind: Pod\n",
+    "ext/k.c": "", "ext/k.h": "", "src/k.cpp": "", "src/k.hpp": "", "pkg/_k.pyx": "", "pkg/_k.pxd": "",
+    "src/f.f90": "", "CMakeLists.txt": "", "cmake/simd.cmake": "", "meson.build": "", "Makefile": "",
+    "setup.cfg": "", "build/rules.mk": "",
 }  # fmt: skip
-NOT_SCANNED = ["README.md", "setup.cfg", "src/app.js", ".gitignore", "Makefile", "logo.png", "docs/index.rst",
-               "package.json", "Cargo.toml", "go.sum", "requirements.md"]  # fmt: skip
+NOT_SCANNED = ["README.md", "src/app.js", ".gitignore", "logo.png", "docs/index.rst", "package.json", "Cargo.toml",
+               "go.sum", "requirements.md", "meson.options", "src/main.rs"]  # fmt: skip
 
 
 def test_files_pattern_covers_everything_archlint_classifies_by_name(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ cpp.py        the preprocessor run abstractly for linux/arm64 and linux/x86-64
 csource.py    C/C++ files -> uses, each in the branch that holds it
 cython.py     .pyx/.pxd/.pxi: `cdef extern from` x86 headers, verbatim C, intrinsic calls
 fortran.py    Intel-only Fortran modules and x86 compiler directives
-build/        setup.py (libcst), pyproject.toml, setup.cfg, CMake, meson, Makefiles: x86 flags
+buildfiles/   setup.py (libcst), pyproject.toml, setup.cfg, CMake, meson, Makefiles: x86 flags
 interface.py  the records (Use, Summary) and the rule base class
 tree.py       what the tree says: per-architecture layouts, includers, the build's source lists
 findings.py   summaries -> hits (errors, warnings, one info per guarded file)

@@ -27,23 +27,23 @@ def _parser(kind: str) -> Callable[[bytes], Summary]:
 
         return analyze_fortran
     if kind == k.PYTHON:
-        from archlint.native.build.setup_py import analyze_setup_py
+        from archlint.native.buildfiles.setup_py import analyze_setup_py
 
         return analyze_setup_py
     if kind == k.CMAKE:
-        from archlint.native.build.cmake import analyze_cmake
+        from archlint.native.buildfiles.cmake import analyze_cmake
 
         return analyze_cmake
     if kind == k.MESON:
-        from archlint.native.build.meson import analyze_meson
+        from archlint.native.buildfiles.meson import analyze_meson
 
         return analyze_meson
     if kind == k.MAKEFILE:
-        from archlint.native.build.make import analyze_makefile
+        from archlint.native.buildfiles.make import analyze_makefile
 
         return analyze_makefile
     if kind in (k.PYPROJECT, k.SETUP_CFG):
-        from archlint.native.build.config import analyze_pyproject, analyze_setup_cfg
+        from archlint.native.buildfiles.config import analyze_pyproject, analyze_setup_cfg
 
         return analyze_pyproject if kind == k.PYPROJECT else analyze_setup_cfg
     raise ValueError(kind)

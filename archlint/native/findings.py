@@ -92,7 +92,7 @@ def file_hits(path: str, s: Summary, tree: Tree) -> list[Hit]:
         if u.code == "ARCH711":
             reason = tree.x86_only(path)
             if reason:
-                u = replace(u, code="ARCH712", guard=reason, fix=None)
+                u = replace(u, code="ARCH712", guard=f"in the {reason}", fix=None)
         if u.code not in _SOURCE_CODES:
             hits.append(rule(u.code).render(u, path))
             continue

@@ -149,10 +149,10 @@ class GuardedX86Flag(NativeRule):
     def render(self, use: Use, path: str) -> Hit:
         return Hit(
             self.code,
-            f"x86 compiler flag{_s(use)} `{use.what}` ({use.detail}) only under {use.guard}: arm64 builds without "
-            f"{_them(use)}",
+            f"x86 compiler flag{_s(use)} `{use.what}` ({use.detail}) used only for x86 builds, {use.guard}: arm64 "
+            f"builds without {_them(use)}",
             use.line, use.column, key=f"flag:{use.what}", blocks=False,
-            evidence=f"x86 compiler flags {use.what} only under {use.guard}",
+            evidence=f"x86 compiler flags {use.what} used only for x86 builds, {use.guard}",
         )  # fmt: skip
 
 

@@ -10,8 +10,6 @@ universal2 or a `--plat-name` cross build is not); the rewrite is offered with -
 
 from __future__ import annotations
 
-import re
-
 from archlint.source.interface import EditSpec, FixSpec
 
 CMAKE_TEST = 'if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64|i[3-6]86|x86)$")'

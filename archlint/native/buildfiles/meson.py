@@ -366,8 +366,9 @@ def _scan(st: list[Tok], body: list[Tok], guards: tuple[BuildGuard, ...], lines:
         return
     fix = None
     first, last = st[0].line, st[-1].line
-    if (st[0].kind == "name" and st[0].text.startswith("add_") and st[0].text.endswith("arguments")
-            and all(vocab.flag_kind(t.value) == "x86" for t in st if t.kind == "string" and t.value.startswith("-"))):  # fmt: skip
+    flags = [t.value for t in st if t.kind == "string" and t.value.startswith("-")]
+    call = st[0].kind == "name" and st[0].text.startswith("add_") and st[0].text.endswith("arguments")
+    if call and all(vocab.flag_kind(f) == "x86" for f in flags):
         fix = wrap_fix(lines, first, last, MESON_TEST, "endif", "these flags")
     for t, gs, probe in flag_toks:
         sites.append(FlagSite(t.value, t.line, t.column, gs, probe, group=(first, st[0].column), fix=fix))

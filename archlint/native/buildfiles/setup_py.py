@@ -296,7 +296,7 @@ def analyze_setup_py(data: bytes) -> Summary:
     pos = spans(module, nodes)
     sites: list[FlagSite] = []
     for node, value, guards, probe, owner in v.sites:
-        line, col, _, end = pos[node]
+        line, col, _, _ = pos[node]
         group = pos[owner][:2] if owner is not None else (line, col)
         sites.append(FlagSite(value, line, col + 1, guards, probe, group=group, fix=_fix(module, owner, pos)))
     sources = [(value, pos[n][0], guards) for n, value, guards in v.sources]

@@ -214,7 +214,7 @@ NOT_ON_X86_64 = frozenset(
 # gcc/clang flags aarch64 gcc rejects because they name x86 features, CPUs or x86 code models.
 _X86_M_OPTION = (
     rf"(?:no-)?(?:{_X86_ISA}|red-zone|stackrealign|fpmath=\S+|vzeroupper|prefer-vector-width=\S+|prefer-avx128"
-    r"|tls-dialect=gnu2?|cmodel=(?:medium|kernel|32)|80387|fp-ret-in-387|ieee-fp|sse2avx|align-double|mwaitx|rdpid"
+    r"|tls-dialect=gnu2?|cmodel=(?:medium|kernel|32)|long-double-(?:64|80|128)|80387|fp-ret-in-387|ieee-fp|sse2avx|align-double|mwaitx|rdpid"
     r"|movdiri|movdir64b|cldemote|ptwrite|enqcmd|uintr|hreset|kl|widekl|shstk|ibt|rtm|hle|pku|sgx|fsgsbase|rdpid)"
 )
 X86_FLAG = re.compile(

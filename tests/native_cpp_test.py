@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from archlint.native.cpp import Simulation, evaluate, Model, ARM64, X86_64
+from archlint.native.cpp import ARM64, X86_64, Model, Simulation, evaluate
 from archlint.native.lexer import Text
 
 CPP = {ARM64: shutil.which("aarch64-linux-gnu-gcc"), X86_64: shutil.which("x86_64-linux-gnu-gcc")}

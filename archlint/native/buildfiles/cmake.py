@@ -131,6 +131,9 @@ def commands(text: str) -> list[Command]:
         if nl:
             line += nl
             line_start = m.start() + tok.rfind("\n") + 1
+    if cur is not None:  # unterminated at the end of the file: CMake refuses it, we read what is there
+        cur.end_line = line
+        out.append(cur)
     return out
 
 

@@ -159,6 +159,15 @@ class X86Intrinsic(NativeRule):
             "#ifdef FAST_CRC\n#include <nmmintrin.h>\n#define CRC(c, v) _mm_crc32_u32(c, v)\n#else\n"
             "#define CRC(c, v) crc32_sw(c, v)\n#endif\n"
         ),
+        # CRoaring's shape: a macro gets the x86 intrinsic and its NEON twin; each CPU's definition picks one.
+        Ex(
+            "#include <stdint.h>\n#if defined(__x86_64__)\n#include <immintrin.h>\n"
+            "#define WORDS_FN(name, x86op, neonop) static __m256i name(__m256i a, __m256i b) { return x86op(a, b); }\n"
+            "#elif defined(__aarch64__)\n#include <arm_neon.h>\n"
+            "#define WORDS_FN(name, x86op, neonop) static uint64x2_t name(uint64x2_t a, uint64x2_t b) "
+            "{ return neonop(a, b); }\n#endif\nWORDS_FN(words_or, _mm256_or_si256, vorrq_u64)\n"
+            "WORDS_FN(words_andnot, _mm256_andnot_si256, vbicq_u64)\n"
+        ),
         # Names that merely contain `_mm_` are not intrinsics (numpy's TIMEDELTA_mm_m_add).
         Ex("void TIMEDELTA_mm_m_add(char **args);\nint my_mm_count;\n"),
     )

@@ -5,6 +5,7 @@ checked by a real CMake cross build, Cython, Fortran, and bad input."""
 from __future__ import annotations
 
 import ast
+import os
 import shutil
 import subprocess
 import textwrap
@@ -308,3 +309,61 @@ def test_bad_input_is_findings_never_a_crash(cli: Callable[..., Any], tmp_path: 
     assert by["big.c"] == [(1, "ARCH709")]
     assert (1, "ARCH711") in by["CMakeLists.txt"] and (1, "ARCH711") in by["meson.build"]
     assert not any(f["rule"] == "ARCH004" for f in report["findings"])
+
+
+# --- cache, pool -----------------------------------------------------------------------------
+
+
+def _scan(root: Path, cache: Path | None = None, workers: int | None = None) -> tuple[list[Any], list[Any]]:
+    from archlint.config import Config
+    from archlint.discover import discover
+    from archlint.facts import Facts
+    from archlint.scanners.native import NativeScanner
+    from archlint.scanning import ScanContext
+
+    disc = discover([root], root, [])
+    scanner = NativeScanner(workers)
+    ctx = ScanContext(root=root, config=Config(), cache_dir=cache, files=disc.files)
+    facts = Facts()
+    findings = list(scanner.scan([f for f in disc.files if f.kind in scanner.kinds], ctx, facts))
+    return sorted(findings, key=lambda f: (f.path, f.line, f.column, f.rule)), facts.evidence
+
+
+def _age(root: Path) -> None:
+    for p in root.rglob("*"):
+        os.utime(p, (1_600_000_000, 1_600_000_000))  # older than the stat index's racy window
+
+
+def test_warm_cache_gives_identical_results_without_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from archlint.native import pool
+
+    tree = tmp_path / "tree"
+    shutil.copytree(NUMPY, tree / "numpy")
+    shutil.copytree(ISSUE, tree / "issue")
+    _age(tree)
+    cache = tmp_path / "cache"
+    cold = _scan(tree, cache)
+    assert len(cold[0]) > 20 and any(p.name.startswith("index-") for p in (cache / "native").rglob("*.json"))
+    monkeypatch.setattr(pool, "run_one", lambda *a: pytest.fail(f"read {a[0]}, which the stat index answers"))
+    assert _scan(tree, cache) == cold
+    monkeypatch.undo()
+    assert _scan(tree, None) == cold
+    (tree / "issue" / "ext" / "k.c").write_text("int x;\n")  # changed: read again, no longer x86
+    assert not any(f.path.endswith("ext/k.c") for f in _scan(tree, cache)[0])
+
+
+def test_corrupt_cache_entries_are_recomputed(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    first = _scan(ISSUE, cache)
+    for p in (cache / "native").rglob("*.json"):
+        p.write_bytes(b'{"uses": [{"code": 1}], "par')
+    assert _scan(ISSUE, cache) == first
+
+
+def test_pool_and_in_process_agree(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    for i in range(2):
+        shutil.copytree(NUMPY, tree / f"copy{i}")
+    serial = _scan(tree, None, workers=1)
+    assert len(serial[0]) > 40
+    assert _scan(tree, None, workers=2) == serial

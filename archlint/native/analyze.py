@@ -52,6 +52,11 @@ def _parser(kind: str) -> Callable[[bytes], Summary]:
 def analyze(kind: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Summary:
     if not may_match(kind, data):
         return Summary()
+    return analyze_matched(kind, data, max_bytes)
+
+
+def analyze_matched(kind: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Summary:
+    """`analyze` for bytes the prefilter already selected."""
     if len(data) > max_bytes:
         detail = (
             f"not analysed: {len(data)} bytes is over the {max_bytes}-byte limit (config `native-max-bytes`); "

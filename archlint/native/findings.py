@@ -19,6 +19,7 @@ from archlint.scanning import C_SOURCE
 from archlint.source.interface import Hit
 
 MAX_NAMES = 25  # distinct unguarded intrinsics reported per file
+_INCLUDE = re.compile(rb'#[ \t]*include[ \t]*[<"]([^>"\n]+)[>"]')
 _HEADER = re.compile(r"\.(?:h|hh|hpp|hxx|inl|h\+\+)$", re.IGNORECASE)
 _SOURCE_CODES = frozenset({"ARCH701", "ARCH702", "ARCH703", "ARCH704", "ARCH706"})
 
@@ -77,7 +78,10 @@ def _parse_includers(
         if s.parsed or kinds.get(p) != C_SOURCE:
             continue
         data = read(p)
-        if data is not None and any(n in data for n in names):
+        if data is None or b"include" not in data:
+            continue
+        targets = {t.rsplit(b"/", 1)[-1] for t in _INCLUDE.findall(data)}
+        if targets & names:
             summaries[p] = analyze_c(data)
 
 

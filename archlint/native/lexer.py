@@ -17,7 +17,6 @@ _LEXEME = re.compile(
     r"//(?:[^\n\\]|\\.)*|/\*.*?(?:\*/|\Z)|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.){1,8}'",
     re.DOTALL,
 )
-_NOT_NEWLINE = re.compile(r"[^\n]")
 DIRECTIVE = re.compile(r"^[ \t]*#[ \t]*([A-Za-z_]\w*)[ \t]*((?:[^\n\\]|\\.)*)", re.MULTILINE | re.DOTALL)
 _CONTINUATION = re.compile(r"\\\r?\n")
 
@@ -49,13 +48,12 @@ class Text:
                 bare.append(chunk)
             lex = m.group()
             if lex[0] == "/":
-                blank = _NOT_NEWLINE.sub(" ", lex) if "\n" in lex else " " * len(lex)
+                blank = _blank(lex)
                 code.append(blank)
                 bare.append(blank)
             else:
                 code.append(lex)
-                inner = lex[1:-1]
-                bare.append(lex[0] + (_NOT_NEWLINE.sub(" ", inner) if "\n" in inner else " " * len(inner)) + lex[-1])
+                bare.append(lex[0] + _blank(lex[1:-1]) + lex[-1])
             pos = end
         code.append(raw[pos:])
         bare.append(raw[pos:])
@@ -79,6 +77,11 @@ class Text:
 
     def column(self, offset: int) -> int:
         return offset - self.raw.rfind("\n", 0, offset)
+
+
+def _blank(s: str) -> str:
+    """Spaces for every character but newlines (split/join run in C; a regex sub per comment does not)."""
+    return " " * len(s) if "\n" not in s else "\n".join(" " * len(part) for part in s.split("\n"))
 
 
 def _join(body: str) -> str:

@@ -16,8 +16,9 @@ from archlint.source.prefilter import Probe
 # Every header, identifier and builtin vocab.py knows contains one of these (intrin.h headers, cpuid,
 # _mm*_ and __m128/256/512 names, gcc builtins, rdtsc …). Fewer, shorter needles: each one is a
 # pass over the file (~1 GB/s); the analysis weeds out the few files they select needlessly.
-_NEEDLES = (b"intrin", b"cpuid", b"_mm", b"m128", b"m256", b"m512", b"__m64", b"__builtin_ia32", b"__builtin_cpu",
-            b"rdtsc", b"rdpmc", b"etbv", b"eflags", b"bswap64", b"_bit_scan", b"_may_i_use", b"_xbegin", b"_xtest",
+_NEEDLES = (b"intrin.h", b"cpuid", b"_mm_", b"_mm256_", b"_mm512_", b"__m128", b"__m256", b"__m512", b"__m64",
+            b"__mmask", b"__builtin_ia32", b"__builtin_cpu", b"rdtsc", b"rdpmc", b"etbv", b"__readeflags",
+            b"__writeeflags", b"bswap64", b"_bit_scan", b"_may_i_use", b"_xbegin", b"_xtest", b"mm_malloc",
             b"mm3dnow", b"quadmath", b"cet.h", b"_rdrand", b"_rdseed")  # fmt: skip
 _SYS_HEADERS = (b"sys/io.h", b"sys/perm.h", b"sys/reg.h", b"sys/vm86.h", b"debugreg", b"platform/x86.h")
 _BMI = (b"_pdep", b"_pext", b"_bzhi", b"_bextr", b"cnt_u", b"_blsr", b"_blsi", b"_mulx", b"addcarry", b"subborrow",

@@ -14,7 +14,7 @@ from archlint import scanning as k
 from archlint.facts import Evidence, Facts
 from archlint.findings import Finding
 from archlint.scanners.source import _finding
-from archlint.scanning import MAX_READ_BYTES, ScanContext, Scanner, SourceFile, internal_error
+from archlint.scanning import MAX_READ_BYTES, ScanContext, Scanner, SourceFile
 
 DEFAULT_MAX_BYTES = 4 * 1024 * 1024  # (archlint.native.analyze keeps the same default)
 _SOURCES = frozenset({k.C_SOURCE, k.CYTHON})
@@ -25,10 +25,14 @@ class NativeScanner(Scanner):
     kinds = frozenset({k.C_SOURCE, k.CYTHON, k.FORTRAN, k.CMAKE, k.MESON, k.MAKEFILE, k.SETUP_CFG})
     order = 22
 
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers  # None: decide by the amount of work (see native/pool.py)
+
     def scan(self, files: Sequence[SourceFile], ctx: ScanContext, facts: Facts) -> Iterable[Finding]:
-        from archlint.native.analyze import analyze
+        from archlint.native.cache import SummaryCache
         from archlint.native.findings import tree_hits
         from archlint.native.interface import Summary
+        from archlint.native.pool import analyze_all
 
         max_bytes = int(ctx.config.get("native-max-bytes", DEFAULT_MAX_BYTES))
         # setup.py and pyproject.toml belong to other scanners' kinds; their build settings matter
@@ -38,22 +42,38 @@ class NativeScanner(Scanner):
         summaries: dict[str, Summary] = {}
         kinds: dict[str, str] = {}
         out: list[Finding] = []
+        cache = SummaryCache.open(ctx.cache_dir, max_bytes)
+        index = cache.index(ctx.root) if cache else None
+        todo: list[SourceFile] = []
         for f in mine:
-            try:
-                data = f.read_bytes(MAX_READ_BYTES)
-            except (OSError, k.FileTooLarge) as e:
-                reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
-                out.append(Finding(rule="ARCH001", message=f"cannot read {f.rel}: {reason}", path=f.rel,
-                                   key="unreadable"))  # fmt: skip
-                continue
-            try:
-                summaries[f.rel] = analyze(f.kind, data, max_bytes)
-            except Exception as e:
-                if os.environ.get("ARCHLINT_RAISE"):
-                    raise
-                out.append(internal_error(f.rel, e))
-                continue
             kinds[f.rel] = f.kind
+            if index is not None and cache is not None and f.data is None:
+                # Warm path: an unchanged file is answered from its stat, without reading it.
+                try:
+                    st = os.stat(f.path)
+                except OSError:
+                    todo.append(f)  # reported when read
+                    continue
+                known = index.get(str(f.path), st.st_size, st.st_mtime_ns)
+                cached = Summary() if known == "" else cache.get(known) if known else None
+                if cached is not None:
+                    summaries[f.rel] = cached
+                    continue
+            todo.append(f)
+        results = analyze_all([(f.path, f.kind, f.data) for f in todo], max_bytes, self.workers, cache)
+        for f, res in zip(todo, results, strict=True):
+            outcome = res.outcome
+            if index is not None and res.key is not None and f.data is None:
+                index.put(str(f.path), res.size, res.mtime_ns, res.key)
+            if isinstance(outcome, Summary):
+                summaries[f.rel] = outcome
+            elif outcome.startswith("!"):
+                out.append(Finding(rule="ARCH004", message=outcome[1:], path=f.rel, key="internal"))
+            else:
+                out.append(Finding(rule="ARCH001", message=f"cannot read {f.rel}: {outcome}", path=f.rel,
+                                   key="unreadable"))  # fmt: skip
+        if index is not None:
+            index.save()
 
         def read(rel: str) -> bytes | None:
             try:

@@ -20,16 +20,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import tarfile
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from source_bench import timed
 
 # The prefilter's needles (archlint/native/prefilter.py) as one extended regex, plus build flags.
 NEEDLES = (
@@ -71,19 +71,6 @@ cat = catalogue().by_code
 loud = sum((f.severity or cat[f.rule].severity) > 1 for f in findings)
 print(f"{len(files) + len(builds)} files, {len(findings)} findings, {loud} above info")
 """
-
-
-def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    wall = time.perf_counter() - t
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"{cmd[0]} failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    lines = proc.stdout.strip().splitlines()
-    return wall, cpu, lines[-1] if lines and cmd[0] == sys.executable else f"{len(lines)} lines"
 
 
 def numpy_tree(workdir: Path, version: str) -> Path:
@@ -138,9 +125,10 @@ def main() -> int:
     commands["cli"] = [archlint, "check", str(tree), "--offline", "--select", "ARCH7", "--no-cache", "-o", os.devnull]
     load_before = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
     results: dict[str, tuple[float, float, str]] = {}
-    timed(commands["scanner warm"])  # fill the cache (and its stat index) once
+    env = dict(os.environ)
+    timed(commands["scanner warm"], env)  # fill the cache (and its stat index) once
     for name, cmd in commands.items():
-        runs = [timed(cmd) for _ in range(args.repeat)]
+        runs = [timed(cmd, env) for _ in range(args.repeat)]
         results[name] = (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs), runs[-1][2])
     load_after = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
     shutil.rmtree(cache, ignore_errors=True)

@@ -5,7 +5,6 @@ checked by a real CMake cross build, Cython, Fortran, and bad input."""
 from __future__ import annotations
 
 import ast
-import os
 import shutil
 import subprocess
 import textwrap
@@ -17,6 +16,7 @@ import pytest
 
 from archlint import engine
 from tests.conftest import FIXTURES
+from tests.source_scanner_test import _age  # files older than the stat index's racy window
 
 ISSUE = FIXTURES / "native" / "issue"
 NUMPY = FIXTURES / "native" / "numpy-shapes"
@@ -131,6 +131,26 @@ def test_numpy_dispatch_shapes_yield_nothing_above_info() -> None:
     assert "x86-simd-sort" in notes["numpy/_core/src/npysort/x86-simd-sort/src/xss-common-includes.h"]
     assert "arm64 compiles another branch" in notes["numpy/_core/src/highway/hwy/timer.h"]
     assert not [e for e in result.facts.evidence if e.rule.startswith("ARCH7") and e.blocks_arm64]
+
+
+def test_portable_simd_libraries_are_fine_but_do_not_translate_raw_intrinsics(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "hwy_kernel.cc": """\
+            #include "hwy/highway.h"
+            namespace hn = hwy::HWY_NAMESPACE;
+            void MulAdd(const float* a, float* x, size_t n) {
+              const hn::ScalableTag<float> d;
+              for (size_t i = 0; i < n; i += hn::Lanes(d))
+                hn::Store(hn::Mul(hn::Load(d, a + i), hn::Load(d, x + i)), d, x + i);
+            }
+            """,
+        "xsimd_kernel.cpp": "#include <xsimd/xsimd.hpp>\nusing batch = xsimd::batch<float>;\n",
+        "mixed.cc": '#include "hwy/highway.h"\n#include <immintrin.h>\n__m256 z() { return _mm256_setzero_ps(); }\n',
+        "translated.c": '#include "sse2neon.h"\n__m128 z(void) { return _mm_setzero_ps(); }\n',
+    })  # fmt: skip
+    result = engine.run(engine.Options(paths=[str(tmp_path)], offline=True, no_cache=True))
+    assert {(f.path, f.rule) for f in result.findings} == {
+        ("mixed.cc", "ARCH701"), ("mixed.cc", "ARCH702")}  # fmt: skip
 
 
 def test_dispatch_sources_and_build_guarded_sources_are_x86_only(tmp_path: Path) -> None:
@@ -329,11 +349,6 @@ def _scan(root: Path, cache: Path | None = None, workers: int | None = None) -> 
     return sorted(findings, key=lambda f: (f.path, f.line, f.column, f.rule)), facts.evidence
 
 
-def _age(root: Path) -> None:
-    for p in root.rglob("*"):
-        os.utime(p, (1_600_000_000, 1_600_000_000))  # older than the stat index's racy window
-
-
 def test_warm_cache_gives_identical_results_without_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from archlint.native import pool
 
@@ -352,12 +367,13 @@ def test_warm_cache_gives_identical_results_without_reading(tmp_path: Path, monk
     assert not any(f.path.endswith("ext/k.c") for f in _scan(tree, cache)[0])
 
 
-def test_corrupt_cache_entries_are_recomputed(tmp_path: Path) -> None:
-    cache = tmp_path / "cache"
-    first = _scan(ISSUE, cache)
-    for p in (cache / "native").rglob("*.json"):
+def test_corrupt_or_unwritable_cache_degrades_to_recomputing(tmp_path: Path) -> None:
+    first = _scan(ISSUE, tmp_path / "cache")
+    for p in (tmp_path / "cache" / "native").rglob("*.json"):
         p.write_bytes(b'{"uses": [{"code": 1}], "par')
-    assert _scan(ISSUE, cache) == first
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    assert _scan(ISSUE, tmp_path / "cache") == first == _scan(ISSUE, blocker / "cache")
 
 
 def test_pool_and_in_process_agree(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 
 from archlint import scanning as k
@@ -12,41 +13,24 @@ from archlint.source.interface import Hit
 DEFAULT_MAX_BYTES = 4 * 1024 * 1024  # larger native files are skipped with an ARCH709 info
 
 
+# kind -> (module, function); imported on demand: a tree with C files and no setup.py never imports libcst.
+_PARSERS = {
+    k.C_SOURCE: ("csource", "analyze_c"),
+    k.CYTHON: ("cython", "analyze_cython"),
+    k.FORTRAN: ("fortran", "analyze_fortran"),
+    k.PYTHON: ("buildfiles.setup_py", "analyze_setup_py"),  # setup.py only
+    k.CMAKE: ("buildfiles.cmake", "analyze_cmake"),
+    k.MESON: ("buildfiles.meson", "analyze_meson"),
+    k.MAKEFILE: ("buildfiles.make", "analyze_makefile"),
+    k.PYPROJECT: ("buildfiles.config", "analyze_pyproject"),
+    k.SETUP_CFG: ("buildfiles.config", "analyze_setup_cfg"),
+}
+
+
 def _parser(kind: str) -> Callable[[bytes], Summary]:
-    # Imported on demand: a tree with C files and no setup.py never imports libcst.
-    if kind == k.C_SOURCE:
-        from archlint.native.csource import analyze_c
-
-        return analyze_c
-    if kind == k.CYTHON:
-        from archlint.native.cython import analyze_cython
-
-        return analyze_cython
-    if kind == k.FORTRAN:
-        from archlint.native.fortran import analyze_fortran
-
-        return analyze_fortran
-    if kind == k.PYTHON:
-        from archlint.native.buildfiles.setup_py import analyze_setup_py
-
-        return analyze_setup_py
-    if kind == k.CMAKE:
-        from archlint.native.buildfiles.cmake import analyze_cmake
-
-        return analyze_cmake
-    if kind == k.MESON:
-        from archlint.native.buildfiles.meson import analyze_meson
-
-        return analyze_meson
-    if kind == k.MAKEFILE:
-        from archlint.native.buildfiles.make import analyze_makefile
-
-        return analyze_makefile
-    if kind in (k.PYPROJECT, k.SETUP_CFG):
-        from archlint.native.buildfiles.config import analyze_pyproject, analyze_setup_cfg
-
-        return analyze_pyproject if kind == k.PYPROJECT else analyze_setup_cfg
-    raise ValueError(kind)
+    module, func = _PARSERS[kind]
+    parser: Callable[[bytes], Summary] = getattr(importlib.import_module(f"archlint.native.{module}"), func)
+    return parser
 
 
 def analyze(kind: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Summary:

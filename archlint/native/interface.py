@@ -74,6 +74,22 @@ class NativeRule(abc.ABC):
     def render(self, use: Use, path: str) -> Hit:
         """The finding for one use (severity and evidence included)."""
 
+    def hit(
+        self,
+        use: Use,
+        message: str,
+        *,
+        key: str,
+        blocks: bool | None = None,
+        evidence: str = "",
+        severity: str | None = None,
+        fix: FixSpec | None = None,
+        end_column: int | None = None,
+    ) -> Hit:
+        """This rule's finding at the use's position."""
+        return Hit(self.code, message, use.line, use.column, end_column=end_column, key=key, severity=severity,
+                   blocks=blocks, evidence=evidence, fix=fix)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class NativeExample(Example):

@@ -17,8 +17,8 @@ from archlint.native.analyze import analyze_matched
 from archlint.native.cache import SummaryCache
 from archlint.native.interface import Summary
 from archlint.native.prefilter import may_match
-from archlint.scanning import MAX_READ_BYTES, internal_error
-from archlint.source.pool import _can_fork, _cpus
+from archlint.scanning import internal_error
+from archlint.source.pool import _can_fork, _cpus, read_with_stat
 
 POOL_MIN_FILES = 400
 CHUNK = 64
@@ -37,15 +37,10 @@ class Result:
 def run_one(path: Path, kind: str, data: bytes | None, max_bytes: int, cache: SummaryCache | None) -> Result:
     size = mtime = 0
     if data is None:
-        try:
-            with open(path, "rb") as fh:
-                st = os.fstat(fh.fileno())
-                data = fh.read(MAX_READ_BYTES + 1)
-        except OSError as e:
-            return Result(e.strerror or str(e))
-        if len(data) > MAX_READ_BYTES:
-            return Result(f"larger than {MAX_READ_BYTES} bytes")
-        size, mtime = st.st_size, st.st_mtime_ns
+        read = read_with_stat(path)
+        if isinstance(read, str):
+            return Result(read)
+        data, size, mtime = read
     if not may_match(kind, data):
         return Result(Summary(), size, mtime, "")
     key = cache.key(kind, data) if cache is not None else None

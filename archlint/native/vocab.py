@@ -26,11 +26,10 @@ _X86_INTRIN_HEADER = re.compile(
 X86_SYSTEM_HEADERS = frozenset(
     {"sys/io.h", "sys/perm.h", "sys/debugreg.h", "sys/reg.h", "sys/vm86.h", "sys/platform/x86.h"}
 )
-# Headers that make x86 intrinsics portable (translate them to NEON or plain C).
-PORTABLE_SIMD = re.compile(
-    r"(?:^|/)(?:sse2neon\.h|simde/|simde-|hwy/highway\.h|hwy/|xsimd/|xsimd\.hpp|Vc/|eve/|nsimd/|vectorclass\.h"
-    r"|sse2rvv\.h|avx2neon\.h|neon2sse\.h|NEON_2_SSE\.h)",
-)
+# Headers that translate x86 intrinsics (the same `_mm_*` names) for other CPUs: sse2neon and
+# avx2neon map them to NEON, SIMDe to NEON or plain C. Portable SIMD libraries with their own API
+# (highway, xsimd, Vc, EVE) are fine to include but do not make raw x86 intrinsics portable.
+PORTABLE_SIMD = re.compile(r"(?:^|/)(?:sse2neon\.h|avx2neon\.h|simde/|simde-[\w-]+\.h)")
 # Headers of another architecture's SIMD: a file including them is that architecture's code.
 OTHER_ARCH_HEADERS = re.compile(
     r"^(?:arm_neon\.h|arm_sve\.h|arm_acle\.h|arm_fp16\.h|arm_bf16\.h|arm_sme\.h|arm64_neon\.h|lsxintrin\.h"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from archlint.native import vocab
 from archlint.native.buildfiles.fixes import CMAKE_TEST, wrap_fix
-from archlint.native.buildfiles.guards import BuildGuard, FlagSite, Pair, Tri, live, next_branch, summarize
+from archlint.native.buildfiles.guards import BuildGuard, FlagSite, Logic, Pair, Tri, live, next_branch, summarize
 from archlint.native.interface import Summary
 from archlint.source.interface import FixSpec
 
@@ -173,8 +173,10 @@ class _Model:
         return frozenset(o + s[pos:] for o in outs)
 
 
-class _Cond:
+class _Cond(Logic):
     """CMake's if() grammar over the argument list, three-valued, one model."""
+
+    words = ("OR", "AND", "NOT")
 
     _UNARY = frozenset({"EXISTS", "COMMAND", "DEFINED", "TARGET", "POLICY", "TEST", "IS_DIRECTORY", "IS_SYMLINK",
                         "IS_ABSOLUTE", "IS_READABLE", "IS_WRITABLE", "IS_EXECUTABLE"})  # fmt: skip
@@ -199,27 +201,7 @@ class _Cond:
             return None
         return v if self.i >= len(self.args) else None
 
-    def or_(self) -> Tri:
-        v = self.and_()
-        while self.peek() == "OR":
-            self.i += 1
-            r = self.and_()
-            v = True if (v is True or r is True) else (False if v is False and r is False else None)
-        return v
-
-    def and_(self) -> Tri:
-        v = self.not_()
-        while self.peek() == "AND":
-            self.i += 1
-            r = self.not_()
-            v = False if (v is False or r is False) else (True if v is True and r is True else None)
-        return v
-
-    def not_(self) -> Tri:
-        if self.peek() == "NOT":
-            self.i += 1
-            v = self.not_()
-            return None if v is None else not v
+    def operand(self) -> Tri:
         return self.primary()
 
     def primary(self) -> Tri:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from archlint.native import vocab
 from archlint.native.cpp import Tri, and3, not3, or3
@@ -34,6 +35,40 @@ class FlagSite:
     probe: bool = False  # passed to a compiler probe (check_c_compiler_flag, cc.has_argument)
     group: tuple[int, int] | None = None  # sites with one group (a list, a command) are one finding
     fix: FixSpec | None = None
+
+
+class Logic:
+    """`not`/`and`/`or` with their precedence over three-valued operands, for the condition
+    languages of build files (CMake's if(), meson); subclasses read operands and name the words."""
+
+    words = ("or", "and", "not")
+    i: int
+
+    def peek(self) -> str:
+        raise NotImplementedError
+
+    def operand(self) -> Any:
+        raise NotImplementedError
+
+    def or_(self) -> Any:
+        v = self.and_()
+        while self.peek() == self.words[0]:
+            self.i += 1
+            v = or3(v, self.and_())
+        return v
+
+    def and_(self) -> Any:
+        v = self.not_()
+        while self.peek() == self.words[1]:
+            self.i += 1
+            v = and3(v, self.not_())
+        return v
+
+    def not_(self) -> Any:
+        if self.peek() == self.words[2]:
+            self.i += 1
+            return not3(self.not_())
+        return self.operand()
 
 
 def next_branch(prev: Pair, truth: Pair) -> tuple[Pair, Pair]:

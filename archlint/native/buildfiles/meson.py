@@ -16,7 +16,8 @@ from typing import Any
 
 from archlint.native import vocab
 from archlint.native.buildfiles.fixes import MESON_TEST, wrap_fix
-from archlint.native.buildfiles.guards import BuildGuard, FlagSite, Pair, Tri, live, next_branch, summarize
+from archlint.native.buildfiles.guards import BuildGuard, FlagSite, Logic, Pair, Tri, live, next_branch, summarize
+from archlint.native.cpp import not3
 from archlint.native.interface import Summary
 
 _TOKEN = re.compile(
@@ -30,7 +31,6 @@ _PROBES = frozenset({"has_argument", "has_multi_arguments", "get_supported_argum
                      "has_function", "has_header_symbol", "get_define"})  # fmt: skip
 _SRC = re.compile(r"\.(?:c|cc|cpp|cxx|c\+\+|pyx|f|f90)$", re.IGNORECASE)
 _CPU = {0: "aarch64", 1: "x86_64"}
-UNKNOWN = object()
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,8 @@ class _CompilerId:
         if other in ("msvc", "clang-cl", "intel-cl", "intel-llvm-cl"):
             return False
         if other in ("intel", "intel-llvm"):
-            return False if self.target == 0 else UNKNOWN
-        return UNKNOWN
+            return False if self.target == 0 else None
+        return None
 
 
 @dataclass
@@ -99,7 +99,7 @@ def _statements(toks: list[Tok]) -> list[list[Tok]]:
     return out
 
 
-class _Eval:
+class _Eval(Logic):
     """Meson expressions, enough for conditions: literals, lists, variables, `and/or/not`, `in`,
     comparisons, `? :`, `host_machine.cpu_family()` and friends, compiler probes."""
 
@@ -116,8 +116,8 @@ class _Eval:
         try:
             v = self.ternary()
         except (IndexError, ValueError):
-            return UNKNOWN
-        return v if self.i >= len(self.t) else UNKNOWN
+            return None
+        return v if self.i >= len(self.t) else None
 
     def ternary(self) -> Any:
         c = self.or_()
@@ -128,32 +128,12 @@ class _Eval:
                 raise ValueError(":")
             self.i += 1
             b = self.ternary()
-            if c is UNKNOWN:
-                return a if a == b else UNKNOWN
+            if c is None:
+                return a if a == b else None
             return a if c else b
         return c
 
-    def or_(self) -> Any:
-        v = self.and_()
-        while self.peek() == "or":
-            self.i += 1
-            r = self.and_()
-            v = True if (v is True or r is True) else (False if v is False and r is False else UNKNOWN)
-        return v
-
-    def and_(self) -> Any:
-        v = self.not_()
-        while self.peek() == "and":
-            self.i += 1
-            r = self.not_()
-            v = False if (v is False or r is False) else (True if v is True and r is True else UNKNOWN)
-        return v
-
-    def not_(self) -> Any:
-        if self.peek() == "not":
-            self.i += 1
-            v = self.not_()
-            return UNKNOWN if v is UNKNOWN else not v
+    def operand(self) -> Any:
         return self.compare()
 
     def compare(self) -> Any:
@@ -162,20 +142,20 @@ class _Eval:
         if op == "not" and self.i + 1 < len(self.t) and self.t[self.i + 1].text == "in":
             self.i += 2
             right = self.postfix()
-            return UNKNOWN if UNKNOWN in (left, right) or not isinstance(right, list) else left not in right
+            return None if None in (left, right) or not isinstance(right, list) else left not in right
         if op in ("==", "!=", "in"):
             self.i += 1
             right = self.postfix()
-            if left is UNKNOWN or right is UNKNOWN:
-                return UNKNOWN
+            if left is None or right is None:
+                return None
             cid = left if isinstance(left, _CompilerId) else right if isinstance(right, _CompilerId) else None
             if cid is not None and op != "in":
                 eq = cid.equals(right if cid is left else left)
-                return eq if eq is UNKNOWN or op == "==" else not eq
+                return eq if eq is None or op == "==" else not eq
             if isinstance(left, _CompilerId) or isinstance(right, _CompilerId):
-                return UNKNOWN
+                return None
             if op == "in":
-                return left in right if isinstance(right, (list, str)) else UNKNOWN
+                return left in right if isinstance(right, (list, str)) else None
             return (left == right) if op == "==" else (left != right)
         return left
 
@@ -197,14 +177,14 @@ class _Eval:
                 if self.peek() == ",":
                     self.i += 1
             self.i += 1
-            return UNKNOWN if any(x is UNKNOWN for x in items) else items
+            return None if any(x is None for x in items) else items
         if tok.kind != "name":
             raise ValueError(tok.text)
         if tok.text in ("true", "false"):
             return tok.text == "true"
         name = tok.text
-        value: Any = self.names.get(name, UNKNOWN)
-        if value is UNKNOWN and name not in self.names and self.target == 0 and vocab.x86_macro(name):
+        value: Any = self.names.get(name)
+        if value is None and name not in self.names and self.target == 0 and vocab.x86_macro(name):
             value = False  # is_x86, have_avx2: never true for arm64
         chain = name
         while self.peek() == ".":
@@ -238,21 +218,21 @@ class _Eval:
                 return "linux"
             if meth == "endian":
                 return "little"
-            return UNKNOWN
+            return None
         if meth == "get_id":
             return _CompilerId(self.target)
         if meth in _PROBES:
             x86 = any(vocab.flags_in(" " + a) or vocab.X86_IDENT.search(a) or vocab.x86_header(a) for a in args) or any(
                 vocab.x86_macro(t.text) for t in raw if t.kind == "name"
             )
-            return False if (x86 and self.target == 0) else UNKNOWN
+            return False if (x86 and self.target == 0) else None
         if isinstance(recv, str):
             if meth in ("to_lower", "to_upper"):
                 return recv.lower() if meth == "to_lower" else recv.upper()
             if meth in ("startswith", "endswith", "contains") and args:
                 return {"startswith": recv.startswith, "endswith": recv.endswith,
                         "contains": recv.__contains__}[meth](args[0])  # fmt: skip
-        return UNKNOWN
+        return None
 
 
 def _msvc_fix(toks: list[Tok]) -> list[Tok]:
@@ -315,7 +295,7 @@ def analyze_meson(data: bytes) -> Summary:
                     continue
                 v = _Eval(body[2:], t, names[t]).run()
                 if body[1].text == "+=" or now[t] is None:
-                    v = UNKNOWN if body[1].text == "=" else names[t].get(body[0].text, UNKNOWN)
+                    v = None if body[1].text == "=" else names[t].get(body[0].text)
                 names[t][body[0].text] = v
         _scan(st, body, guards, lines, sites, sources, defines)
     return summarize(sites, sources, defines, "meson")
@@ -349,7 +329,7 @@ def _scan(st: list[Tok], body: list[Tok], guards: tuple[BuildGuard, ...], lines:
             tern = [x for x in tern if x[0] != depth] + [(depth, g)]
         elif t.text == ":" and tern and tern[-1][0] == depth and tern[-1][1].text.startswith("`"):
             g = tern[-1][1]
-            tern[-1] = (depth, BuildGuard("not " + g.text, _neg(g.arm64), _neg(g.x86_64), g.x86, g.arm))
+            tern[-1] = (depth, BuildGuard("not " + g.text, not3(g.arm64), not3(g.x86_64), g.x86, g.arm))
         elif t.kind == "string":
             v = t.value
             probe = any(c in _PROBES for c in calls)
@@ -395,14 +375,10 @@ def _cond_before(st: list[Tok], q: int) -> list[Tok]:
 def _ternary_guard(cond: list[Tok], _: bool) -> BuildGuard:
     body = _msvc_fix(cond)
     vals = [_Eval(body, t, {}).run() for t in range(2)]
-    tri = [None if v is UNKNOWN else bool(v) for v in vals]
+    tri = [None if v is None else bool(v) for v in vals]
     x86, arm = _flavour(cond)
     text = "`" + "".join(t.text if t.kind != "name" else f" {t.text} " for t in cond).strip() + "`"
     return BuildGuard(text, tri[0], tri[1], x86, arm)
-
-
-def _neg(v: Tri) -> Tri:
-    return None if v is None else not v
 
 
 def _branch(st: list[Tok], stack: list[_Frame], names: tuple[dict[str, Any], dict[str, Any]], lines: list[str]) -> None:
@@ -423,7 +399,7 @@ def _branch(st: list[Tok], stack: list[_Frame], names: tuple[dict[str, Any], dic
     else:
         cond = _msvc_fix(st[1:])
         vals = [_Eval(cond, t, names[t]).run() for t in range(2)]
-        truth = [None if v is UNKNOWN else bool(v) for v in vals]
+        truth = [None if v is None else bool(v) for v in vals]
         x86, arm = _flavour(st[1:])
         written = " ".join(lines[st[0].line - 1 : st[-1].line]).strip()
         if head == "if":

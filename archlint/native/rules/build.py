@@ -129,8 +129,8 @@ class X86CompilerFlag(NativeRule):
             f"{_them(use)} (unrecognized command-line option), so this does not build on arm64; pass "
             f"{_them(use)} only when building for x86, and on arm64 use {vocab.arm64_replacement(first)}"
         )
-        return Hit(
-            self.code, message, use.line, use.column, key=f"flag:{flags}", severity="warning" if undecided else None,
+        return self.hit(
+            use, message, key=f"flag:{flags}", severity="warning" if undecided else None,
             blocks=not undecided, evidence=f"x86-only compiler flags {flags} ({use.detail})", fix=use.fix,
         )  # fmt: skip
 
@@ -147,11 +147,11 @@ class GuardedX86Flag(NativeRule):
     )
 
     def render(self, use: Use, path: str) -> Hit:
-        return Hit(
-            self.code,
+        return self.hit(
+            use,
             f"x86 compiler flag{_s(use)} `{use.what}` ({use.detail}) used only for x86 builds, {use.guard}: arm64 "
             f"builds without {_them(use)}",
-            use.line, use.column, key=f"flag:{use.what}", blocks=False,
+            key=f"flag:{use.what}", blocks=False,
             evidence=f"x86 compiler flags {use.what} used only for x86 builds, {use.guard}",
         )  # fmt: skip
 
@@ -169,13 +169,13 @@ class HostCpuFlag(NativeRule):
     )
 
     def render(self, use: Use, path: str) -> Hit:
-        return Hit(
-            self.code,
+        return self.hit(
+            use,
             f"`{use.what}` ({use.detail}) compiles for the build machine's CPU, not for arm64 or x86-64 in general: "
             "arm64 gcc takes it, but a binary built on one node type can stop with SIGILL (illegal instruction) "
             "on another (a Graviton3 build on Graviton2, an AVX-512 build host on an older x86 node); pin a "
             "baseline instead (-march=armv8.2-a on arm64, -march=x86-64-v2 on x86)",
-            use.line, use.column, key=f"host:{use.what}",
+            key=f"host:{use.what}",
         )  # fmt: skip
 
 
@@ -212,10 +212,10 @@ class X86MacroEverywhere(NativeRule):
     )
 
     def render(self, use: Use, path: str) -> Hit:
-        return Hit(
-            self.code,
+        return self.hit(
+            use,
             f"defines {use.what} ({use.detail}) for every platform, and it turns on x86-only code ({use.guard}): "
             "arm64 builds then compile that code and fail; define it only when building for x86",
-            use.line, use.column, key=f"define:{use.what}", blocks=True,
+            key=f"define:{use.what}", blocks=True,
             evidence=f"defines {use.what} everywhere, enabling x86 code ({use.guard})",
         )  # fmt: skip

@@ -28,11 +28,11 @@ class IntelFortran(NativeRule):
 
     def render(self, use: Use, path: str) -> Hit:
         if use.detail == "directive":
-            return Hit(
-                self.code,
+            return self.hit(
+                use,
                 f"Intel compiler directive for x86 processors (`{use.what}`): gfortran and flang ignore it on arm64, "
                 "so the tuning it asks for does not happen there (harmless otherwise)",
-                use.line, key=f"directive:{use.what}", severity="info", blocks=False,
+                key=f"directive:{use.what}", severity="info", blocks=False,
             )  # fmt: skip
         mkl = "mkl" in use.what
         alt = (
@@ -40,9 +40,9 @@ class IntelFortran(NativeRule):
             if mkl
             else "use standard Fortran (ISO_C_BINDING, EXECUTE_COMMAND_LINE, GET_ENVIRONMENT_VARIABLE) instead"
         )
-        return Hit(
-            self.code,
+        return self.hit(
+            use,
             f"`{use.what}`: only Intel's x86-64 Fortran toolchain {'and MKL ' if mkl else ''}provide this "
             f"(gfortran on arm64: Cannot open module file); {alt}",
-            use.line, key=f"fortran:{use.what}", blocks=True, evidence=f"{use.what} (Intel x86-64 Fortran only)",
+            key=f"fortran:{use.what}", blocks=True, evidence=f"{use.what} (Intel x86-64 Fortran only)",
         )  # fmt: skip

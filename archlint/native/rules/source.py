@@ -105,12 +105,12 @@ class X86Header(NativeRule):
     )
 
     def render(self, use: Use, path: str) -> Hit:
-        return Hit(
-            self.code,
+        return self.hit(
+            use,
             f"includes <{use.what}>, an x86-only header, where arm64 compiles it: arm64 compilers do not ship it "
             f"(fatal error: {use.what}: No such file or directory); guard it with `{_GUARD}` and give arm64 a path "
             "(<arm_neon.h>, sse2neon.h or SIMDe), or drop it for portable code",
-            use.line, use.column, key=f"header:{use.what}", blocks=True,
+            key=f"header:{use.what}", blocks=True,
             evidence=f"includes x86-only header <{use.what}>",
         )  # fmt: skip
 
@@ -191,10 +191,10 @@ class X86Intrinsic(NativeRule):
         eq = neon_equivalent(use.what)
         kind = "x86 SIMD type" if use.what.startswith("__m") else "x86 intrinsic"
         arm = f"; on arm64: {eq}" if eq else "; on arm64 use NEON (arm_neon.h), sse2neon/SIMDe, or portable code"
-        return Hit(
-            self.code,
+        return self.hit(
+            use,
             f"uses {kind} `{use.what}`{_count(use)} where arm64 compiles it: arm64 compilers do not declare it{arm}",
-            use.line, use.column, end_column=use.end_column, key=f"intrinsic:{use.what}", blocks=True,
+            end_column=use.end_column, key=f"intrinsic:{use.what}", blocks=True,
             evidence=f"uses {kind} {use.what}",
         )  # fmt: skip
 
@@ -238,12 +238,12 @@ class X86Assembly(NativeRule):
     def render(self, use: Use, path: str) -> Hit:
         eq = neon_equivalent(f"__{use.what}") or neon_equivalent(f"_mm_{use.what}")
         arm = f"; on arm64: {eq}" if eq else ""
-        return Hit(
-            self.code,
+        return self.hit(
+            use,
             f"x86 inline assembly (`{use.what}`){_count(use)} where arm64 compiles it: the arm64 assembler rejects it "
             f"(Error: unknown mnemonic); guard it with `{_GUARD}` and add an arm64 branch, or use a portable "
             f"builtin{arm}",
-            use.line, use.column, key=f"asm:{use.what}", blocks=True, evidence=f"x86 inline assembly ({use.what})",
+            key=f"asm:{use.what}", blocks=True, evidence=f"x86 inline assembly ({use.what})",
         )  # fmt: skip
 
 
@@ -263,12 +263,12 @@ class X86TargetAttribute(NativeRule):
     )
 
     def render(self, use: Use, path: str) -> Hit:
-        return Hit(
-            self.code,
+        return self.hit(
+            use,
             f"x86 target attribute `{use.what}`{_count(use)} where arm64 compiles it: aarch64 gcc rejects it "
             "(error: pragma or attribute target is not valid); guard it by architecture, or use "
             "target_clones with arm64 targets too (gcc 14: \"sve\", \"default\")",
-            use.line, use.column, key=f"target:{use.what}", blocks=True, evidence=f"x86 target attribute {use.what}",
+            key=f"target:{use.what}", blocks=True, evidence=f"x86 target attribute {use.what}",
         )  # fmt: skip
 
 
@@ -300,7 +300,7 @@ class GuardedX86Code(NativeRule):
     )
 
     def render(self, use: Use, path: str) -> Hit:
-        return Hit(self.code, use.detail, use.line, use.column, key="guarded", blocks=False, evidence=use.detail)
+        return self.hit(use, use.detail, key="guarded", blocks=False, evidence=use.detail)
 
 
 class X86ErrorDirective(NativeRule):
@@ -318,11 +318,11 @@ class X86ErrorDirective(NativeRule):
     )
 
     def render(self, use: Use, path: str) -> Hit:
-        return Hit(
-            self.code,
+        return self.hit(
+            use,
             f"`{use.what}` is reached on arm64: {use.guard} tests for x86 and stops every other build; "
             "give arm64 a branch (or a portable fallback) instead of the #error",
-            use.line, use.column, key=f"error:{use.what}", blocks=True, evidence=f"{use.what} on non-x86 builds",
+            key=f"error:{use.what}", blocks=True, evidence=f"{use.what} on non-x86 builds",
         )  # fmt: skip
 
 
@@ -342,12 +342,12 @@ class UndecidedGuard(NativeRule):
     )
 
     def render(self, use: Use, path: str) -> Hit:
-        return Hit(
-            self.code,
+        return self.hit(
+            use,
             f"x86 code (`{use.what}`{_count(use)}) under {use.guard}, a condition that does not say which CPU it is "
             "for, and no other branch: if the build enables it on arm64, the build fails there; test the "
             "architecture too (`defined(__x86_64__)`), or add an arm64/portable branch",
-            use.line, use.column, key=f"undecided:{use.what}", blocks=False,
+            key=f"undecided:{use.what}", blocks=False,
             evidence=f"x86 code ({use.what}) under {use.guard}",
         )  # fmt: skip
 
@@ -357,4 +357,4 @@ class NotAnalysed(NativeRule):
     INVALID = ()
 
     def render(self, use: Use, path: str) -> Hit:
-        return Hit(self.code, use.detail, use.line, key=f"not-analysed:{use.what}")
+        return self.hit(use, use.detail, key=f"not-analysed:{use.what}")

@@ -320,6 +320,15 @@ class Region:
         return None
 
 
+def _x86_context(stack: tuple[tuple[Chain, Branch], ...], body: str) -> bool:
+    """Is a #define here about x86: inside a branch that tests for x86 (and not arm64), or made of
+    x86 macros (`#define HAVE_FAST (defined(__AVX2__))`)?"""
+    if any(br.x86 and not br.arm for _, br in stack):
+        return True
+    x86, arm = _flavour(body)
+    return x86 and not arm
+
+
 def _names(text: str) -> list[str]:
     return [n for n in _IDENT.findall(text) if n != "defined"]
 
@@ -406,6 +415,7 @@ class Simulation:
         self.defines: list[tuple[Directive, Region]] = []
         self.pragmas: list[tuple[Directive, Region]] = []
         self.arm_branch = False  # some condition tests for arm64 and arm64 compiles it
+        self.x86_derived: set[str] = set()  # macros this file defines from x86 conditions
         stack: list[_Frame] = []
         defaults = _defaults(directives)
         tracked = _tracked(directives)
@@ -433,10 +443,10 @@ class Simulation:
                     # `#ifndef X` + `#define X`: an include guard, or a default the build may override;
                     # either way the code reads as the file intends.
                     truth = (True, True)
-                    x86, arm = _flavour(cond)
+                    x86, arm = self._flavour(cond)
                 else:
                     truth = (evaluate(cond, self.models[0]), evaluate(cond, self.models[1]))
-                    x86, arm = _flavour(cond)
+                    x86, arm = self._flavour(cond)
                 taken = (
                     and3(frame.parent[0], not3(frame.prev[0]), truth[0]),
                     and3(frame.parent[1], not3(frame.prev[1]), truth[1]),
@@ -457,6 +467,10 @@ class Simulation:
                 self.regions.append(Region(d.end, frame.parent[0], frame.parent[1], outer))
             elif name == "define":
                 m = _DEFINE.match(d.body)
+                if m and m.group(1) in tracked and _x86_context(cur.stack, m.group(3)):
+                    # HWY_ENABLE_MONITORX set from `#if HWY_ARCH_X86 …`: a project macro made from x86
+                    # ones is itself about x86.
+                    self.x86_derived.add(m.group(1))
                 if m and m.group(1) in tracked:
                     body = None if m.group(2) else m.group(3)
                     for model, here in zip(self.models, (cur.arm64, cur.x86_64), strict=True):
@@ -475,6 +489,12 @@ class Simulation:
                 self.pragmas.append((d, cur))
         self._starts = [r.start for r in self.regions]
         self.eof = eof
+
+    def _flavour(self, cond: str) -> tuple[bool, bool]:
+        x86, arm = _flavour(cond)
+        if not x86 and self.x86_derived:
+            x86 = any(n in self.x86_derived for n in _IDENT.findall(cond))
+        return x86, arm
 
     def at(self, offset: int) -> Region:
         return self.regions[bisect.bisect_right(self._starts, offset) - 1]

@@ -36,12 +36,12 @@ def tree_hits(
         _parse_includers(summaries, kinds, read)
     tree = Tree(summaries)
     out = {path: file_hits(path, s, tree) for path, s in summaries.items() if s.uses or s.hits}
-    for path, hit in _macros_everywhere(summaries):
+    for path, hit in _macros_everywhere(summaries, tree):
         out.setdefault(path, []).append(hit)
     return out
 
 
-def _macros_everywhere(summaries: Mapping[str, Summary]) -> list[tuple[str, Hit]]:
+def _macros_everywhere(summaries: Mapping[str, Summary], tree: Tree) -> list[tuple[str, Hit]]:
     """ARCH714: a build file defines an x86 feature macro for every platform, and a source uses
     that macro to keep x86 code off other CPUs, so arm64 builds compile the x86 code after all."""
     out: list[tuple[str, Hit]] = []
@@ -50,9 +50,11 @@ def _macros_everywhere(summaries: Mapping[str, Summary]) -> list[tuple[str, Hit]
         for u in s.uses:
             if u.state != GUARDED or u.code not in _SOURCE_CODES:
                 continue
-            for name in re.findall(r"[A-Za-z_]\w*", u.guard):
+            for name in _enabling(u.guard):
                 guarded.setdefault(name, (cpath, u))
     for bpath, s in sorted(summaries.items()):
+        if not s.defines or tree.x86_only(bpath):
+            continue  # meson_cpu/x86/meson.build defines x86 macros for x86 builds only
         for name, line in s.defines:
             if name in guarded:
                 cpath, u = guarded[name]
@@ -112,6 +114,19 @@ def file_hits(path: str, s: Summary, tree: Tree) -> list[Hit]:
     if quiet:
         hits.append(_summary(quiet, why, path))
     return sorted(hits, key=lambda h: (h.line, h.column, h.rule))
+
+
+_TESTED = re.compile(r"(!\s*)?(?:defined\s*\(?\s*)?\b([A-Za-z_]\w*)")
+
+
+def _enabling(guard: str) -> set[str]:
+    """Macros whose presence lets the guarded code in: tested by `#ifdef X`, `defined(X)` or `#if X`,
+    not by `#ifndef X` or `!defined(X)` (defining HWY_DISABLE_AVX2 turns x86 code off, not on)."""
+    text = guard.split("`")[1] if "`" in guard else guard
+    if text.startswith("#ifndef"):
+        return set()
+    body = text.split(None, 1)[1] if " " in text else ""
+    return {m.group(2) for m in _TESTED.finditer(body) if not m.group(1) and m.group(2) != "defined"}
 
 
 def _quiet(u: Use) -> bool:

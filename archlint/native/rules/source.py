@@ -329,6 +329,13 @@ class X86ErrorDirective(NativeRule):
 class UndecidedGuard(NativeRule):
     code = "ARCH707"
     VALID = (
+        # Highway's spin.h shape: a project macro set from an x86 test is about x86 too, so a condition on it
+        # (with an unrelated IDE switch) is an x86 guard.
+        Ex(
+            "#ifndef ENABLE_MONITORX\n#if defined(__x86_64__) && defined(__GNUC__)\n#define ENABLE_MONITORX 1\n#else\n"
+            "#define ENABLE_MONITORX 0\n#endif\n#endif\n#if ENABLE_MONITORX || IDE_BUILD\n#include <x86intrin.h>\n"
+            "static void wait_for(void *p) { _mm_monitorx(p, 0, 0); }\n#endif\n"
+        ),
         # Undecided, but the same chain has a path for everything else.
         Ex("#ifdef USE_SIMD\n#include <immintrin.h>\n#define ADD _mm_add_ps\n#else\n#define ADD add_scalar\n#endif\n"),
     )

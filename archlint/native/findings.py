@@ -32,9 +32,9 @@ def tree_hits(
     """Hits per file. `read` gives the bytes of a file the prefilter skipped: headers with x86 code
     need every file that includes them, and an #include line carries no x86 needle."""
     summaries = dict(summaries)
-    if read is not None and kinds is not None:
-        _parse_includers(summaries, kinds, read)
     tree = Tree(summaries)
+    if read is not None and kinds is not None and _parse_includers(summaries, kinds, read, tree):
+        tree = Tree(summaries)
     out = {path: file_hits(path, s, tree) for path, s in summaries.items() if s.uses or s.hits}
     for path, hit in _macros_everywhere(summaries, tree):
         out.setdefault(path, []).append(hit)
@@ -65,17 +65,22 @@ def _macros_everywhere(summaries: Mapping[str, Summary], tree: Tree) -> list[tup
 
 
 def _parse_includers(
-    summaries: dict[str, Summary], kinds: Mapping[str, str], read: Callable[[str], bytes | None]
-) -> None:
+    summaries: dict[str, Summary], kinds: Mapping[str, str], read: Callable[[str], bytes | None], tree: Tree
+) -> bool:
+    """Headers with x86 code the tree does not already explain need their includers' #include
+    lines; read (and lex) the files that include them. True when any summary changed."""
     from archlint.native.csource import analyze_c
 
     names = {
         p.rsplit("/", 1)[-1].encode()
         for p, s in summaries.items()
-        if _HEADER.search(p) and any(u.code in _SOURCE_CODES and not _quiet(u) for u in s.uses)
+        if _HEADER.search(p)
+        and any(u.code in _SOURCE_CODES and not _quiet(u) for u in s.uses)
+        and not tree.x86_only(p, includes=False)
     }
     if not names:
-        return
+        return False
+    changed = False
     for p, s in summaries.items():
         if s.parsed or kinds.get(p) != C_SOURCE:
             continue
@@ -85,6 +90,8 @@ def _parse_includers(
         targets = {t.rsplit(b"/", 1)[-1] for t in _INCLUDE.findall(data)}
         if targets & names:
             summaries[p] = analyze_c(data)
+            changed = True
+    return changed
 
 
 def file_hits(path: str, s: Summary, tree: Tree) -> list[Hit]:

@@ -120,8 +120,11 @@ class Tree:
 
     # --- the verdict ----------------------------------------------------------------------------
 
-    def x86_only(self, path: str) -> str:
-        """Why the whole of `path` is compiled only for x86 (and so its x86 code is fine), or ""."""
+    def x86_only(self, path: str, includes: bool = True) -> str:
+        """Why the whole of `path` is compiled only for x86 (and so its x86 code is fine), or "".
+        `includes=False`: without asking who includes it (its includers may not be parsed yet)."""
+        if not includes:
+            return self._x86_only(path, includes=False)
         if path in self._memo:
             return self._memo[path]
         self._memo[path] = ""  # cycles: an include loop proves nothing
@@ -129,7 +132,7 @@ class Tree:
         self._memo[path] = why
         return why
 
-    def _x86_only(self, path: str) -> str:
+    def _x86_only(self, path: str, includes: bool = True) -> str:
         name = path.rsplit("/", 1)[-1]
         if _DISPATCH.search(name) and x86_named(name.split(".", 1)[0]):
             return f"x86 dispatch target source ({name}): the build compiles it only for x86 targets"
@@ -139,7 +142,7 @@ class Tree:
         built = self.build_sources.get(path)
         if built:
             return f"compiled only on x86 ({built})"
-        return self._included_only_from_x86(path)
+        return self._included_only_from_x86(path) if includes else ""
 
     def _includers(self) -> dict[str, list[tuple[str, str, int, str]]]:
         if self._inc is None:

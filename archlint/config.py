@@ -91,6 +91,7 @@ KEYS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "check-images": (_bool, "true or false"),
     "cache-dir": (_str, "a path"),
     "source-max-bytes": (lambda v: type(v) is int and v > 0, "a positive integer (bytes)"),
+    "native-max-bytes": (lambda v: type(v) is int and v > 0, "a positive integer (bytes)"),
 }
 
 CLUSTER_KEYS: dict[str, tuple[Callable[[Any], bool], str]] = {

@@ -70,6 +70,20 @@ _EXACT = {
     "Kustomization": k.KUSTOMIZATION,
     ".gitlab-ci.yml": k.GITLAB_CI,
     ".gitlab-ci.yaml": k.GITLAB_CI,
+    "CMakeLists.txt": k.CMAKE,
+    "meson.build": k.MESON,
+    "Makefile": k.MAKEFILE,
+    "makefile": k.MAKEFILE,
+    "GNUmakefile": k.MAKEFILE,
+    "setup.cfg": k.SETUP_CFG,
+}
+# Native sources (archlint/native/), by extension; `.F`/`.f90` only for x86-only compiler directives.
+_NATIVE_EXTS = {
+    **dict.fromkeys((".c", ".h", ".cc", ".cpp", ".cxx", ".c++", ".hpp", ".hh", ".hxx", ".h++", ".inl"), k.C_SOURCE),
+    **dict.fromkeys((".pyx", ".pxd", ".pxi"), k.CYTHON),
+    **dict.fromkeys((".f", ".for", ".f77", ".f90", ".f95", ".f03", ".f08"), k.FORTRAN),
+    ".cmake": k.CMAKE,
+    **dict.fromkeys((".mk", ".mak"), k.MAKEFILE),
 }
 
 
@@ -87,6 +101,8 @@ def classify(path: Path, rel: str) -> tuple[str | None, bytes | None]:
         return k.NOTEBOOK, None
     if suffix == ".whl":
         return k.WHEEL, None
+    if suffix in _NATIVE_EXTS:
+        return _NATIVE_EXTS[suffix], None
     if _PYLOCK.match(name):
         return k.PYLOCK, None
     if _REQ_NAME.match(name) or (suffix in (".txt", ".in") and path.parent.name == "requirements"):

@@ -39,11 +39,19 @@ SKAFFOLD = "skaffold"
 COMPOSE = "compose"
 GITHUB_WORKFLOW = "github-workflow"
 GITLAB_CI = "gitlab-ci"
+# Native code and the files that build it (archlint/native/); setup.py is PYTHON, read by name.
+C_SOURCE = "c-source"  # .c .h .cc .cpp .cxx .hpp …
+CYTHON = "cython"  # .pyx .pxd .pxi
+FORTRAN = "fortran"  # .f .f90 .F …
+CMAKE = "cmake"  # CMakeLists.txt, *.cmake
+MESON = "meson"  # meson.build
+MAKEFILE = "makefile"  # Makefile, GNUmakefile, *.mk
+SETUP_CFG = "setup.cfg"
 
 ALL_KINDS = (
     PYTHON, NOTEBOOK, REQUIREMENTS, PYPROJECT, POETRY_LOCK, UV_LOCK, PIPFILE_LOCK, PDM_LOCK, PYLOCK,
     PYTHON_VERSION, WHEEL, ELF, AR_ARCHIVE, TARBALL, DOCKERFILE, KUBERNETES, KUSTOMIZATION, HELM, SKAFFOLD,
-    COMPOSE, GITHUB_WORKFLOW, GITLAB_CI,
+    COMPOSE, GITHUB_WORKFLOW, GITLAB_CI, C_SOURCE, CYTHON, FORTRAN, CMAKE, MESON, MAKEFILE, SETUP_CFG,
 )  # fmt: skip
 
 # Files above this size are not read whole by default (scanners that stream may go further).

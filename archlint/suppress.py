@@ -24,8 +24,12 @@ _CODE = re.compile(r"^ARCH[\w-]*$", re.IGNORECASE)  # ours, even when mistyped (
 # File kinds whose lines may carry comments.
 COMMENT_KINDS = frozenset(
     {"python", "requirements", "dockerfile", "kubernetes", "kustomization", "helm", "skaffold", "compose",
-     "github-workflow", "gitlab-ci", "pyproject"}
+     "github-workflow", "gitlab-ci", "pyproject", "c-source", "cython", "fortran", "cmake", "meson", "makefile",
+     "setup.cfg"}
 )  # fmt: skip
+# Kinds whose comments do not start with `#`: C/C++ (`// noqa: ARCH702`, `/* noqa: ARCH702 */`) and
+# Fortran (`! noqa: ARCH708`). The comment marker is read as `#`; the rest is parsed as usual.
+_OTHER_COMMENTS = {"c-source": re.compile(r"//|/\*"), "fortran": re.compile(r"!")}
 
 
 @dataclass
@@ -102,7 +106,15 @@ def scan_comments(
     out: list[LineSuppression] = []
     if not _MAY_SUPPRESS_TEXT.search(text):
         return out
-    quick = [(n, 0, line) for n, line in enumerate(text.splitlines(), 1) if "#" in line]
+    marker = _OTHER_COMMENTS.get(kind)
+    if marker is not None:  # C (`//`, `/*`), Fortran (`!`): the comment rewritten as `#…`
+        quick = []
+        for n, line in enumerate(text.splitlines(), 1):
+            m = marker.search(line)
+            if m is not None:
+                quick.append((n, m.start(), "#" + line[m.end() :]))
+    else:
+        quick = [(n, 0, line) for n, line in enumerate(text.splitlines(), 1) if "#" in line]
     if lines_with_findings is not None and ours is not None:
         keep = []
         for n, off, line in quick:

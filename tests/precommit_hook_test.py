@@ -60,9 +60,12 @@ SCANNED = {
     # A Helm chart: Chart.yaml first, so that its templates are known as the chart's.
     "charts/web/Chart.yaml": "apiVersion: v2\nname: web\nversion: 0.1.0\n", "charts/web/values.yaml": "image: {}\n",
     "charts/web/templates/deployment.yaml": "{{- if .Values.enabled }}\nkind: Deployment\n{{- end }}\n",
+    "ext/k.c": "", "ext/k.h": "", "src/k.cpp": "", "src/k.hpp": "", "pkg/_k.pyx": "", "pkg/_k.pxd": "",
+    "src/f.f90": "", "CMakeLists.txt": "", "cmake/simd.cmake": "", "meson.build": "", "Makefile": "",
+    "setup.cfg": "", "build/rules.mk": "",
 }  # fmt: skip
-NOT_SCANNED = ["README.md", "setup.cfg", "src/app.js", ".gitignore", "Makefile", "logo.png", "docs/index.rst",
-               "package.json", "Cargo.toml", "go.sum", "requirements.md"]  # fmt: skip
+NOT_SCANNED = ["README.md", "src/app.js", ".gitignore", "logo.png", "docs/index.rst", "package.json", "Cargo.toml",
+               "go.sum", "requirements.md", "meson.options", "src/main.rs"]  # fmt: skip
 
 
 def test_files_pattern_covers_everything_archlint_classifies_by_name(tmp_path: Path) -> None:

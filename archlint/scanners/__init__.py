@@ -39,6 +39,8 @@ REGISTRY: tuple[Entry, ...] = (
     # After the dependency check: can each image build compile what has no arm64 wheel?
     Entry("archlint.scanners.docker", "BuildToolchainScanner", 12, frozenset({k.DOCKERFILE})),
     Entry("archlint.scanners.source", "SourceScanner", 20, frozenset({k.PYTHON, k.NOTEBOOK})),
+    Entry("archlint.scanners.native", "NativeScanner", 22,
+          frozenset({k.C_SOURCE, k.CYTHON, k.FORTRAN, k.CMAKE, k.MESON, k.MAKEFILE, k.SETUP_CFG})),
     Entry("archlint.scanners.binaries", "BinaryScanner", 25, frozenset({k.ELF, k.AR_ARCHIVE, k.WHEEL, k.TARBALL})),
     # Fact-driven: image verdicts and placement only matter when there are workloads to place.
     Entry("archlint.scanners.placement", "ImageVerdictScanner", 35, _WORKLOAD_KINDS),

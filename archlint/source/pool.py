@@ -42,18 +42,26 @@ class Probed:
     result: FileResult | None = None  # a candidate already analysed (or found in the cache) by a worker
 
 
+def read_with_stat(path: Path) -> tuple[bytes, int, int] | str:
+    """(bytes, size, mtime_ns) of a file read once (the stat index keys on them), or why not."""
+    try:
+        with open(path, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            data = fh.read(MAX_READ_BYTES + 1)
+    except OSError as e:
+        return e.strerror or str(e)
+    if len(data) > MAX_READ_BYTES:
+        return f"larger than {MAX_READ_BYTES} bytes"
+    return data, st.st_size, st.st_mtime_ns
+
+
 def probe(path: Path, kind: str, data: bytes | None, max_bytes: int) -> Probed:
     size = mtime = 0
     if data is None:
-        try:
-            with open(path, "rb") as fh:
-                st = os.fstat(fh.fileno())
-                data = fh.read(MAX_READ_BYTES + 1)
-        except OSError as e:
-            return Probed(error=e.strerror or str(e))
-        if len(data) > MAX_READ_BYTES:
-            return Probed(error=f"larger than {MAX_READ_BYTES} bytes")
-        size, mtime = st.st_size, st.st_mtime_ns
+        read = read_with_stat(path)
+        if isinstance(read, str):
+            return Probed(error=read)
+        data, size, mtime = read
     match = notebook_may_match(data) if kind == NOTEBOOK else bool(wanted_codes(data))
     if not match:
         return Probed(size, mtime)

@@ -60,8 +60,11 @@ def test_issue_example_errors_at_the_right_lines_with_fixes(cli: Callable[..., A
     assert flags["fix"]["applicability"] == "unsafe" and "platform.machine()" in flags["fix"]["description"]
 
 
-def test_issue_example_image_is_x86_only_with_the_c_file_in_its_evidence(cli: Callable[..., Any]) -> None:
-    report = cli(["check", str(ISSUE), "--offline", "--format", "json"]).json()
+def test_issue_example_image_is_x86_only_with_the_c_file_in_its_evidence(
+    cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    shutil.copytree(ISSUE, tmp_path / "repo")  # a repository of its own: paths are relative to it
+    report = cli(["check", str(tmp_path / "repo"), "--offline", "--format", "json"]).json()
     (wl,) = report["workloads"]
     assert wl["id"] == "Deployment/analytics/fastsum"
     assert wl["placement"]["recommendation"] == "amd64"

@@ -50,9 +50,42 @@ REGISTRY: tuple[Entry, ...] = (
 )  # fmt: skip
 
 
-def scanners_for(kinds: set[str]) -> list[Scanner]:
-    """The scanners a run over files of `kinds` needs, in order."""
-    return [e.load() for e in sorted(REGISTRY, key=lambda e: e.order) if e.triggers & kinds]
+# Rule areas (rules/<area>.toml) whose findings come from a few scanners that need nothing from the
+# others. Every other area (Kubernetes, placement, registry, the scan's own ARCH00x) draws on the
+# facts of every scanner, so selecting it runs them all.
+_LEAF_AREAS: dict[str, frozenset[str]] = {
+    "source": frozenset({"SourceScanner"}),
+    "native": frozenset({"NativeScanner"}),
+    "binaries": frozenset({"BinaryScanner"}),
+    # Dockerfile base images decide the targets, `pip install` lines are dependencies; renders
+    # feed the Dockerfile prescan; the source scanner tells whether dropping a package would
+    # leave code that loads it (archlint/fixguard.py).
+    "dependencies": frozenset({"DependencyScanner", "DockerScanner", "RenderScanner", "SourceScanner"}),
+    "dependency-sources": frozenset({"DependencyScanner", "DockerScanner", "RenderScanner", "SourceScanner"}),
+}
+# Rules that need no scanner of their own: they judge suppressions and fixes.
+_SCANNERLESS = frozenset({"ARCH003", "ARCH015", "ARCH020"})
+
+
+def needed(active: set[str], areas: dict[str, str]) -> frozenset[str] | None:
+    """The scanner classes the `active` rules need (None: all of them). `areas`: code -> area."""
+    wanted: set[str] = set()
+    for code in active - _SCANNERLESS:
+        leaf = _LEAF_AREAS.get(areas.get(code, ""))
+        if leaf is None:
+            return None
+        wanted |= leaf
+    return frozenset(wanted)
+
+
+def scanners_for(kinds: set[str], only: frozenset[str] | None = None) -> list[Scanner]:
+    """The scanners a run over files of `kinds` needs, in order (of those named in `only`, when
+    `--select`/`--ignore` leave rules that need only a few)."""
+    return [
+        e.load()
+        for e in sorted(REGISTRY, key=lambda e: e.order)
+        if e.triggers & kinds and (only is None or e.cls in only)
+    ]
 
 
 def all_scanners() -> list[Scanner]:

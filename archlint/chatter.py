@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from archlint.progress import Progress, TerminalProgress, VerboseProgress
 
 
 @dataclass
@@ -15,7 +16,7 @@ class Chatter:
     quiet: bool = False
     verbose: bool = False
     started: float = field(default_factory=time.monotonic)
-    _live: bool = False
+    _live: TerminalProgress | None = None
 
     def note(self, msg: str) -> None:
         """A remark about the run (fixes applied, findings a gate left out); -q silences it."""
@@ -28,23 +29,19 @@ class Chatter:
         if self.verbose:
             print(f"archlint: [{time.monotonic() - self.started:6.2f}s] {msg}", file=sys.stderr)
 
-    def progress(self) -> Callable[[str], None] | None:
+    def progress(self) -> Progress | None:
+        """Per-scanner progress on a terminal (never in a pipe or a log); step times with -v."""
         if self.verbose:
-            return self.detail
+            return VerboseProgress(self.detail)
         if self.quiet or not sys.stderr.isatty():
             return None
-
-        def show(msg: str) -> None:
-            sys.stderr.write(f"\r\x1b[2Karchlint: {msg}")
-            sys.stderr.flush()
-            self._live = True
-
-        return show
+        self._live = TerminalProgress(sys.stderr)
+        return self._live
 
     def clear(self) -> None:
-        if self._live:
-            sys.stderr.write("\r\x1b[2K")
-            self._live = False
+        if self._live is not None:
+            self._live.close()
+            self._live = None
 
     def scanned(self, result: Any) -> None:
         self.clear()

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from archlint import config as config_mod
-from archlint import fixguard, suppress
+from archlint import fixguard, progress, suppress
 from archlint import paths as paths_mod
 from archlint.catalogue import Catalogue, catalogue
 from archlint.discover import discover
 from archlint.errors import FatalError
 from archlint.facts import Facts
 from archlint.findings import Finding, Severity
+from archlint.progress import Progress
 from archlint.scanners import needed, scanners_for
 from archlint.scanning import KUBERNETES, ScanContext, SourceFile, internal_error
 
@@ -36,7 +36,7 @@ class Options:
     check_images: bool = False
     force_exclude: bool = False
     stdin: bytes | None = None
-    progress: Callable[[str], None] | None = None
+    progress: Progress | None = None
 
 
 @dataclass
@@ -123,18 +123,27 @@ def run(opts: Options) -> Result:
     active = active_rules(cat, cfg, opts)
     # `--select ARCH4` runs the source scanner alone: rules nobody asked for cost nothing.
     only = needed(active, {r.code: r.area for r in cat.rules})
-    for scanner in scanners_for({f.kind for f in files}, only):
-        mine = [f for f in files if f.kind in scanner.kinds]
-        if opts.progress:
-            opts.progress(f"{scanner.name}: {len(mine)} files")
-        try:
-            raw.extend(scanner.scan(mine, ctx, facts))
-        except FatalError:  # a bad config value a scanner validates (cluster pools): exit 2
-            raise
-        except Exception as e:
-            if os.environ.get("ARCHLINT_RAISE"):
+    progress.install(opts.progress)
+    try:
+        for scanner in scanners_for({f.kind for f in files}, only):
+            mine = [f for f in files if f.kind in scanner.kinds]
+            if opts.progress:
+                opts.progress.begin(scanner.name, len(mine))
+            try:
+                raw.extend(scanner.scan(mine, ctx, facts))
+            except FatalError:  # a bad config value a scanner validates (cluster pools): exit 2
                 raise
-            raw.append(internal_error(".", e))
+            except Exception as e:
+                if os.environ.get("ARCHLINT_RAISE"):
+                    raise
+                raw.append(internal_error(".", e))
+            finally:
+                if opts.progress:
+                    opts.progress.end()
+    finally:
+        progress.install(None)
+        if opts.progress:
+            opts.progress.close()
     raw = fixguard.guard(raw, facts)
     # Files named one by one (pre-commit) or stdin: rules that draw on other files may not have fired.
     partial = any(p == STDIN or os.path.isfile(p) for p in opts.paths)

@@ -109,6 +109,8 @@ class ScanContext:
 def guarded(files: Iterable[SourceFile], fn: Callable[[SourceFile], Iterable[Finding]]) -> Iterator[Finding]:
     """Run `fn` per file; an unexpected exception becomes an ARCH004 finding on that file
     so one bad file never hides the others' results (ARCHLINT_RAISE=1 re-raises, for tests)."""
+    from archlint.progress import tick
+
     for f in files:
         try:
             yield from fn(f)
@@ -118,6 +120,7 @@ def guarded(files: Iterable[SourceFile], fn: Callable[[SourceFile], Iterable[Fin
             if os.environ.get("ARCHLINT_RAISE"):
                 raise
             yield internal_error(f.rel, e)
+        tick()
 
 
 def internal_error(path: str, e: BaseException) -> Finding:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from archlint import scanning as k
 from archlint.facts import Evidence, Facts
 from archlint.findings import Applicability, Edit, Finding, Fix, Severity
+from archlint.progress import tick
 from archlint.scanning import ScanContext, Scanner, SourceFile
 from archlint.source.cache import ResultCache
 from archlint.source.interface import FileResult, Hit
@@ -46,10 +47,12 @@ class SourceScanner(Scanner):
                     continue
                 known = index.get(str(f.path), st.st_size, st.st_mtime_ns)
                 if known == "":
+                    tick()
                     continue
                 cached = cache.get(known) if cache and known else None
                 if cached is not None:
                     results[i] = cached
+                    tick()
                     continue
             todo.append(i)
         with Workers(self.workers) as workers:

@@ -21,6 +21,7 @@ from pathlib import Path
 from types import TracebackType
 
 from archlint.interrupts import ignore_in_worker
+from archlint.progress import tick
 from archlint.scanning import MAX_READ_BYTES, NOTEBOOK, internal_error
 from archlint.source.cache import ResultCache, content_key, salt
 from archlint.source.interface import FileResult, Hit
@@ -148,11 +149,18 @@ class Workers:
         if ex is not None:
             chunks = [list(jobs[i : i + PROBE_CHUNK]) for i in range(0, len(jobs), PROBE_CHUNK)]
             try:
-                parts = ex.map(_probe_chunk, [(c, max_bytes, cache_dir) for c in chunks])
-                return [p for part in parts for p in part]
+                out: list[Probed] = []
+                for part in ex.map(_probe_chunk, [(c, max_bytes, cache_dir) for c in chunks]):
+                    out.extend(part)
+                    tick(len(part))
+                return out
             except (BrokenProcessPool, OSError):
                 self._broken = True  # a worker died (OOM killer, fork refused): go on in-process
-        return [probe(p, k, d, max_bytes) for p, k, d in jobs]
+        done = []
+        for p, k, d in jobs:
+            done.append(probe(p, k, d, max_bytes))
+            tick()
+        return done
 
     def analyze(self, jobs: Sequence[tuple[str, bytes]], max_bytes: int) -> list[FileResult]:
         """Results in the order of `jobs`."""

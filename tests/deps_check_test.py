@@ -278,3 +278,22 @@ def test_a_pin_to_a_yanked_release(cli: Cli, server: IndexServer, tmp_path: Path
     (f,) = report["findings"]
     assert f["rule"] == "ARCH103" and "every file of this release is yanked" in f["message"]
     assert f["fix"]["edits"][0]["content"] == "requests==2.32.3"
+
+
+def test_vulnerability_answers_are_kept_so_a_warm_run_does_not_ask_again(
+    cli: Cli, server: IndexServer, tmp_path: Path
+) -> None:
+    import sys
+
+    server.vulns[("numpy", "1.23.2")] = [osv_vuln("PYSEC-2099-1", "numpy", "1.23.3", ("CVE-2099-0001",))]
+    root = repo(tmp_path, "numpy==1.19.5\n", server.url, server.osv_url)
+    _, first = check(cli, root)
+    asked = len([s for s in server.seen if s.path == "/v1/query"])
+    assert asked >= 2
+    sys.modules.pop("archlint.deps.vulns.pip_audit_service", None)
+    _, second = check(cli, root)
+    assert len([s for s in server.seen if s.path == "/v1/query"]) == asked  # answered from the cache
+    assert "archlint.deps.vulns.pip_audit_service" not in sys.modules  # pip-audit was not even imported
+    assert by_name(second)["numpy"]["suggestion"] == by_name(first)["numpy"]["suggestion"]
+    check(cli, root, "--no-cache")
+    assert len([s for s in server.seen if s.path == "/v1/query"]) > asked  # --no-cache asks again

@@ -47,7 +47,6 @@ class DependencyScanner(Scanner):
         target_sets = self._targets(deps, results, ctx, facts)
         index = make_index(ctx, [u for _, r in results for u in r.index_urls])
         vulns = make_vulnerability_source(ctx)
-        vulns.warm_up()
         try:
             check = DependencyCheck(ctx, facts, index, vulns, _lines(deps, ctx))
             yield from check.run(deps, target_sets)

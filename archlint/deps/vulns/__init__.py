@@ -7,18 +7,25 @@ from collections.abc import Callable
 
 from archlint import interrupts
 from archlint.deps.index.simple_json import DEFAULT_TIMEOUT
+from archlint.deps.vulns.answers import AnswerCache
 from archlint.deps.vulns.interface import Advisory, OfflineVulnerabilities, VulnerabilitySource
 from archlint.scanning import ScanContext
 
 
 class LazyVulnerabilities(VulnerabilitySource):
-    """Imports pip-audit (about a second of start-up) only when a suggestion needs checking."""
+    """Imports pip-audit (about a second of start-up) only when a suggestion needs checking and
+    no answer of the last day is kept (`answers`)."""
 
-    def __init__(self, make: Callable[[], VulnerabilitySource]) -> None:
+    def __init__(
+        self, make: Callable[[], VulnerabilitySource], answers: AnswerCache | None = None, name: str | None = None
+    ) -> None:
+        if name:
+            self.name = name  # known before the import: answers from the cache name it too
         self._make = make
         self._source: VulnerabilitySource | None = None
         self._lock = threading.Lock()
         self._warming: threading.Thread | None = None
+        self._answers = answers
 
     def _get(self) -> VulnerabilitySource:
         with self._lock:
@@ -29,7 +36,14 @@ class LazyVulnerabilities(VulnerabilitySource):
             return self._source
 
     def advisories(self, name: str, version: str) -> list[Advisory]:
-        return self._get().advisories(name, version)
+        if self._answers is not None:
+            kept = self._answers.get(name, version)
+            if kept is not None:
+                return kept
+        ads = self._get().advisories(name, version)  # raises when the service cannot answer
+        if self._answers is not None:
+            self._answers.put(name, version, ads)
+        return ads
 
     def warm_up(self) -> None:
         """Start the import in the background, overlapping it with the index requests."""
@@ -68,4 +82,5 @@ def make_vulnerability_source(ctx: ScanContext) -> VulnerabilitySource:
 
         return PipAuditVulnerabilities(service=service, cache_dir=cache_dir, osv_url=osv_url, timeout=timeout)
 
-    return LazyVulnerabilities(make)
+    answers = AnswerCache(ctx.cache_dir / "vuln-answers-v1", f"{service} {osv_url or ''}") if ctx.cache_dir else None
+    return LazyVulnerabilities(make, answers, name="PyPI" if service == "pypi" else "OSV")

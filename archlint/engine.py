@@ -164,7 +164,7 @@ def finalise(
 ) -> tuple[list[Finding], int]:
     comment_files = []
     for sf in files:
-        if sf.kind in suppress.COMMENT_KINDS:
+        if sf.kind in suppress.COMMENT_KINDS and sf.may_suppress is not False:
             try:
                 data = sf.read_bytes()
             except Exception:  # unreadable files were already reported by their scanner

@@ -71,6 +71,9 @@ class SourceFile:
     rel: str  # repo-relative POSIX path, as reported
     kind: str
     data: bytes | None = None  # preloaded content (stdin, or already read while classifying)
+    # Whether the file may hold a suppression comment, when a scanner that read it knows (None:
+    # unknown). Spares suppression a second read of every file of a large tree.
+    may_suppress: bool | None = None
 
     def read_bytes(self, limit: int = MAX_READ_BYTES) -> bytes:
         if self.data is not None:

@@ -325,7 +325,9 @@ def test_stat_index_ignores_racy_entries(tmp_path: Path) -> None:
     idx.save()
     again = StatIndex(idx.path, cache)
     assert again.get("/a.py", 10, time.time_ns()) is None
-    assert again.get("/b.py", 10, 1) == "k2" and again.get("/b.py", 11, 1) is None
+    assert again.get("/b.py", 10, 1) == ("k2", True) and again.get("/b.py", 11, 1) is None
+    again.put("/c.py", 5, 1, "", suppress=False)
+    assert again.get("/c.py", 5, 1) == ("", False)  # known not to hold a suppression comment
 
 
 def test_spans_match_libcst_position_provider() -> None:

@@ -126,3 +126,21 @@ def test_may_suppress_is_case_insensitive():
     from archlint.suppress import may_suppress
 
     assert may_suppress(b"x  # NoQa") and may_suppress(b"# ARCHLINT: ignore") and not may_suppress(b"x = 1\n")
+
+
+def test_warm_run_keeps_suppressions_of_files_it_did_not_read(cli, tmp_path):
+    # The second run answers unchanged files from the stat index without reading them; what the
+    # first run learned (this file holds a suppression, that one does not) must carry over.
+    import os
+
+    (tmp_path / "a.py").write_text("import mkl  # noqa: ARCH401\n")
+    (tmp_path / "b.py").write_text("import mkl\n")
+    (tmp_path / "c.py").write_text("x = 1  # noqa: ARCH403\n")
+    old = 1_600_000_000_000_000_000  # outside the racy window, so the index records them
+    for n in ("a.py", "b.py", "c.py"):
+        os.utime(tmp_path / n, ns=(old, old))
+    cache = tmp_path.parent / f"{tmp_path.name}-cache"
+    runs = [cli(["check", str(tmp_path), "--offline", "--cache-dir", str(cache), "--format", "json"]).json()
+            for _ in range(2)]  # fmt: skip
+    for report in runs:
+        assert sorted((f["rule"], f["path"]) for f in report["findings"]) == [("ARCH003", "c.py"), ("ARCH401", "b.py")]

@@ -54,7 +54,8 @@ class NativeScanner(Scanner):
                 except OSError:
                     todo.append(f)  # reported when read
                     continue
-                known = index.get(str(f.path), st.st_size, st.st_mtime_ns)
+                stat_hit = index.get(str(f.path), st.st_size, st.st_mtime_ns)
+                known = stat_hit[0] if stat_hit is not None else None
                 cached = Summary() if known == "" else cache.get(known) if known else None
                 if cached is not None:
                     summaries[f.rel] = cached

@@ -45,7 +45,10 @@ class SourceScanner(Scanner):
                 except OSError as e:
                     yield _unreadable(f, e.strerror or str(e))
                     continue
-                known = index.get(str(f.path), st.st_size, st.st_mtime_ns)
+                stat_hit = index.get(str(f.path), st.st_size, st.st_mtime_ns)
+                known = stat_hit[0] if stat_hit is not None else None
+                if stat_hit is not None:
+                    f.may_suppress = stat_hit[1]
                 if known == "":
                     tick()
                     continue
@@ -64,8 +67,9 @@ class SourceScanner(Scanner):
                 if pr.error is not None:
                     yield _unreadable(f, pr.error)
                     continue
+                f.may_suppress = pr.suppress
                 if index is not None and f.data is None:
-                    index.put(str(f.path), pr.size, pr.mtime_ns, pr.key or "")
+                    index.put(str(f.path), pr.size, pr.mtime_ns, pr.key or "", pr.suppress)
                 if pr.result is not None:
                     results[i] = pr.result  # analysed (and cached) by a worker
                     continue

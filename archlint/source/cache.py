@@ -116,18 +116,20 @@ class StatIndex:
         if isinstance(raw, dict):
             self.entries = raw
 
-    def get(self, path: str, size: int, mtime_ns: int) -> str | None:
+    def get(self, path: str, size: int, mtime_ns: int) -> tuple[str, bool] | None:
+        """(content key, whether the file may hold a suppression comment) of an unchanged file."""
         e = self.entries.get(path)
-        if isinstance(e, list) and len(e) == 3 and e[0] == size and e[1] == mtime_ns and isinstance(e[2], str):
-            return e[2]
+        if isinstance(e, list) and len(e) in (3, 4) and e[0] == size and e[1] == mtime_ns and isinstance(e[2], str):
+            return e[2], e[3] is not False if len(e) == 4 else True
         return None
 
-    def put(self, path: str, size: int, mtime_ns: int, key: str) -> None:
+    def put(self, path: str, size: int, mtime_ns: int, key: str, suppress: bool = True) -> None:
         if mtime_ns > time.time_ns() - self.RACY_NS:
             self.entries.pop(path, None)
             return
-        if self.entries.get(path) != [size, mtime_ns, key]:
-            self.entries[path] = [size, mtime_ns, key]
+        entry = [size, mtime_ns, key, suppress]
+        if self.entries.get(path) != entry:
+            self.entries[path] = entry
             self.dirty = True
 
     def save(self) -> None:

@@ -26,6 +26,7 @@ from archlint.scanning import MAX_READ_BYTES, NOTEBOOK, internal_error
 from archlint.source.cache import ResultCache, content_key, salt
 from archlint.source.interface import FileResult, Hit
 from archlint.source.prefilter import notebook_may_match, wanted_codes
+from archlint.suppress import may_suppress
 
 PROBE_MIN_FILES = 400  # reading + prefiltering fewer files is faster than starting workers
 PROBE_CHUNK = 64
@@ -41,6 +42,7 @@ class Probed:
     data: bytes | None = None  # the bytes of a candidate
     error: str | None = None  # could not read (becomes ARCH001)
     result: FileResult | None = None  # a candidate already analysed (or found in the cache) by a worker
+    suppress: bool = True  # may hold a suppression comment (False: finalise need not read it again)
 
 
 def read_with_stat(path: Path) -> tuple[bytes, int, int] | str:
@@ -64,9 +66,10 @@ def probe(path: Path, kind: str, data: bytes | None, max_bytes: int) -> Probed:
             return Probed(error=read)
         data, size, mtime = read
     match = notebook_may_match(data) if kind == NOTEBOOK else bool(wanted_codes(data))
+    sup = may_suppress(data)
     if not match:
-        return Probed(size, mtime)
-    return Probed(size, mtime, content_key(kind, data, salt(max_bytes)), data)
+        return Probed(size, mtime, suppress=sup)
+    return Probed(size, mtime, content_key(kind, data, salt(max_bytes)), data, suppress=sup)
 
 
 def _probe_chunk(args: tuple[list[tuple[Path, str, bytes | None]], int, Path | None]) -> list[Probed]:

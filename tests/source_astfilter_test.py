@@ -97,7 +97,7 @@ def _stdlib_candidates() -> list[Path]:
                     data = p.read_bytes()
                 except OSError:
                     continue
-                if "ARCH403" in wanted_codes(data):
+                if wanted_codes(data):
                     out.append(p)
     return sorted(out)
 
@@ -111,7 +111,30 @@ def test_stdlib_candidates_give_the_same_hits(monkeypatch) -> None:
         narrowed, full = _both(data, monkeypatch)
         assert narrowed == full, p
         try:
-            spared += not astfilter.gate_possible(ast.parse(data))
+            codes = wanted_codes(data)
+            spared += astfilter.narrow(ast.parse(data), codes) != codes
         except SyntaxError:
             continue
     assert spared > 0  # and it does spare parses there
+
+
+ARTIFACTS = [
+    # Implicit concatenation: the rule reads each part, the AST holds them joined.
+    "URL = ('https://dl.k8s.io/release/v1.30.0/bin/linux/amd64/'\n       'kubectl')\n",
+    "LOADER = '/lib64/ld-linux-' 'x86-64.so.2'\n",
+    "VERSION = '1.22.1'\nURL = f'https://go.dev/dl/go{VERSION}.linux-amd64.tar.gz'\n",
+    "WHEEL = b'numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.whl'\n",
+]
+
+
+@pytest.mark.parametrize("source", ARTIFACTS, ids=range(len(ARTIFACTS)))
+def test_artifact_shapes_are_never_ruled_out(source: str, monkeypatch) -> None:
+    assert astfilter.artifact_possible(ast.parse(source))
+    narrowed, full = _both(source.encode(), monkeypatch)
+    assert narrowed == full
+
+
+def test_artifacts_only_in_comments_skip_libcst() -> None:
+    src = "# downloads tool-linux-amd64.tar.gz on x86 hosts\nimport platform\nARCH = platform.machine()\n"
+    assert "ARCH405" in wanted_codes(src.encode())
+    assert not astfilter.artifact_possible(ast.parse(src))

@@ -14,12 +14,21 @@ rule example and a corpus comparison to that effect.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterable, Iterator
 
 from archlint.source import arch
 from archlint.source.nodes import EXIT_CALLS
 
 GATE = "ARCH403"
+ARTIFACT = "ARCH405"
+# Every token arch._ARTIFACTS can match, without their context conditions, anchors or lookaheads:
+# the rule reads each part of an implicit concatenation on its own, the AST holds them joined,
+# and a token inside a part is still inside the join.
+_ARTIFACT_TOKEN = re.compile(
+    r"(?i)ld-linux-x86-64|x86_64-linux-|x86_64-(?:unknown|pc)-linux|linux[-_.](?:amd64|x86[-_]64|x64)"
+    r"|/(?:x86_64|amd64)/|_amd64\.(?:deb|snap)|\.x86_64\.rpm|_x86_64\.whl|amd64/"
+)
 
 
 def _walk(node: ast.AST) -> Iterator[ast.AST]:
@@ -172,8 +181,23 @@ def gate_possible(tree: ast.Module) -> bool:
     return False
 
 
+def artifact_possible(tree: ast.Module) -> bool:
+    """Could ARCH405 (an x86-only artifact named in a string) report anything in `tree`? The
+    raw-bytes prefilter also matches comments and names; the rule reads string literals only."""
+    for node in _walk(tree):
+        if isinstance(node, ast.Constant):
+            v = node.value
+            if isinstance(v, bytes):
+                v = v.decode("latin-1")
+            if isinstance(v, str) and _ARTIFACT_TOKEN.search(v):
+                return True
+    return False
+
+
 def narrow(tree: ast.Module, codes: frozenset[str]) -> frozenset[str]:
     """`codes` without the rules the AST rules out."""
     if GATE in codes and not gate_possible(tree):
-        return codes - {GATE}
+        codes = codes - {GATE}
+    if ARTIFACT in codes and not artifact_possible(tree):
+        codes = codes - {ARTIFACT}
     return codes

@@ -386,3 +386,29 @@ def test_pool_and_in_process_agree(tmp_path: Path) -> None:
     serial = _scan(tree, None, workers=1)
     assert len(serial[0]) > 40
     assert _scan(tree, None, workers=2) == serial
+
+
+def test_project_arm64_shim_and_msvc_only_intrinsics_are_not_arm64_errors(
+    cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    # Shapes from TensorFlow's bundled headers: Abseil includes its own NEON emulation of the
+    # x86 names on aarch64; libcu++ uses MSVC's __popcnt, which gcc on linux/amd64 lacks too.
+    inc = tmp_path / "include"
+    (inc / "absl").mkdir(parents=True)
+    (inc / "absl" / "non_temporal_arm_intrinsics.h").write_text(
+        "#ifdef __aarch64__\n#include <arm_neon.h>\ntypedef int64x2_t __m128i;\n"
+        'static inline void _mm_sfence(void) { __asm__ __volatile__("dmb ishst" ::: "memory"); }\n#endif\n'
+    )
+    (inc / "absl" / "memcpy.h").write_text(
+        "#if defined(__SSE__) || defined(__AVX__)\n#include <immintrin.h>\n#endif\n"
+        '#ifdef __aarch64__\n#include "absl/non_temporal_arm_intrinsics.h"\n#endif\n'
+        "inline void f(void *d) {\n#if defined(__SSE3__) || defined(__aarch64__)\n  _mm_sfence();\n"
+        "  __m128i *p = (__m128i *)d;\n  (void)p;\n#endif\n}\n"
+    )
+    (inc / "popc.h").write_text(
+        "#if _CCCL_COMPILER(MSVC)\n#include <intrin.h>\n#if defined(_M_ARM64)\n#define POPC(x) _CountOneBits(x)\n"
+        "#else\n#define POPC(x) __popcnt(x)\n#endif\n#endif\n"
+    )
+    report = cli(["check", str(tmp_path), "--offline", "--format", "json"]).json()
+    loud = [(f["rule"], f["path"], f["line"]) for f in report["findings"] if f["severity"] != "info"]
+    assert loud == []

@@ -82,6 +82,8 @@ def analyze_c(data: bytes) -> Summary:
         name = (m.group(1) or m.group(2)).strip()
         if vocab.PORTABLE_SIMD.search(name) and region.arm64 is not False:
             portable = True
+        if vocab.ARM_SHIM_HEADER.search(name) and region.arm64 is True and region.x86_64 is False:
+            portable = True  # the project's own arm64 emulation of the x86 names
         if vocab.OTHER_ARCH_HEADERS.match(name) and region.arm64 is not False and region.x86_64 is not False:
             other_arch = True  # unguarded arm_neon.h / lsxintrin.h: this file is another CPU's code
         if vocab.x86_header(name):

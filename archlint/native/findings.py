@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 
+from archlint.native import vocab
 from archlint.native.interface import GUARDED, UNDECIDED, Summary, Use
 from archlint.native.rules import rule
 from archlint.native.tree import Tree
@@ -111,7 +112,7 @@ def file_hits(path: str, s: Summary, tree: Tree) -> list[Hit]:
             continue
         if other and u.code == "ARCH702" and u.what.startswith("__m"):
             continue  # LoongArch/NEON shims reuse the x86 type names
-        if why or _quiet(u):
+        if why or _quiet(u) or (u.code == "ARCH702" and vocab.MSVC_ONLY_INTRINSIC.fullmatch(u.what)):
             quiet.append(u)
         elif u.state == UNDECIDED:
             hits.append(rule("ARCH707").render(u, path))

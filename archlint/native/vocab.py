@@ -30,6 +30,14 @@ X86_SYSTEM_HEADERS = frozenset(
 # avx2neon map them to NEON, SIMDe to NEON or plain C. Portable SIMD libraries with their own API
 # (highway, xsimd, Vc, EVE) are fine to include but do not make raw x86 intrinsics portable.
 PORTABLE_SIMD = re.compile(r"(?:^|/)(?:sse2neon\.h|avx2neon\.h|simde/|simde-[\w-]+\.h)")
+# A project's own shim, included only where arm64 compiles: a header named for arm64 and for
+# intrinsics (Abseil's `non_temporal_arm_intrinsics.h` defines `_mm_sfence`, `__m128i` … with NEON).
+ARM_SHIM_HEADER = re.compile(
+    r"(?i)(?:^|[/_-])(?:arm|arm64|aarch64|neon)[_-]?(?:\w*[_-])?(?:intrin\w*|sse\w*|x86\w*)\.h\w*$"
+)
+# Intrinsics only MSVC's <intrin.h> declares (gcc and clang on Linux have other names): code using
+# them does not build on linux/amd64 either, so it cannot be an arm64 gap.
+MSVC_ONLY_INTRINSIC = re.compile(r"__popcnt(?:16|64)?|__lzcnt")
 # Headers of another architecture's SIMD: a file including them is that architecture's code.
 OTHER_ARCH_HEADERS = re.compile(
     r"^(?:arm_neon\.h|arm_sve\.h|arm_acle\.h|arm_fp16\.h|arm_bf16\.h|arm_sme\.h|arm64_neon\.h|lsxintrin\.h"

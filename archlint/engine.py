@@ -33,6 +33,7 @@ class Options:
     no_cache: bool = False
     pythons: list[str] = field(default_factory=list)
     check_images: bool = False
+    no_resolve: bool = False
     force_exclude: bool = False
     stdin: bytes | None = None
     progress: Callable[[str], None] | None = None
@@ -104,6 +105,7 @@ def run(opts: Options) -> Result:
         cache_dir=_cache_dir(opts, cfg, root),
         pythons=pythons,
         check_images=opts.check_images or bool(cfg.get("check-images")),
+        resolve=not opts.no_resolve and cfg.get("resolve", True),
     )
     excludes = [*cfg.str_list("exclude"), *cfg.str_list("extend-exclude")]
     fs_paths = [Path(p) for p in opts.paths if p != STDIN]

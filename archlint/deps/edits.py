@@ -84,3 +84,16 @@ def replace_fix(dep: Dependency, replacement: str, version: str | None, line_tex
     if dep.hashes:
         return Fix(desc + " and regenerate the hashes", Applicability.MANUAL)
     return Fix(desc, Applicability.UNSAFE, (edit,))
+
+
+def pin_fix(dep: Dependency, version: str, line_text: str | None, why: str) -> Fix:
+    """Pin a range requirement (`name>=1`, `name`) to one version: `name==version`, extras and marker kept."""
+    if dep.source in LOCK_COMMANDS or dep.hashes:
+        return Fix(f"pin {dep.name}=={version} in {dep.path} ({why})", Applicability.MANUAL)
+    text = span_text(dep, line_text) if line_text is not None and dep.line else None
+    if text is None or dep.line is None or dep.end_column is None or dep.source not in ("requirements", "dockerfile"):
+        return Fix(f"pin {dep.name}=={version} in {dep.path} ({why})", Applicability.MANUAL)
+    m = re.match(r"\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?", text)
+    head = m.group(0).rstrip() if m else dep.name
+    edit = Edit(dep.path, dep.line, dep.column, dep.line, dep.end_column, f"{head}=={version}")
+    return Fix(f"pin {dep.name}=={version} ({why})", Applicability.UNSAFE, (edit,))

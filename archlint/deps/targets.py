@@ -69,14 +69,24 @@ def platform_tags(t: Target) -> list[str]:
 
 
 @functools.lru_cache(maxsize=64)
-def tag_set(t: Target) -> frozenset[tags.Tag]:
-    """Every wheel tag CPython `t.python` on `t` installs (binary, abi3 and pure)."""
+def tag_priority(t: Target) -> dict[tags.Tag, int]:
+    """Every wheel tag CPython `t.python` on `t` installs (binary, abi3 and pure), mapped to its
+    rank in pip's order of preference (0 = most preferred), as `pip debug --verbose` lists them."""
     major, minor = _version_tuple(t.python, (3, 12))
     interp = f"cp{major}{minor}"
     plats = platform_tags(t)
-    found = set(tags.cpython_tags((major, minor), abis=[interp], platforms=plats))
-    found.update(tags.compatible_tags((major, minor), interp, plats))
-    return frozenset(found)
+    ordered = [*tags.cpython_tags((major, minor), abis=[interp], platforms=plats),
+               *tags.compatible_tags((major, minor), interp, plats)]  # fmt: skip
+    out: dict[tags.Tag, int] = {}
+    for i, tag in enumerate(ordered):
+        out.setdefault(tag, i)
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def tag_set(t: Target) -> frozenset[tags.Tag]:
+    """Every wheel tag CPython `t.python` on `t` installs (binary, abi3 and pure)."""
+    return frozenset(tag_priority(t))
 
 
 def marker_environment(t: Target) -> dict[str, str]:

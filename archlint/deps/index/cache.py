@@ -21,7 +21,7 @@ from typing import Any
 from archlint.atomic import write_atomic
 
 DEFAULT_TTL = 600.0
-_FORMAT = 2  # bump when the payload layout changes
+_FORMAT = 3  # bump when the payload layout changes
 
 
 @dataclass

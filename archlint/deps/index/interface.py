@@ -16,6 +16,11 @@ class DistFile:
     yanked: bool = False
     requires_python: str | None = None
     sha256: str | None = None
+    url: str | None = None  # absolute download URL (None: a lockfile's file name only)
+    # PEP 658/714 core metadata at url + ".metadata": None = not advertised, "" = advertised
+    # without a hash, else its sha256.
+    core_metadata: str | None = None
+    size: int | None = None  # bytes (PEP 700), when the index says
 
 
 @dataclass(frozen=True)

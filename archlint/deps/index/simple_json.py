@@ -6,6 +6,7 @@ import json
 import marshal
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from urllib.parse import urljoin
 
 import requests
 from packaging.utils import canonicalize_name
@@ -31,7 +32,7 @@ DEFAULT_TIMEOUT = 10.0
 DEFAULT_WORKERS = 16
 _SDIST_EXTS = (".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz", ".tar")
 
-# The cached form of a page: {normalised version: marshal([(filename, yanked, requires_python, sha256), ...])}.
+# The cached form of a page: {normalised version: marshal([DistFile fields as a tuple, ...])}.
 # One blob per release keeps a warm run cheap: it decodes only the releases it looks at.
 Page = dict[str, bytes]
 
@@ -65,13 +66,19 @@ def releases(*pages: Page) -> LazyReleases:
     return LazyReleases(merged)
 
 
-def _raw_version(filename: str) -> str | None:
+def _raw_version(filename: str, project: str | None = None) -> str | None:
     if filename.endswith(".whl"):
         parts = filename.split("-", 2)
         return parts[1] if len(parts) == 3 else None
     for ext in _SDIST_EXTS:
         if filename.endswith(ext):
             stem = filename[: -len(ext)]
+            if project:
+                # As pip: the version starts after the first dash whose prefix is the project's name.
+                for i, c in enumerate(stem):
+                    if c == "-" and canonicalize_name(stem[:i]) == project:
+                        return stem[i + 1 :] or None
+                return None
             return stem.rsplit("-", 1)[1] if "-" in stem else None
     return None  # eggs, installers: pip does not install these
 
@@ -98,12 +105,14 @@ def parse_page(body: bytes, url: str) -> Page:
     api = str((data.get("meta") or {}).get("api-version", "1.0"))
     if not api.startswith("1."):
         raise BadIndexResponse(f"{redact(url)}: unsupported simple API version {api}")
-    grouped: dict[str, list[tuple[str, bool, str | None, str | None]]] = {}
+    grouped: dict[str, list[tuple[str, bool, str | None, str | None, str | None, str | None, int | None]]] = {}
     versions: dict[str, str | None] = {}  # raw version text -> normalised (or None: invalid)
+    name = data.get("name")
+    project = canonicalize_name(name) if type(name) is str else None
     for f in data["files"]:
         try:
             fn = f["filename"]
-            raw = _raw_version(fn)
+            raw = _raw_version(fn, project)
         except (TypeError, KeyError, AttributeError):
             continue
         if raw is None:
@@ -116,8 +125,19 @@ def parse_page(body: bytes, url: str) -> Page:
         hashes = f.get("hashes")
         sha = hashes.get("sha256") if type(hashes) is dict else None
         rp = f.get("requires-python")
+        link = f.get("url")
+        if type(link) is str and "://" not in link:
+            link = urljoin(url, link)  # PEP 691 allows URLs relative to the page
+        # PEP 714: "core-metadata", else the older "dist-info-metadata"; false, true or {hash: value}.
+        cm = f.get("core-metadata", f.get("dist-info-metadata"))
+        meta = None
+        if cm:
+            digest = cm.get("sha256") if type(cm) is dict else None
+            meta = digest if type(digest) is str else ""
+        size = f.get("size")
         # PEP 592: "yanked" is false, true or a reason string.
-        entry = (fn, bool(f.get("yanked")), rp if type(rp) is str else None, sha)
+        entry = (fn, bool(f.get("yanked")), rp if type(rp) is str else None, sha,
+                 link if type(link) is str else None, meta, size if type(size) is int else None)  # fmt: skip
         files = grouped.get(v)
         if files is None:
             grouped[v] = [entry]

@@ -1,0 +1,195 @@
+"""The resolvelib provider: pip's model of requirements and candidates, for one target.
+
+Identifiers are a project's name, or `name[extra,...]` for a project with extras (whose candidate
+depends on the same version of the plain project, as in pip). Candidates come from the target's
+TargetFinder in pip's order; their dependencies from core metadata, markers evaluated for the
+target and extras. A candidate whose metadata says Requires-Python excludes the target depends on
+the unsatisfiable `<python>` requirement, so the resolver backtracks as pip's does. With
+`placeholders`, every identifier gets a last-resort `Missing` candidate that satisfies anything:
+resolution then always ends, and the Missing nodes are the blockers (used when pip would fail).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+from resolvelib import AbstractProvider
+
+from archlint.deps.index.interface import IndexServiceError
+from archlint.deps.resolve.fetch import Fetcher, ParsedMetadata, metadata_file
+from archlint.deps.resolve.finder import Candidate, Releases, explain
+from archlint.facts import Target
+
+PYTHON = "<python>"
+
+
+@dataclass(frozen=True)
+class Req:
+    name: str  # canonical project name, or PYTHON
+    specifier: SpecifierSet
+    extras: frozenset[str] = frozenset()
+    exact: Version | None = None  # an extras candidate's base: exactly this version
+    parent: str | None = None  # the identifier whose metadata asks for it (None: a direct requirement)
+    text: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}[{','.join(sorted(self.extras))}]" if self.extras else self.name
+
+
+@dataclass(frozen=True)
+class Cand:
+    name: str
+    version: Version | None  # None: Missing (nothing satisfies it here)
+    extras: frozenset[str] = frozenset()
+    found: Candidate | None = field(default=None, compare=False)
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}[{','.join(sorted(self.extras))}]" if self.extras else self.name
+
+
+class TooMuchWork(Exception):
+    """Backtracking needed more metadata than the budget allows."""
+
+
+class Provider(AbstractProvider):
+    def __init__(self, fetcher: Fetcher, target: Target, placeholders: bool = False,
+                 metadata_budget: int = 400) -> None:  # fmt: skip
+        self.fetcher = fetcher
+        self.target = target
+        self.placeholders = placeholders
+        self.budget = metadata_budget
+        self.fetched: set[tuple[str, Version]] = set()
+        self.unknown: dict[str, str] = {}  # name -> why its dependencies are not known
+        self.missing: dict[str, str] = {}  # name -> why nothing satisfies it (placeholders)
+        self.python = Version(target.python)
+        self.direct: set[str] = set()
+
+    # -- resolvelib interface ------------------------------------------------------------------
+
+    def identify(self, requirement_or_candidate: Req | Cand) -> str:
+        return requirement_or_candidate.key
+
+    def get_preference(self, identifier: str, resolutions: Mapping[str, Cand], candidates: Mapping[str, Any],
+                       information: Mapping[str, Iterable[Any]], backtrack_causes: Sequence[Any]) -> Any:  # fmt: skip
+        infos = list(information[identifier])
+        reqs = [i.requirement for i in infos]
+        exact = any(r.exact is not None for r in reqs)
+        pinned = any(s.operator in ("==", "===") for r in reqs for s in r.specifier)
+        direct = any(i.parent is None for i in infos)
+        causes = {c.requirement.name for c in backtrack_causes}
+        return (identifier != PYTHON, not exact, not pinned, not direct, identifier.split("[")[0] not in causes,
+                identifier)  # fmt: skip
+
+    def find_matches(self, identifier: str, requirements: Mapping[str, Iterator[Req]],
+                     incompatibilities: Mapping[str, Iterator[Cand]]) -> Any:  # fmt: skip
+        reqs = list(requirements[identifier])
+        bad = {c.version for c in incompatibilities[identifier]}
+        name = reqs[0].name if reqs else identifier
+        extras = reqs[0].extras if reqs else frozenset()
+        if name == PYTHON:
+            if all(self.python in r.specifier for r in reqs):
+                return [Cand(PYTHON, self.python)]
+            return [Cand(PYTHON, None)] if self.placeholders else []
+        spec = SpecifierSet()
+        exact: set[Version] = set()
+        for r in reqs:
+            spec &= r.specifier
+            if r.exact is not None:
+                exact.add(r.exact)
+        return functools.partial(self._matches, name, extras, spec, frozenset(exact), bad, reqs)
+
+    def _matches(self, name: str, extras: frozenset[str], spec: SpecifierSet, exact: frozenset[Version],
+                 bad: set[Version | None], reqs: list[Req]) -> Iterator[Cand]:  # fmt: skip
+        ans = self.fetcher.project(name)
+        yielded = False
+        if isinstance(ans, Releases):
+            for c in ans.finder(self.target).matches(spec):
+                if c.version in bad or (exact and c.version not in exact):
+                    continue
+                yielded = True
+                yield Cand(name, c.version, extras, c)
+        if self.placeholders and None not in bad:
+            if not yielded:
+                self.missing[name] = self._why_missing(name, ans, spec, reqs)
+            yield Cand(name, None, extras)
+
+    def _why_missing(self, name: str, ans: Releases | IndexServiceError, spec: SpecifierSet, reqs: list[Req]) -> str:
+        if isinstance(ans, IndexServiceError):
+            return str(ans)
+        if len({r.parent for r in reqs}) > 1 and any(ans.finder(self.target).matches(r.specifier) for r in reqs):
+            wants = "; ".join(f"{r.parent or 'the requirements file'} wants {name}{r.specifier}" for r in reqs)
+            return f"no release satisfies every requirement on it ({wants})"
+        return explain(ans, spec, self.target)
+
+    def is_satisfied_by(self, requirement: Req, candidate: Cand) -> bool:
+        if candidate.version is None:
+            return True  # Missing stands for anything
+        if requirement.exact is not None:
+            return candidate.version == requirement.exact
+        return requirement.specifier.contains(candidate.version, prereleases=True)
+
+    def get_dependencies(self, candidate: Cand) -> Iterable[Req]:
+        if candidate.version is None or candidate.name == PYTHON or candidate.found is None:
+            return []
+        out: list[Req] = []
+        if candidate.extras:
+            out.append(Req(candidate.name, SpecifierSet(), exact=candidate.version, parent=candidate.key))
+        pm = self._metadata(candidate)
+        if pm is None:
+            return out
+        if pm.md.requires_python:
+            try:
+                rp = SpecifierSet(pm.md.requires_python)
+            except ValueError:
+                rp = None
+            if rp is not None and not rp.contains(self.python, prereleases=True):
+                out.append(Req(PYTHON, rp, parent=candidate.key, text=f"Requires-Python {rp}"))
+        for r in pm.applicable(self.target, candidate.extras):
+            name = canonicalize_name(r.name)
+            if r.url:
+                self.unknown.setdefault(candidate.name, f"it requires {r.name} from a URL ({r.url})")
+                continue
+            out.append(Req(name, r.specifier, frozenset(canonicalize_name(e) for e in r.extras),
+                           parent=candidate.key, text=str(r)))  # fmt: skip
+            self.fetcher.speculate(name, r.specifier, frozenset(canonicalize_name(e) for e in r.extras), [self.target])
+        return out
+
+    def _metadata(self, candidate: Cand) -> ParsedMetadata | None:
+        assert candidate.version is not None and candidate.found is not None
+        key = (candidate.name, candidate.version)
+        if key not in self.fetched:
+            self.fetched.add(key)
+            if len(self.fetched) > self.budget:
+                raise TooMuchWork(f"read the metadata of more than {self.budget} candidates")
+        ans = self.fetcher.project(candidate.name)
+        if not isinstance(ans, Releases):
+            return None
+        source = metadata_file(candidate.found, ans)
+        pm = self.fetcher.parsed(source)
+        if isinstance(pm, IndexServiceError):
+            self.unknown[candidate.name] = f"its metadata could not be read: {pm}"
+            return None
+        if pm.md.name != candidate.name or _v(pm.md.version) != candidate.version:
+            self.unknown[candidate.name] = (
+                f"{source.filename} says it is {pm.md.name} {pm.md.version} in its metadata; its dependencies "
+                "were not followed"
+            )
+            return None
+        if pm.bad:
+            self.unknown[candidate.name] = f"its metadata has requirements that do not parse: {pm.bad[0]!r}"
+        return pm
+
+
+def _v(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except ValueError:
+        return None

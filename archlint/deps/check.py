@@ -219,12 +219,14 @@ class DependencyCheck:
                 if t in w.targets:
                     w.picks[t] = pick
                 if node.unknown:
-                    w.tree_unknown.append((node.name, node.unknown))
+                    w.tree_unknown.append((node.name, f"what it depends on is unknown: {node.unknown}"))
                 continue
             if owner is None:
                 continue
             if node.unknown:
-                owner.tree_unknown.append((node.name, node.unknown))
+                owner.tree_unknown.append((node.name, f"what it depends on is unknown: {node.unknown}"))
+            if node.error:
+                owner.tree_unknown.append((node.name, node.missing or "the index could not be asked"))
             key = (id(owner), node.name)
             tw = transitive.get(key)
             if tw is None:
@@ -237,9 +239,12 @@ class DependencyCheck:
             if t not in tw.targets:
                 tw.targets.append(t)
             tw.picks[t] = pick
-        if result.pip_fails and t.platform == ARM64:
-            first = ws[0]
-            first.tree_failed = f"{t.label}: {result.pip_fails}"
+            owner_key = f"{owner.dep.name}[{','.join(sorted(owner.dep.extras))}]"
+            if t.platform == ARM64 and owner.dep.extras and node.extra_only and node.parents == (owner_key,):
+                tw.extra_route = True
+        explained = any(n.version is None for n in result.nodes.values())  # the blockers say why
+        if result.pip_fails and t.platform == ARM64 and not explained:
+            ws[0].tree_failed = f"{t.label}: {result.pip_fails}"
 
     # -- status ------------------------------------------------------------------------------------
 
@@ -266,7 +271,7 @@ class DependencyCheck:
 
 def _node_pick(node: Node) -> Pick:
     if node.version is None or node.found is None:
-        return Pick(None, T_NONE, why=node.missing or "nothing installs")
+        return Pick(None, T_UNKNOWN if node.error else T_NONE, why=node.missing or "nothing installs")
     return Pick(str(node.version), node.found.kind, node.found.file)
 
 

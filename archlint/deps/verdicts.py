@@ -101,13 +101,15 @@ class Verdicts:
         """', pulled in by a → b' for a transitive dependency."""
         return f" (pulled in by {chain(w)})" if w.transitive else ""
 
-    def _subject(self, w: Work) -> str:
+    def _subject(self, w: Work, version: bool = True) -> str:
         """Who the message is about: the direct requirement, or the chain for a transitive one."""
         if not w.transitive:
             return self.display(w)
         owner = w.owner
         assert owner is not None
-        return f"{owner.dep.name} pulls in {self.display(w)} ({chain(w)}), which"
+        extras = f"[{','.join(owner.dep.extras)}]" if owner.dep.extras else ""
+        what = self.display(w) if version else w.dep.name
+        return f"{owner.dep.name}{extras} pulls in {what} ({chain(w)}), which"
 
     # -- findings -------------------------------------------------------------------------------
 
@@ -221,12 +223,19 @@ class Verdicts:
         hint, fix = self._hint(w)
         hashed = " (only files matching its --hash values count)" if w.hashes is not None and not dep.files else ""
         amd = sorted({p.version for t in gap if (p := w.twin(t)) is not None and p.version})
-        also = f" (amd64 installs {', '.join(amd)})" if amd else ""
+        also = f" (amd64 installs {w.dep.name} {', '.join(amd)})" if amd else ""
         why = self._why(w, gap) or "no compatible wheel and no sdist"
         labels = ", ".join(t.label for t in gap)
         if w.transitive:
-            msg = (f"{self._subject(w)} cannot be installed on {labels}: {why}{also}; pip fails to install "
-                   f"{w.owner.dep.name if w.owner else ''} there")  # fmt: skip
+            owner = w.owner
+            assert owner is not None
+            extras = f"[{','.join(owner.dep.extras)}]" if owner.dep.extras else ""
+            msg = (f"{self._subject(w, version=False)} cannot be installed on {labels}: {why}{also}; pip fails to "
+                   f"install {owner.dep.name}{extras} there")  # fmt: skip
+            if w.extra_route:
+                fix = edits.drop_extras_fix(owner.dep, self.line_text(owner.dep),
+                                            f"only that extra needs {w.dep.name}")  # fmt: skip
+                msg += f"; only its [{','.join(owner.dep.extras)}] extra needs {w.dep.name}"
         else:
             msg = f"{self.display(w)} cannot be installed on {labels}: {why}{hashed}{also}{hint}"
         self.facts.evidence.append(Evidence(dep.path, dep.line, msg, blocks_arm64=True, rule="ARCH103"))
@@ -332,16 +341,14 @@ class Verdicts:
             return
         parts = []
         if w.tree_failed:
-            parts.append(f"pip cannot resolve the tree on {w.tree_failed}")
-        seen = dict.fromkeys(f"{n}: {why}" for n, why in w.tree_unknown)
+            parts.append(f"pip cannot resolve it on {w.tree_failed}")
+        seen = list(dict.fromkeys(f"{n}: {why}" for n, why in w.tree_unknown))
         if seen:
-            listed = list(seen)
-            more = f" (and {len(listed) - 3} more)" if len(listed) > 3 else ""
-            parts.append("the dependencies of " + "; of ".join(listed[:3]) + more + " are unknown")
+            more = f" (and {len(seen) - 3} more)" if len(seen) > 3 else ""
+            parts.append("; ".join(seen[:3]) + more)
         offline = all("offline" in why for _, why in w.tree_unknown) and not w.tree_failed
-        sev = Severity.INFO if offline else None
         yield self.finding(w, "ARCH110", f"the dependency tree of {self.display(w)} is incomplete: "
-                           + "; ".join(parts), severity=sev)  # fmt: skip
+                           + "; ".join(parts), severity=Severity.INFO if offline else None)  # fmt: skip
 
     # -- the knowledge base ---------------------------------------------------------------------
 

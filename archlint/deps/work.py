@@ -36,6 +36,7 @@ class Work:
     from_lock: bool = False  # picks come from the lockfile's own file list
     yanked_pin: bool = False  # an exact pin of a release whose files are all yanked
     owner: Work | None = None  # transitive: the direct requirement that pulls it in
+    extra_route: bool = False  # transitive: only the owner's extras bring it in (on some arm64 target)
     tree_unknown: list[tuple[str, str]] = field(default_factory=list)  # direct: (package, why) below it
     tree_failed: str | None = None  # direct: pip could not resolve the tree (per arm64 target)
 

@@ -31,6 +31,7 @@ RECORDED = Path(__file__).resolve().parents[2] / "fixtures" / "deps" / "index"
 WHEELS = Path(__file__).resolve().parents[2] / "fixtures" / "deps" / "wheels"
 PYPI_JSON = "application/vnd.pypi.simple.v1+json"
 FILES_HOST = "https://files.pythonhosted.org/"
+GARBAGE = b"\xff\xfe\x00\x01 this is not core metadata\n\x00\x00"
 
 
 @dataclass
@@ -78,7 +79,8 @@ class Seen:
 @dataclass
 class IndexServer:
     """Behaviour is set per project: `faults[name]` is "500", "404", "html", "garbage", "slow" or "wrong-type";
-    per file name: `file_faults[filename]` is "404", "garbage-metadata" or "cut" (the connection drops)."""
+    per file name: `file_faults[filename]` is "404", "garbage-metadata" (what PEP 658 serves, and advertises,
+    is not metadata), "zeros" (the file's bytes are all zero) or "cut" (the connection drops halfway)."""
 
     directory: Path = RECORDED
     faults: dict[str, str] = field(default_factory=dict)
@@ -141,7 +143,8 @@ class IndexServer:
                 f["url"] = f["url"].replace(FILES_HOST, files_url)
             rec = self.files.get(f.get("filename"))
             if rec is not None and rec.metadata is not None:
-                f["core-metadata"] = {"sha256": hashlib.sha256(rec.metadata).hexdigest()}
+                md = GARBAGE if self.file_faults.get(rec.filename) == "garbage-metadata" else rec.metadata
+                f["core-metadata"] = {"sha256": hashlib.sha256(md).hexdigest()}
         return json.dumps(page).encode()
 
     def start(self) -> IndexServer:
@@ -189,7 +192,7 @@ class IndexServer:
                     if server.core_metadata != "advertise" or rec is None or rec.metadata is None:
                         return self._send(404, b"Not Found", "text/plain")
                     if fault == "garbage-metadata":
-                        return self._send(200, b"\xff\xfe\x00garbage", "application/octet-stream")
+                        return self._send(200, GARBAGE, "application/octet-stream")
                     return self._send(200, rec.metadata, "application/octet-stream")
                 rec = server.files.get(filename)
                 fault = server.file_faults.get(filename)
@@ -204,10 +207,10 @@ class IndexServer:
                 headers = {"Accept-Ranges": "bytes"} if server.ranges != "ignore" else {}
                 if code == 206:
                     headers["Content-Range"] = f"bytes {start}-{end - 1}/{rec.size}"
-                self._stream(code, rec, start, end, headers, cut=fault == "cut")
+                self._stream(code, rec, start, end, headers, cut=fault == "cut", zeros=fault == "zeros")
 
             def _stream(self, code: int, rec: RecordedFile, start: int, end: int, headers: dict[str, str],
-                        cut: bool) -> None:  # fmt: skip
+                        cut: bool, zeros: bool) -> None:  # fmt: skip
                 self.send_response(code)
                 self.send_header("Content-Type", "application/octet-stream")
                 for k, v in headers.items():
@@ -217,7 +220,8 @@ class IndexServer:
                 sent = 0
                 try:
                     for pos in range(start, end, 1 << 16):
-                        chunk = rec.read(pos, min(end, pos + (1 << 16)))
+                        stop = min(end, pos + (1 << 16))
+                        chunk = bytes(stop - pos) if zeros else rec.read(pos, stop)
                         if cut and sent + len(chunk) > (end - start) // 2:
                             self.wfile.write(chunk[: len(chunk) // 2])
                             self.close_connection = True

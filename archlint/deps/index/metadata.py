@@ -25,6 +25,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 from packaging.metadata import parse_email
@@ -34,7 +35,6 @@ from requests.adapters import HTTPAdapter
 from archlint import __version__
 from archlint.atomic import write_atomic
 from archlint.deps.index.interface import DistFile, IndexServiceError, Offline
-from archlint.deps.index.urls import host_of, redact
 
 TAIL = 64 * 1024  # first range request: the zip's last 64 KiB (EOCD, central directory, often METADATA)
 NO_RANGE_LIMIT = 1024 * 1024  # a host without Range support: read a wheel whole up to this size
@@ -194,9 +194,9 @@ class MetadataSource:
         try:
             return self.session.get(url, headers=headers or {}, timeout=self.timeout, stream=True)
         except requests.Timeout:
-            raise MetadataUnavailable(f"{host_of(url)}: timed out after {self.timeout:g}s") from None
+            raise MetadataUnavailable(f"{_host(url)}: timed out after {self.timeout:g}s") from None
         except requests.RequestException as e:
-            raise MetadataUnavailable(f"{host_of(url)}: cannot connect ({type(e).__name__})") from None
+            raise MetadataUnavailable(f"{_host(url)}: cannot connect ({type(e).__name__})") from None
 
     def _body(self, resp: requests.Response, limit: int, url: str) -> bytes | None:
         """The body, or None when it is longer than `limit` (the connection is dropped)."""
@@ -208,11 +208,11 @@ class MetadataSource:
                     return None
                 chunks.append(chunk)
         except requests.RequestException as e:
-            raise MetadataUnavailable(f"{host_of(url)}: connection broken ({type(e).__name__})") from None
+            raise MetadataUnavailable(f"{_host(url)}: connection broken ({type(e).__name__})") from None
         finally:
             resp.close()
-        with self._lock:
-            self.stats["bytes"] += size
+            with self._lock:
+                self.stats["bytes"] += size
         return b"".join(chunks)
 
     def _pep658(self, url: str, digest: str) -> bytes | None:
@@ -222,7 +222,7 @@ class MetadataSource:
             return None  # 404 and friends: the range path still works
         data = self._body(resp, MAX_METADATA, url)
         if data is None:
-            raise MetadataUnavailable(f"{redact(url)}.metadata is larger than {MAX_METADATA} bytes")
+            raise MetadataUnavailable(f"{_where(url)}.metadata is larger than {MAX_METADATA} bytes")
         if digest and hashlib.sha256(data).hexdigest() != digest.lower():
             return None  # does not match what the index promised: do not trust it
         return data
@@ -238,15 +238,15 @@ class MetadataSource:
             want = (end if start is None else end - start + 1) if end is not None else MAX_CENTRAL_DIRECTORY
             data = self._body(resp, want + 1024, url)
             if data is None or offset is None:
-                raise MetadataUnavailable(f"{host_of(url)}: a malformed answer to a range request")
+                raise MetadataUnavailable(f"{_host(url)}: a malformed answer to a range request")
             return offset, data, total
         if resp.status_code == 200:
             with self._lock:
-                self._no_range.add(host_of(url))
+                self._no_range.add(_host(url))
             data = self._body(resp, NO_RANGE_LIMIT, url)
             if data is None:
                 raise MetadataUnavailable(
-                    f"{host_of(url)} ignores HTTP Range requests and the wheel is larger than "
+                    f"{_host(url)} ignores HTTP Range requests and the wheel is larger than "
                     f"{NO_RANGE_LIMIT // 1024} KiB: not downloaded whole to read its metadata"
                 )
             return 0, data, len(data)
@@ -254,7 +254,7 @@ class MetadataSource:
             resp.close()
             return self._range(url, 0, NO_RANGE_LIMIT - 1)  # a file shorter than the suffix, on a strict host
         resp.close()
-        raise MetadataUnavailable(f"{redact(url)}: HTTP {resp.status_code} to a range request")
+        raise MetadataUnavailable(f"{_where(url)}: HTTP {resp.status_code} to a range request")
 
     # -- wheels and zip sdists -------------------------------------------------------------------
 
@@ -264,7 +264,7 @@ class MetadataSource:
     def _zip_member(self, f: DistFile, sdist: bool) -> CoreMetadata:
         url = f.url
         assert url is not None
-        host = host_of(url)
+        host = _host(url)
         if host in self._no_range and f.size is not None and f.size > NO_RANGE_LIMIT:
             raise MetadataUnavailable(
                 f"{host} ignores HTTP Range requests and {f.filename} is {f.size // 1024} KiB: not downloaded"
@@ -296,7 +296,7 @@ class MetadataSource:
         resp = self._get(url)
         if resp.status_code != 200:
             resp.close()
-            raise MetadataUnavailable(f"{redact(url)}: HTTP {resp.status_code}")
+            raise MetadataUnavailable(f"{_where(url)}: HTTP {resp.status_code}")
         stream = _Bounded(resp, MAX_SDIST_HEAD)
         try:
             with tarfile.open(fileobj=stream, mode="r|*") as tar:
@@ -334,6 +334,21 @@ def _metadata_member(zf: zipfile.ZipFile, filename: str, sdist: bool) -> zipfile
         what = "PKG-INFO" if sdist else "*.dist-info/METADATA"
         raise MetadataUnavailable(f"{filename}: {len(found)} {what} members (expected one)")
     return found[0]
+
+
+def _host(url: str) -> str:
+    """'https://host[:port]', never credentials or paths."""
+    try:
+        parts = urlsplit(url)
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "the file host"
+    return f"{parts.scheme}://{parts.hostname or ''}{port}"
+
+
+def _where(url: str) -> str:
+    """'name.whl on https://host'."""
+    return f"{urlsplit(url).path.rsplit('/', 1)[-1]} on {_host(url)}"
 
 
 def _total(content_range: str) -> int | None:

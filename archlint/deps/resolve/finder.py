@@ -14,6 +14,7 @@ preference, then build tag; an sdist ranks below every wheel.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -206,8 +207,8 @@ def platforms(wheels: Sequence[DistFile]) -> str:
                     plat.split("_", 3)[-1] if plat.startswith(("manylinux_", "musllinux_")) else plat.split("_", 1)[1]
                 )
                 plat = f"{family} {arch}"
-            elif plat.startswith("macosx"):
-                plat = "macosx " + plat.rsplit("_", 1)[-1] if "_" in plat else plat
+            elif m := re.match(r"macosx_\d+_\d+_(.+)", plat):
+                plat = f"macosx {m.group(1)}"
             seen.setdefault(plat, None)
     names = list(seen)
     return ", ".join(names[:6]) + (f", … ({len(names)} platforms)" if len(names) > 6 else "")

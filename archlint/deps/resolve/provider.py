@@ -56,37 +56,58 @@ class Cand:
 
 
 class TooMuchWork(Exception):
-    """Backtracking needed more metadata than the budget allows."""
+    """pip's search was abandoned: it needed more metadata than the budget allows, or metadata that
+    cannot be read (pip itself would stop there)."""
 
 
 class Provider(AbstractProvider):
-    def __init__(self, fetcher: Fetcher, target: Target, placeholders: bool = False,
-                 metadata_budget: int = 400) -> None:  # fmt: skip
+    def __init__(self, fetcher: Fetcher, target: Target, placeholders: bool = False, metadata_budget: int = 1000,
+                 seen: set[tuple[str, Version]] | None = None) -> None:  # fmt: skip
         self.fetcher = fetcher
         self.target = target
         self.placeholders = placeholders
-        self.budget = metadata_budget
+        self.budget = metadata_budget  # candidates whose metadata may be read beyond `seen`
+        self.seen = seen or set()
         self.fetched: set[tuple[str, Version]] = set()
+        self.extra = 0
         self.unknown: dict[str, str] = {}  # name -> why its dependencies are not known
         self.missing: dict[str, str] = {}  # name -> why nothing satisfies it (placeholders)
+        self.errors: set[str] = set()  # names the index could not answer for (unknown, not missing)
+        self.extra_only: set[tuple[str, str]] = set()  # (name[extras], dependency) an extra alone brings in
         self.python = Version(target.python)
-        self.direct: set[str] = set()
+        self.order: dict[str, int] = {}  # identifier -> position among the direct requirements
+
+    def placeholders_pinned(self, result: Any) -> bool:
+        return any(c.version is None for c in result.mapping.values())
 
     # -- resolvelib interface ------------------------------------------------------------------
 
     def identify(self, requirement_or_candidate: Req | Cand) -> str:
         return requirement_or_candidate.key
 
+    def narrow_requirement_selection(self, identifiers: Iterable[str], resolutions: Mapping[str, Cand],
+                                     candidates: Mapping[str, Any], information: Mapping[str, Iterable[Any]],
+                                     backtrack_causes: Sequence[Any]) -> Iterable[str]:  # fmt: skip
+        """As pip: Requires-Python alone first, then the identifiers behind the last conflict."""
+        ids = list(identifiers)
+        if PYTHON in ids:
+            return [PYTHON]
+        causes = {c.requirement.key for c in backtrack_causes} | {
+            c.parent.key for c in backtrack_causes if c.parent is not None
+        }
+        return [i for i in ids if i in causes] or ids
+
     def get_preference(self, identifier: str, resolutions: Mapping[str, Cand], candidates: Mapping[str, Any],
                        information: Mapping[str, Iterable[Any]], backtrack_causes: Sequence[Any]) -> Any:  # fmt: skip
-        infos = list(information[identifier])
-        reqs = [i.requirement for i in infos]
+        """pip's order: exact (an extras candidate's base), pinned, upper-bounded, as the user listed
+        them, constrained at all, then by name."""
+        reqs = [i.requirement for i in information[identifier]]
+        ops = [(s.operator, s.version) for r in reqs for s in r.specifier]
         exact = any(r.exact is not None for r in reqs)
-        pinned = any(s.operator in ("==", "===") for r in reqs for s in r.specifier)
-        direct = any(i.parent is None for i in infos)
-        causes = {c.requirement.name for c in backtrack_causes}
-        return (identifier != PYTHON, not exact, not pinned, not direct, identifier.split("[")[0] not in causes,
-                identifier)  # fmt: skip
+        pinned = any(op[:2] == "==" and "*" not in v for op, v in ops)
+        upper = any(op in ("<", "<=", "~=") or (op == "==" and "*" in v) for op, v in ops)
+        order = self.order.get(identifier, len(self.order))
+        return (not exact, not pinned, not upper, order, not ops, identifier)
 
     def find_matches(self, identifier: str, requirements: Mapping[str, Iterator[Req]],
                      incompatibilities: Mapping[str, Iterator[Cand]]) -> Any:  # fmt: skip
@@ -123,6 +144,7 @@ class Provider(AbstractProvider):
 
     def _why_missing(self, name: str, ans: Releases | IndexServiceError, spec: SpecifierSet, reqs: list[Req]) -> str:
         if isinstance(ans, IndexServiceError):
+            self.errors.add(name)
             return str(ans)
         if len({r.parent for r in reqs}) > 1 and any(ans.finder(self.target).matches(r.specifier) for r in reqs):
             wants = "; ".join(f"{r.parent or 'the requirements file'} wants {name}{r.specifier}" for r in reqs)
@@ -152,8 +174,11 @@ class Provider(AbstractProvider):
                 rp = None
             if rp is not None and not rp.contains(self.python, prereleases=True):
                 out.append(Req(PYTHON, rp, parent=candidate.key, text=f"Requires-Python {rp}"))
+        base = {id(r) for r in pm.applicable(self.target)} if candidate.extras else set()
         for r in pm.applicable(self.target, candidate.extras):
             name = canonicalize_name(r.name)
+            if candidate.extras and id(r) not in base:
+                self.extra_only.add((candidate.key, name))
             if r.url:
                 self.unknown.setdefault(candidate.name, f"it requires {r.name} from a URL ({r.url})")
                 continue
@@ -167,15 +192,19 @@ class Provider(AbstractProvider):
         key = (candidate.name, candidate.version)
         if key not in self.fetched:
             self.fetched.add(key)
-            if len(self.fetched) > self.budget:
-                raise TooMuchWork(f"read the metadata of more than {self.budget} candidates")
+            if key not in self.seen:
+                self.extra += 1
+                if self.extra > self.budget:
+                    raise TooMuchWork(f"read the metadata of {self.budget} more releases")
         ans = self.fetcher.project(candidate.name)
         if not isinstance(ans, Releases):
             return None
         source = metadata_file(candidate.found, ans)
         pm = self.fetcher.parsed(source)
         if isinstance(pm, IndexServiceError):
-            self.unknown[candidate.name] = f"its metadata could not be read: {pm}"
+            if not self.placeholders:
+                raise TooMuchWork(f"needed the metadata of {candidate.name} {candidate.version} ({pm})")
+            self.unknown[candidate.name] = str(pm)
             return None
         if pm.md.name != candidate.name or _v(pm.md.version) != candidate.version:
             self.unknown[candidate.name] = (
@@ -184,7 +213,7 @@ class Provider(AbstractProvider):
             )
             return None
         if pm.bad:
-            self.unknown[candidate.name] = f"its metadata has requirements that do not parse: {pm.bad[0]!r}"
+            self.unknown[candidate.name] = f"a requirement in its metadata does not parse: {pm.bad[0]!r}"
         return pm
 
 

@@ -23,6 +23,8 @@ from archlint.deps.resolve.provider import PYTHON, Cand, Provider, Req, TooMuchW
 from archlint.facts import Target
 
 MAX_ROUNDS = 3000
+# Metadata reads pip's backtracking may add beyond the first pass (each is a round trip or two).
+BACKTRACK_BUDGET = 24
 
 
 @dataclass
@@ -34,6 +36,9 @@ class Node:
     specifier: str = ""  # what its parent(s) ask for
     unknown: str | None = None  # why its own dependencies are not known
     missing: str | None = None  # why nothing installs (version None)
+    error: bool = False  # version None because the index could not be asked (unknown, not missing)
+    parents: tuple[str, ...] = ()  # identifiers that require it ("name" or "name[extra]")
+    extra_only: bool = False  # every parent asks for it only through one of its extras
 
 
 @dataclass
@@ -54,39 +59,53 @@ class Direct:
 
 
 def resolve_tree(fetcher: Fetcher, target: Target, directs: Sequence[Direct]) -> TreeResult:
+    """First with placeholders: that pass always ends, without backtracking, and when it pins no
+    placeholder its answer is pip's. A placeholder stands where pip would backtrack (a package with
+    nothing for this target, or requirements that conflict); only then does pip's own search run
+    (bounded: a blocker that every parent version needs sends pip through every release of it), and
+    if that finds a solution, it is the answer (older versions on this target), else pip fails and
+    the placeholder pass names the blockers and the chains to them."""
     reqs = [Req(d.name, d.specifier, d.extras, text=f"{d.name}{d.specifier}") for d in directs]
     for d in directs:
         fetcher.speculate(d.name, d.specifier, d.extras, [target])
     out = TreeResult(target)
-    provider = Provider(fetcher, target)
+    order = {r.key: i for i, r in enumerate(reqs)}
+    first = Provider(fetcher, target, placeholders=True)
+    first.order = order
     try:
-        result = Resolver(provider, BaseReporter()).resolve(reqs, max_rounds=MAX_ROUNDS)
+        result = Resolver(first, BaseReporter()).resolve(reqs, max_rounds=MAX_ROUNDS)
+    except (ResolutionImpossible, ResolutionTooDeep, TooMuchWork) as e:
+        out.pip_fails = f"the tree could not be resolved ({type(e).__name__})"
+        return out
+    if not first.placeholders_pinned(result):
+        _collect(out, result, first, directs)
+        return out
+    search = Provider(fetcher, target, seen=first.fetched, metadata_budget=BACKTRACK_BUDGET)
+    search.order = order
+    try:
+        exact = Resolver(search, BaseReporter()).resolve(reqs, max_rounds=MAX_ROUNDS)
     except ResolutionImpossible as e:
         out.pip_fails = _impossible(e)
     except ResolutionTooDeep:
         out.pip_fails = f"pip would still be backtracking after {MAX_ROUNDS} rounds"
     except TooMuchWork as e:
-        out.pip_fails = f"pip would backtrack through many releases (archlint stopped: {e})"
+        out.pip_fails = f"pip would backtrack through older releases; archlint stopped: it {e}"
     else:
-        _collect(out, result, provider, directs)
+        _collect(out, exact, search, directs)
         return out
-    provider = Provider(fetcher, target, placeholders=True)
-    try:
-        result = Resolver(provider, BaseReporter()).resolve(reqs, max_rounds=MAX_ROUNDS)
-    except (ResolutionImpossible, ResolutionTooDeep, TooMuchWork) as e:
-        out.pip_fails += f"; the blockers could not be isolated either ({type(e).__name__})"
-        return out
-    _collect(out, result, provider, directs)
+    _collect(out, result, first, directs)
     return out
 
 
 def _impossible(e: ResolutionImpossible) -> str:
-    parts = []
-    for cause in list(e.causes)[:4]:
+    parts: dict[str, None] = {}
+    for cause in e.causes:
         req = cause.requirement
         who = cause.parent.key if cause.parent is not None else "the requirements"
-        parts.append(f"{who} requires {req.text or req.key + str(req.specifier)}")
-    return "no set of versions satisfies every requirement (" + "; ".join(parts) + ")"
+        parts.setdefault(f"{who} requires {req.text or req.key + str(req.specifier)}")
+    listed = list(parts)
+    more = f" and {len(listed) - 4} more" if len(listed) > 4 else ""
+    return "no set of versions satisfies every requirement (" + "; ".join(listed[:4]) + more + ")"
 
 
 def _collect(out: TreeResult, result: object, provider: Provider, directs: Sequence[Direct]) -> None:
@@ -118,12 +137,16 @@ def _collect(out: TreeResult, result: object, provider: Provider, directs: Seque
             continue
         name = _base(key)
         node = out.nodes.get(name)
+        parents = tuple(dict.fromkeys(i.parent.key for i in criteria[key].information if i.parent is not None))
         if node is None:
             specs = [str(i.requirement.specifier) for i in criteria[key].information if i.parent is not None]
             node = Node(name, cand.version, cand.found, chains.get(name, (name,)), ",".join(s for s in specs if s))
             out.nodes[name] = node
+        node.parents = tuple(dict.fromkeys((*node.parents, *(p for p in parents if _base(p) != name))))
+        node.extra_only = bool(node.parents) and all((p, name) in provider.extra_only for p in node.parents)
         if cand.version is None:
             node.missing = provider.missing.get(name) or _why(provider, name, criteria[key])
+            node.error = name in provider.errors
         if name in provider.unknown:
             node.unknown = provider.unknown[name]
     py = mapping.get(PYTHON)

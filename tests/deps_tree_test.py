@@ -1,0 +1,233 @@
+"""The dependency tree per target, resolved from core metadata on a local index and file host that
+serve recorded PyPI pages and recorded bytes of the real wheels (fixtures/deps/wheels).
+
+The oracle is pip's own resolver: `pip install --dry-run --report` against the same server (PEP 658
+metadata advertised, so pip reads no wheel), per platform."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import CliResult
+from deps_support.server import IndexServer, running
+
+from archlint.deps.index.interface import DistFile
+from archlint.deps.index.metadata import NO_RANGE_LIMIT, MetadataSource, MetadataUnavailable
+from archlint.deps.targets import platform_tags
+from archlint.facts import Target
+
+Cli = Callable[..., CliResult]
+
+# fixtures/deps/wheels/record.py TREES["video-api"]: a video-understanding API.
+VIDEO_API = """\
+fastapi>=0.115
+uvicorn>=0.30
+qwen-vl-utils[decord]>=0.0.8
+transformers>=4.45
+pillow>=10
+numpy>=1.26
+requests>=2.31
+pyyaml>=6
+"""
+ARM = "linux/arm64 cp311"
+AMD = "linux/amd64 cp311"
+
+
+def repo(tmp_path: Path, requirements: str, server: IndexServer, extra: str = "") -> Path:
+    (tmp_path / "requirements.txt").write_text(requirements)
+    (tmp_path / "archlint.toml").write_text(f'index-url = "{server.url}"\nvulnerability-service = "none"\n' + extra)
+    return tmp_path
+
+
+def check(cli: Cli, root: Path, *args: str) -> tuple[int, dict[str, Any]]:
+    res = cli(["check", "--format", "json", "--python", "3.11", *args, str(root)], cwd=root)
+    assert res.rc in (0, 1), res.err
+    return res.rc, res.json()
+
+
+def tree(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {d["name"]: d for d in report["dependencies"]}
+
+
+def resolved(report: dict[str, Any], label: str) -> dict[str, str]:
+    return {d["name"]: d["resolved"][label] for d in report["dependencies"] if d["resolved"].get(label)}
+
+
+def pip_resolves(requirements: list[str], target: Target) -> dict[str, str] | None:
+    """pip's own resolver on the same recorded index, with PEP 658 metadata advertised so that it
+    reads no wheel (None: pip cannot resolve). Wheels only: every package of these trees ships
+    wheels, so --only-binary does not change pip's choice."""
+    for server in running(IndexServer(core_metadata="advertise")):
+        return _pip_report(server, requirements, target)
+    raise AssertionError("unreachable")
+
+
+def _pip_report(server: IndexServer, requirements: list[str], target: Target) -> dict[str, str] | None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env["PIP_CONFIG_FILE"] = os.devnull  # not this machine's find-links, extra indexes or constraints
+    plats = [a for p in platform_tags(target) for a in ("--platform", p)]
+    cmd = [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--report", "-", "--ignore-installed",
+           "--only-binary=:all:", *plats, "--python-version", target.python, "--target", str(server.port),
+           "--index-url", server.url, "--no-cache-dir", "--disable-pip-version-check", *requirements]  # fmt: skip
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    if r.returncode != 0:
+        assert "ResolutionImpossible" in r.stderr or "No matching distribution" in r.stderr, r.stderr
+        return None
+    from packaging.utils import canonicalize_name
+
+    return {canonicalize_name(i["metadata"]["name"]): i["metadata"]["version"] for i in json.loads(r.stdout)["install"]}
+
+
+def test_a_transitive_blocker_is_reported_with_its_chain_and_the_tree_matches_pip(
+    cli: Cli, server: IndexServer, tmp_path: Path
+) -> None:
+    rc, report = check(cli, repo(tmp_path, VIDEO_API, server))
+    deps = tree(report)
+    assert rc == 1
+    decord = deps["decord"]
+    assert decord["direct"] is False and decord["via"] == ["qwen-vl-utils", "decord"]
+    assert decord["status"] == "unavailable" and decord["resolved"] == {ARM: None, AMD: "0.6.0"}
+    assert decord["path"] == "requirements.txt" and decord["line"] == 3
+    (blocker,) = [f for f in report["findings"] if f["rule"] == "ARCH103"]
+    assert (
+        blocker["line"] == 3 and "qwen-vl-utils[decord] pulls in decord (qwen-vl-utils → decord)" in blocker["message"]
+    )
+    assert "no sdist" in blocker["message"] and "amd64 installs decord 0.6.0" in blocker["message"]
+    # The fix is on the direct requirement: only its [decord] extra needs decord.
+    assert blocker["fix"]["applicability"] == "unsafe"
+    assert blocker["fix"]["edits"][0]["content"] == "qwen-vl-utils>=0.0.8"
+    assert all(d["direct"] == (d["via"] is None) for d in report["dependencies"])
+    assert len([d for d in report["dependencies"] if not d["direct"]]) >= 30
+    assert deps["hf-xet"]["via"] == ["transformers", "huggingface-hub", "hf-xet"]
+
+    reqs = VIDEO_API.split()
+    amd = pip_resolves(reqs, Target("linux/amd64", "3.11"))
+    assert amd is not None and resolved(report, AMD) == amd
+    # On arm64 pip cannot install qwen-vl-utils[decord] (no release of it avoids decord); without
+    # the extra, pip's tree is archlint's, decord left out.
+    assert pip_resolves(["qwen-vl-utils[decord]>=0.0.8"], Target("linux/arm64", "3.11")) is None
+    without = [r.replace("[decord]", "") for r in reqs]
+    arm = pip_resolves(without, Target("linux/arm64", "3.11"))
+    assert arm is not None and resolved(report, ARM) == arm
+
+
+def test_the_fix_makes_the_tree_install_on_arm64(cli: Cli, server: IndexServer, tmp_path: Path) -> None:
+    root = repo(tmp_path, VIDEO_API, server)
+    cli(["check", "--python", "3.11", "--fix", "--unsafe-fixes", str(root)], cwd=root)
+    assert "qwen-vl-utils>=0.0.8\n" in (root / "requirements.txt").read_text()
+    rc, report = check(cli, root)
+    assert rc == 0 and "decord" not in tree(report)
+    assert not [f for f in report["findings"] if f["severity"] != "info"]
+
+
+@pytest.mark.parametrize("mode", ["advertise", "advertise-404", "none"])
+def test_metadata_from_pep_658_or_range_requests_give_the_same_tree(cli: Cli, tmp_path: Path, mode: str) -> None:
+    for server in running(IndexServer(core_metadata=mode)):
+        _, report = check(cli, repo(tmp_path, VIDEO_API, server))
+        wheels = [s for s in server.file_requests() if not s.path.endswith(".metadata")]
+        metadata = [s for s in server.file_requests() if s.path.endswith(".metadata")]
+        if mode == "advertise":
+            assert metadata and not wheels  # PEP 658: never a byte of a wheel
+        else:
+            assert wheels and all("Range" in s.headers for s in wheels)
+            assert bool(metadata) == (mode == "advertise-404")  # advertised but 404: falls back to ranges
+        assert resolved(report, ARM)["transformers"] == "5.24.0" and len(resolved(report, AMD)) == 43
+        # Never a whole wheel: each file's bytes sent stay far below its size.
+        big = {n: b for n, b in server.served_bytes.items() if server.files[n].size > 4 * 1024 * 1024}
+        assert all(b < server.files[n].size / 4 for n, b in big.items())
+
+
+def test_a_host_without_range_support(cli: Cli, tmp_path: Path) -> None:
+    """Small wheels are read whole (bounded); larger ones stay unknown with the reason."""
+    for server in running(IndexServer(ranges="ignore")):
+        _, report = check(cli, repo(tmp_path, "fastapi>=0.115\nnumpy>=1.26\n", server))
+        deps = tree(report)
+        assert deps["starlette"]["resolved"][ARM]  # fastapi's wheel is small: read whole, its tree resolved
+        incomplete = [f for f in report["findings"] if f["rule"] == "ARCH110"]
+        assert any("numpy" in f["message"] and "ignores HTTP Range" in f["message"] for f in incomplete)
+        # The reader stops after NO_RANGE_LIMIT bytes of the 16 MB wheel.
+        (f,) = [f for f in server.files.values() if f.filename.startswith("numpy-2.4.6") and "aarch64" in f.filename]
+        source = MetadataSource(None, timeout=10)
+        with pytest.raises(MetadataUnavailable, match="ignores HTTP Range"):
+            source.fetch(DistFile(f.filename, url=f"http://127.0.0.1:{server.port}/files/x/{f.filename}"))
+        assert f.size > 10 * NO_RANGE_LIMIT and source.stats["bytes"] <= NO_RANGE_LIMIT + 64 * 1024
+
+
+def test_a_dependency_cycle(cli: Cli, server: IndexServer, tmp_path: Path) -> None:
+    rc, report = check(cli, repo(tmp_path, "dask[distributed]>=2024.1\n", server))
+    deps = tree(report)
+    assert deps["distributed"]["via"] == ["dask", "distributed"]
+    assert deps["distributed"]["resolved"][ARM] == deps["dask"]["resolved"][ARM]  # distributed pins dask
+    amd = pip_resolves(["dask[distributed]>=2024.1"], Target("linux/amd64", "3.11"))
+    assert amd is not None and resolved(report, AMD) == amd
+    assert rc == 0
+
+
+@pytest.mark.parametrize(("mode", "fault"), [("advertise", "garbage-metadata"), ("none", "zeros")])
+def test_metadata_that_does_not_parse(cli: Cli, tmp_path: Path, mode: str, fault: str) -> None:
+    for server in running(IndexServer(core_metadata=mode)):
+        server.file_faults["pydantic-2.14.4-py3-none-any.whl"] = fault
+        rc, report = check(cli, repo(tmp_path, "fastapi>=0.115\n", server))
+        deps = tree(report)
+        assert deps["pydantic"]["resolved"][ARM] == "2.14.4" and "pydantic-core" not in deps  # below it: unknown
+        (f,) = [f for f in report["findings"] if f["rule"] == "ARCH110"]
+        assert "pydantic: what it depends on is unknown" in f["message"] and f["severity"] == "warning"
+        assert deps["starlette"]["resolved"][ARM] and deps["anyio"]["resolved"][ARM]  # the rest is resolved
+        assert rc == 0
+
+
+def test_a_project_the_index_does_not_have(cli: Cli, server: IndexServer, tmp_path: Path) -> None:
+    server.faults["h11"] = "404"
+    rc, report = check(cli, repo(tmp_path, "uvicorn>=0.30\n", server))
+    deps = tree(report)
+    assert deps["h11"]["status"] == "unknown" and deps["h11"]["via"] == ["uvicorn", "h11"]
+    assert deps["click"]["resolved"][ARM]
+    (f,) = [f for f in report["findings"] if f["rule"] == "ARCH110"]
+    assert "h11: h11 was not found on" in f["message"]
+    assert rc == 0
+
+
+def test_a_package_whose_every_release_is_yanked(cli: Cli, server: IndexServer, tmp_path: Path) -> None:
+    # The real requests page, cut down to its two yanked releases (2.32.0, 2.32.1).
+    page = json.loads((server.directory / "requests.json").read_text())
+    page["files"] = [f for f in page["files"] if f["yanked"]]
+    assert page["files"] and {f["filename"].split("-")[1].removesuffix(".tar.gz") for f in page["files"]} == {
+        "2.32.0", "2.32.1"}  # fmt: skip
+    server.pages_override["requests"] = json.dumps(page).encode()
+    rc, report = check(cli, repo(tmp_path, "qwen-vl-utils>=0.0.8\n", server))
+    deps = tree(report)
+    assert deps["requests"]["via"] == ["qwen-vl-utils", "requests"]
+    assert deps["requests"]["resolved"] == {ARM: None, AMD: None}
+    (f,) = [f for f in report["findings"] if f["rule"] == "ARCH109"]  # amd64 cannot either: not an arm64 gap
+    assert "every file is yanked" in f["message"] and "not an arm64 gap" in f["message"]
+    assert rc == 0
+
+
+def test_no_resolve_checks_only_what_is_written(cli: Cli, server: IndexServer, tmp_path: Path) -> None:
+    root = repo(tmp_path, VIDEO_API, server)
+    rc, report = check(cli, root, "--no-resolve")
+    assert rc == 0 and all(d["direct"] for d in report["dependencies"]) and not server.file_requests()
+    (root / "archlint.toml").write_text(
+        f'index-url = "{server.url}"\nvulnerability-service = "none"\nresolve = false\n'
+    )
+    _, again = check(cli, root)
+    assert len(again["dependencies"]) == 8
+
+
+def test_offline_answers_the_tree_from_the_cache(cli: Cli, server: IndexServer, tmp_path: Path) -> None:
+    root = repo(tmp_path, VIDEO_API, server)
+    cache = ("--cache-dir", str(tmp_path / "cache"))
+    _, online = check(cli, root, *cache)
+    asked = len(server.seen)
+    rc, offline = check(cli, root, "--offline", *cache)
+    assert len(server.seen) == asked  # not one request
+    assert resolved(offline, ARM) == resolved(online, ARM) and rc == 1
+    _, cold = check(cli, root, "--offline", "--cache-dir", str(tmp_path / "empty"))
+    assert all(d["status"] == "unknown" for d in cold["dependencies"])

@@ -178,7 +178,7 @@ def test_metadata_that_does_not_parse(cli: Cli, tmp_path: Path, mode: str, fault
         deps = tree(report)
         assert deps["pydantic"]["resolved"][ARM] == "2.14.4" and "pydantic-core" not in deps  # below it: unknown
         (f,) = [f for f in report["findings"] if f["rule"] == "ARCH110"]
-        assert "pydantic: what it depends on is unknown" in f["message"] and f["severity"] == "warning"
+        assert "what pydantic depends on is unknown" in f["message"] and f["severity"] == "warning"
         assert deps["starlette"]["resolved"][ARM] and deps["anyio"]["resolved"][ARM]  # the rest is resolved
         assert rc == 0
 
@@ -190,7 +190,7 @@ def test_a_project_the_index_does_not_have(cli: Cli, server: IndexServer, tmp_pa
     assert deps["h11"]["status"] == "unknown" and deps["h11"]["via"] == ["uvicorn", "h11"]
     assert deps["click"]["resolved"][ARM]
     (f,) = [f for f in report["findings"] if f["rule"] == "ARCH110"]
-    assert "h11: h11 was not found on" in f["message"]
+    assert "h11 could not be looked up (h11 was not found on" in f["message"]
     assert rc == 0
 
 
@@ -231,3 +231,18 @@ def test_offline_answers_the_tree_from_the_cache(cli: Cli, server: IndexServer, 
     assert resolved(offline, ARM) == resolved(online, ARM) and rc == 1
     _, cold = check(cli, root, "--offline", "--cache-dir", str(tmp_path / "empty"))
     assert all(d["status"] == "unknown" for d in cold["dependencies"])
+
+
+def test_sdist_only_releases(cli: Cli, server: IndexServer, tmp_path: Path) -> None:
+    """Never built: whether pip compiles it comes from the sdist's member list (C sources or not),
+    what it depends on from its PKG-INFO (only when PEP 643 makes that static)."""
+    rc, report = check(cli, repo(tmp_path, "docopt==0.6.2\npython-levenshtein==0.12.2\n", server))
+    by_line = {f["line"]: f for f in report["findings"] if f["rule"] == "ARCH104"}
+    assert "pip builds a pure-Python wheel from it on every target" in by_line[1]["message"]
+    assert "compiled from source on amd64 too" in by_line[2]["message"]
+    incomplete = [f for f in report["findings"] if f["rule"] == "ARCH110"]
+    assert len(incomplete) == 2 and all(f["severity"] == "info" for f in incomplete)
+    assert all("its own dependencies are unknown (only an sdist" in f["message"] for f in incomplete)
+    assert all("before PEP 643" in f["message"] for f in incomplete)
+    listed = [s.path for s in server.file_requests()]
+    assert any(p.endswith("python-Levenshtein-0.12.2.tar.gz") for p in listed) and rc == 0

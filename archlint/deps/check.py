@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from packaging.version import InvalidVersion, Version
 
@@ -33,6 +34,7 @@ from archlint.facts import (
     NOT_APPLICABLE,
     T_NONE,
     T_PURE,
+    T_SDIST,
     T_UNKNOWN,
     T_WHEEL,
     UNAVAILABLE,
@@ -62,13 +64,15 @@ class DependencyCheck:
         vulns: VulnerabilitySource,
         lines: Mapping[str, list[str]],
         metadata: MetadataSource | None = None,
+        resolve: bool = True,
     ) -> None:
         self.ctx = ctx
         self.facts = facts
         self.index = index
         self.vulns = vulns
         self.lines = lines  # path -> file lines, for fix edits
-        self.metadata = metadata  # None: the tree is not resolved (--no-resolve)
+        self.metadata = metadata  # core metadata and sdist listings (None: neither is read)
+        self.resolve = resolve and metadata is not None  # --no-resolve: only the requirements as written
         self.verdicts = Verdicts(facts, lines, index)
 
     def run(self, deps: Sequence[Dependency], target_sets: Mapping[str, TargetSet]) -> Iterator[Finding]:
@@ -119,12 +123,13 @@ class DependencyCheck:
             if not w.from_lock:
                 self._pick(w)
         transitive: list[Work] = []
-        if self.metadata is not None:
+        if self.resolve:
             transitive = self._resolve(work, target_sets, releases)
         for w in work:
             self._settle(w)
         for w in transitive:
             self._settle(w)
+        self._inspect_sdists([*work, *transitive])
         for dep, lock in covered:
             dep.status, dep.targets, dep.suggestion = lock.status, dict(lock.targets), lock.suggestion
             dep.resolved = dict(lock.resolved)
@@ -219,14 +224,14 @@ class DependencyCheck:
                 if t in w.targets:
                     w.picks[t] = pick
                 if node.unknown:
-                    w.tree_unknown.append((node.name, f"what it depends on is unknown: {node.unknown}"))
+                    w.tree_unknown.append((node.name, "deps", node.unknown))
                 continue
             if owner is None:
                 continue
             if node.unknown:
-                owner.tree_unknown.append((node.name, f"what it depends on is unknown: {node.unknown}"))
+                owner.tree_unknown.append((node.name, "deps", node.unknown))
             if node.error:
-                owner.tree_unknown.append((node.name, node.missing or "the index could not be asked"))
+                owner.tree_unknown.append((node.name, "lookup", node.missing or "the index could not be asked"))
             key = (id(owner), node.name)
             tw = transitive.get(key)
             if tw is None:
@@ -245,6 +250,26 @@ class DependencyCheck:
         explained = any(n.version is None for n in result.nodes.values())  # the blockers say why
         if result.pip_fails and t.platform == ARM64 and not explained:
             ws[0].tree_failed = f"{t.label}: {result.pip_fails}"
+
+    def _inspect_sdists(self, works: Sequence[Work]) -> None:
+        """Whether the sdists pip would build on arm64 have native code, where the release's own wheels
+        do not tell (sdist-only releases): a few bounded listings, in parallel, cached for good."""
+        source = self.metadata
+        if source is None:
+            return
+        todo: dict[str, DistFile] = {}
+        for w in works:
+            files = w.releases.project.releases.get(w.checked_version() or "", ()) if w.releases else ()
+            if any(f.filename.endswith(".whl") for f in files):
+                continue  # the wheels answer (binary: native; pure only: not)
+            for p in w.arm().values():
+                if p.kind == T_SDIST and p.file is not None:
+                    todo.setdefault(p.file.filename, p.file)
+        if not todo:
+            return
+        with ThreadPoolExecutor(max_workers=min(8, len(todo)), thread_name_prefix="archlint-sdist") as pool:
+            found = dict(zip(todo, pool.map(source.sdist_native, todo.values()), strict=True))
+        self.verdicts.native.update(found)
 
     # -- status ------------------------------------------------------------------------------------
 

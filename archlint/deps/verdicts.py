@@ -209,10 +209,27 @@ class Verdicts:
             return f"; {sug.reason}", edits.upgrade_fix(dep, sug.version, self.line_text(dep))
         if w.releases is not None and v and not w.transitive:
             newer = candidates(w.releases.project, v, w.targets)
-            return ("; no newer release has wheels for every target" if not newer.ordered else ""), None
+            if newer.ordered:
+                return "", None
+            older = self._newest_for_arm(w)
+            if older is not None and older != v:
+                return (f"; no newer release has wheels for every target; the newest release arm64 can install is "
+                        f"{older}"), None  # fmt: skip
+            return "; no newer release has wheels for every target", None
         if isinstance(w.error, Offline):
             return "; run without --offline to look for a release with wheels", None
         return "", None
+
+    def _newest_for_arm(self, w: Work) -> str | None:
+        """The newest release with an installable file for every arm64 target (any specifier)."""
+        if w.releases is None:
+            return None
+        for v, key in w.releases.versions:
+            if v.is_prerelease:
+                continue
+            if all(w.releases.finder(t).evaluate(v, key)[0] is not None for t in w.arm()):
+                return str(v)
+        return None
 
     def _why(self, w: Work, targets: Sequence[Target]) -> str:
         whys = list(dict.fromkeys(w.picks[t].why for t in targets if w.picks[t].why))
@@ -271,8 +288,8 @@ class Verdicts:
         native = self._native(w, sdist)
         build = {True: "it is compiled from source on amd64 too", False: "pip builds a pure-Python wheel from it on "
                  "every target", None: "pip builds it from the sdist on amd64 too"}[native]  # fmt: skip
-        return self.finding(w, "ARCH104", f"{self._subject(w)} {what}: {build}, so this is not an arm64 gap{hint}",
-                            fix=fix)  # fmt: skip
+        return self.finding(w, "ARCH104", f"{self._subject(w)} {what}: {build}, so this is not an arm64 gap{hint}"
+                            f"{self._kb_note(w)}", fix=fix)  # fmt: skip
 
     def _needs_build(self, w: Work, sdist: list[Target]) -> Finding:
         dep = w.dep
@@ -289,9 +306,16 @@ class Verdicts:
         else:
             how = "pip builds it from the sdist there (a compiler in the image if it has native code)"
             sev = None
-        msg = f"{self._subject(w)} has no wheel for {labels}{hashed}: {how}{hint}"
+        msg = f"{self._subject(w)} has no wheel for {labels}{hashed}: {how}{hint}{self._kb_note(w)}"
         self.facts.evidence.append(Evidence(dep.path, dep.line, msg, blocks_arm64=False, rule="ARCH102"))
         return self.finding(w, "ARCH102", msg, severity=sev, fix=fix)
+
+    def _kb_note(self, w: Work) -> str:
+        """The knowledge base's word where the index lists files anyway (it explains; it does not decide)."""
+        if w.kb is None:
+            return ""
+        repl = w.kb.get("replacement", "")
+        return f" (knowledge base: {w.kb['reason']}" + (f"; consider {repl})" if repl else ")")
 
     def _native(self, w: Work, targets: Sequence[Target]) -> bool | None:
         """Whether the sdist pip would build has native code: binary wheels of the same release say
@@ -318,7 +342,7 @@ class Verdicts:
             return
         t, p, twin = diffs[0]
         files = self._release_of(w, twin.version or "")
-        why = f": {twin.version} {describe_files(files, t)}" if files and classify(files, t) == T_NONE else ""
+        why = f" ({twin.version}: {describe_files(files, t)})" if files and classify(files, t) == T_NONE else ""
         older = _older(p.version or "", twin.version or "")
         fix = None
         if not w.transitive and w.unpinned and older:
@@ -342,13 +366,16 @@ class Verdicts:
         parts = []
         if w.tree_failed:
             parts.append(f"pip cannot resolve it on {w.tree_failed}")
-        seen = list(dict.fromkeys(f"{n}: {why}" for n, why in w.tree_unknown))
+        seen = list(dict.fromkeys(_unknown_part(w, n, kind, why) for n, kind, why in w.tree_unknown))
         if seen:
             more = f" (and {len(seen) - 3} more)" if len(seen) > 3 else ""
             parts.append("; ".join(seen[:3]) + more)
-        offline = all("offline" in why for _, why in w.tree_unknown) and not w.tree_failed
+        # Offline (asked for) and dynamic sdist metadata (unknowable without a build) are expected
+        # limits: info. A host or index that failed is a warning.
+        expected = not w.tree_failed and all("offline" in why or "only an sdist" in why
+                                             for _, _, why in w.tree_unknown)  # fmt: skip
         yield self.finding(w, "ARCH110", f"the dependency tree of {self.display(w)} is incomplete: "
-                           + "; ".join(parts), severity=Severity.INFO if offline else None)  # fmt: skip
+                           + "; ".join(parts), severity=Severity.INFO if expected else None)  # fmt: skip
 
     # -- the knowledge base ---------------------------------------------------------------------
 
@@ -398,6 +425,14 @@ class Verdicts:
             why = "has no wheels for every target" if files else "does not exist"
             return str(newest), f" ({replacement} {version} {why})"
         return None, f" ({replacement} has no release with wheels for every target)"
+
+
+def _unknown_part(w: Work, name: str, kind: str, why: str) -> str:
+    if kind == "lookup":
+        return f"{name} could not be looked up ({why})"
+    if name == w.dep.name:
+        return f"its own dependencies are unknown ({why})"
+    return f"what {name} depends on is unknown ({why})"
 
 
 def _twin_label(t: Target) -> str:

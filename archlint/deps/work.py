@@ -37,7 +37,8 @@ class Work:
     yanked_pin: bool = False  # an exact pin of a release whose files are all yanked
     owner: Work | None = None  # transitive: the direct requirement that pulls it in
     extra_route: bool = False  # transitive: only the owner's extras bring it in (on some arm64 target)
-    tree_unknown: list[tuple[str, str]] = field(default_factory=list)  # direct: (package, why) below it
+    # direct: what below it could not be followed: (package, "deps" | "lookup", why)
+    tree_unknown: list[tuple[str, str, str]] = field(default_factory=list)
     tree_failed: str | None = None  # direct: pip could not resolve the tree (per arm64 target)
 
     @property

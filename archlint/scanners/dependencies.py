@@ -50,13 +50,12 @@ class DependencyScanner(Scanner):
         vulns = make_vulnerability_source(ctx)
         vulns.warm_up()
         try:
-            check = DependencyCheck(ctx, facts, index, vulns, _lines(deps, ctx), metadata)
+            check = DependencyCheck(ctx, facts, index, vulns, _lines(deps, ctx), metadata, resolve=ctx.resolve)
             yield from check.run(deps, target_sets)
         finally:
             vulns.close()
             index.close()
-            if metadata is not None:
-                metadata.close()
+            metadata.close()
 
     def _targets(
         self, deps: list[Dependency], results: list[tuple[SourceFile, SourceResult]], ctx: ScanContext, facts: Facts

@@ -28,10 +28,8 @@ def make_index(ctx: ScanContext, file_urls: Iterable[str] = ()) -> PackageIndex:
     return SimpleJsonIndex(urls, cache_for(ctx.cache_dir), timeout=timeout)
 
 
-def make_metadata(ctx: ScanContext) -> MetadataSource | None:
-    """Where core metadata comes from for tree resolution; None when resolution is off."""
-    if not ctx.resolve:
-        return None
+def make_metadata(ctx: ScanContext) -> MetadataSource:
+    """Where core metadata (for the trees) and sdist listings (native code or not) come from."""
     cache = MetadataCache(ctx.cache_dir / "metadata-v1") if ctx.cache_dir is not None else None
     timeout = float(ctx.config.get("index-timeout", DEFAULT_TIMEOUT))
     return MetadataSource(cache, timeout=timeout, offline=ctx.offline)

@@ -42,6 +42,12 @@ MAX_CENTRAL_DIRECTORY = 32 * 1024 * 1024  # torch's is ~2 MB
 MAX_METADATA = 8 * 1024 * 1024  # uncompressed METADATA / PKG-INFO
 MAX_FETCHED = 48 * 1024 * 1024  # all ranges of one file together
 MAX_SDIST_HEAD = 8 * 1024 * 1024  # compressed bytes of an sdist streamed to find PKG-INFO
+MAX_SDIST_LISTING = 32 * 1024 * 1024  # compressed bytes of an sdist streamed to list its members
+# Members that make an sdist native: sources pip hands to a compiler, and native build descriptions.
+_NATIVE = re.compile(
+    r"\.(c|cc|cpp|cxx|c\+\+|m|mm|pyx|pxd|rs|f|f90|f95|for|cu|s|asm)$|(^|/)(Cargo\.toml|meson\.build|CMakeLists\.txt)$",
+    re.IGNORECASE,
+)
 _FORMAT = 1  # bump when the cached layout changes
 _DIST_INFO_METADATA = re.compile(r"^([^/]+)\.dist-info/METADATA$")
 
@@ -98,8 +104,8 @@ def parse_metadata(data: bytes, how: str, sdist: bool = False) -> CoreMetadata:
         if not static or "requires-dist" in dynamic:
             why = "marks Requires-Dist dynamic" if static else f"is Metadata-Version {mv}, before PEP 643"
             raise MetadataUnavailable(
-                f"only an sdist: its PKG-INFO {why}, so its dependencies come from running its build, "
-                "which archlint never does"
+                f"only an sdist, whose PKG-INFO {why}: its dependencies come from running its build, which "
+                "archlint never does"
             )
     return CoreMetadata(
         name=canonicalize_name(name),
@@ -112,13 +118,14 @@ def parse_metadata(data: bytes, how: str, sdist: bool = False) -> CoreMetadata:
 
 
 class MetadataCache:
-    """Metadata of immutable files, keyed by the file's sha256 (else its URL); never expires."""
+    """Facts about immutable files (their metadata; whether an sdist holds native code), keyed by
+    the file's sha256 (else its URL); entries never expire."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    def _path(self, f: DistFile) -> Path:
-        key = hashlib.sha256((f.sha256 or f.url or f.filename).encode()).hexdigest()
+    def _path(self, f: DistFile, kind: str = "") -> Path:
+        key = hashlib.sha256((kind + (f.sha256 or f.url or f.filename)).encode()).hexdigest()
         return self.directory / key[:2] / f"{key}.marshal"
 
     def get(self, f: DistFile) -> CoreMetadata | None:
@@ -128,8 +135,21 @@ class MetadataCache:
             return None
 
     def put(self, f: DistFile, md: CoreMetadata) -> None:
+        self._write(self._path(f), md.to_marshal())
+
+    def get_native(self, f: DistFile) -> bool | None:
         try:
-            write_atomic(self._path(f), md.to_marshal(), private=True)
+            fmt, native = marshal.loads(self._path(f, "native:").read_bytes())
+        except (OSError, ValueError, EOFError, TypeError):
+            return None
+        return bool(native) if fmt == _FORMAT else None
+
+    def put_native(self, f: DistFile, native: bool) -> None:
+        self._write(self._path(f, "native:"), marshal.dumps((_FORMAT, native)))
+
+    def _write(self, path: Path, data: bytes) -> None:
+        try:
+            write_atomic(path, data, private=True)
         except OSError:
             pass  # a read-only cache only costs speed
 
@@ -287,6 +307,60 @@ class MetadataSource:
         except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, NotImplementedError, OSError, ValueError) as e:
             raise MetadataUnavailable(f"{f.filename}: not a readable zip ({type(e).__name__}: {e})") from None
         return parse_metadata(data, how, sdist=sdist)
+
+    # -- native code in an sdist -----------------------------------------------------------------
+
+    def sdist_native(self, f: DistFile) -> bool | None:
+        """Whether an sdist has native code (C, C++, Cython, Rust, Fortran sources or a native build
+        file), from its member list: a bounded stream of a tarball, the central directory of a zip.
+        None when that cannot be told (offline and not cached, too large, unreadable)."""
+        if self.cache is not None:
+            hit = self.cache.get_native(f)
+            if hit is not None:
+                return hit
+        if self.offline or not f.url:
+            return None
+        try:
+            names = self._zip_names(f) if f.filename.endswith(".zip") else self._tar_names(f)
+        except MetadataUnavailable:
+            return None
+        native = any(_NATIVE.search(n) for n in names)
+        if self.cache is not None:
+            self.cache.put_native(f, native)
+        return native
+
+    def _tar_names(self, f: DistFile) -> list[str]:
+        assert f.url is not None
+        resp = self._get(f.url)
+        if resp.status_code != 200:
+            resp.close()
+            raise MetadataUnavailable(f"{_where(f.url)}: HTTP {resp.status_code}")
+        names: list[str] = []
+        try:
+            with tarfile.open(fileobj=_Bounded(resp, MAX_SDIST_LISTING), mode="r|*") as tar:
+                for member in tar:
+                    names.append(member.name)
+                    if _NATIVE.search(member.name):
+                        break  # one native source settles it
+        except _TooLong:
+            if not any(_NATIVE.search(n) for n in names):
+                raise MetadataUnavailable(f"{f.filename}: larger than {MAX_SDIST_LISTING} bytes") from None
+        except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
+            raise MetadataUnavailable(f"{f.filename}: not a readable tar archive ({type(e).__name__})") from None
+        finally:
+            resp.close()
+        return names
+
+    def _zip_names(self, f: DistFile) -> list[str]:
+        url = f.url
+        assert url is not None
+        offset, data, total = self._range(url, None, TAIL)
+        sparse = _Sparse(total or len(data), lambda s, e: self._range(url, s, e)[1])
+        sparse.add(offset, data)
+        try:
+            return zipfile.ZipFile(sparse).namelist()
+        except (zipfile.BadZipFile, OSError, ValueError) as e:
+            raise MetadataUnavailable(f"{f.filename}: not a readable zip ({type(e).__name__})") from None
 
     # -- tar sdists ------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -246,3 +247,23 @@ def test_sdist_only_releases(cli: Cli, server: IndexServer, tmp_path: Path) -> N
     assert all("before PEP 643" in f["message"] for f in incomplete)
     listed = [s.path for s in server.file_requests()]
     assert any(p.endswith("python-Levenshtein-0.12.2.tar.gz") for p in listed) and rc == 0
+
+
+def test_a_resolved_tree_is_reused_while_its_pages_are_unchanged(cli: Cli, server: IndexServer, tmp_path: Path) -> None:
+    (tmp_path / "r").mkdir()
+    root = repo(tmp_path / "r", VIDEO_API, server)
+    cache = tmp_path / "cache"
+    _, first = check(cli, root, "--cache-dir", str(cache))
+    assert any((cache / "trees-v1").rglob("*.marshal"))
+    # Without the metadata, only the stored trees can answer: not one file request.
+    shutil.rmtree(cache / "metadata-v1")
+    server.seen.clear()
+    _, again = check(cli, root, "--cache-dir", str(cache))
+    assert not server.file_requests() and not server.pages("uvicorn")
+    assert again["dependencies"] == first["dependencies"]
+    # A page that changes (here: rewritten by a refresh) invalidates the trees built on it.
+    page = next(p for p in (cache / "index-v1").rglob("*.marshal") if p.read_bytes())
+    page.write_bytes(page.read_bytes())
+    os.utime(page, ns=(1, 1))
+    _, third = check(cli, root, "--cache-dir", str(cache))
+    assert server.file_requests() and resolved(third, ARM) == resolved(first, ARM)

@@ -23,6 +23,7 @@ from archlint.deps.index.metadata import MetadataSource
 from archlint.deps.index.urls import redact
 from archlint.deps.resolve.fetch import Fetcher
 from archlint.deps.resolve.finder import Releases, explain
+from archlint.deps.resolve.memo import TreeMemo
 from archlint.deps.resolve.tree import Direct, Node, TreeResult, resolve_many
 from archlint.deps.targets import ARM64, TargetSet
 from archlint.deps.upgrade import suggest
@@ -199,18 +200,37 @@ class DependencyCheck:
                     owners.append((ws, t))
         if not jobs:
             return []
+        memo = self._memo()
+        keys = [memo.key(t, d) for t, d in jobs] if memo else []
+        results: list[TreeResult | None] = [memo.get(k, t) for k, (t, _) in zip(keys, jobs, strict=True)] if (
+            memo) else [None] * len(jobs)  # fmt: skip
+        misses = [i for i, r in enumerate(results) if r is None]
         fetcher = Fetcher(self.index, self.metadata)
         try:
             fetcher.seed(releases)
-            results = resolve_many(fetcher, jobs)
+            if misses:
+                for i, r in zip(misses, resolve_many(fetcher, [jobs[i] for i in misses]), strict=True):
+                    results[i] = r
+                    if memo:
+                        memo.put(keys[i], r, r.looked_up)
+            transitive: dict[tuple[int, str], Work] = {}
+            for (ws, t), result in zip(owners, results, strict=True):
+                assert result is not None
+                self._apply(ws, t, result, transitive)
+            for tw in transitive.values():
+                tw.releases = fetcher.known(tw.dep.name)
+                if tw.releases is None and any(p.kind not in (T_WHEEL, T_PURE) for p in tw.picks.values()):
+                    ans = fetcher.project(tw.dep.name)  # a reused tree: its messages need the page
+                    tw.releases = ans if isinstance(ans, Releases) else None
         finally:
             fetcher.close()
-        transitive: dict[tuple[int, str], Work] = {}
-        for (ws, t), result in zip(owners, results, strict=True):
-            self._apply(ws, t, result, transitive)
-        for tw in transitive.values():
-            tw.releases = fetcher.known(tw.dep.name)
         return list(transitive.values())
+
+    def _memo(self) -> TreeMemo | None:
+        urls = getattr(self.index, "urls", None)
+        if self.ctx.cache_dir is None or urls is None:
+            return None
+        return TreeMemo(self.ctx.cache_dir / "trees-v1", self.index, urls)
 
     def _apply(self, ws: list[Work], t: Target, result: TreeResult, transitive: dict[tuple[int, str], Work]) -> None:
         by_name: dict[str, Work] = {}
@@ -219,6 +239,10 @@ class DependencyCheck:
         for node in result.nodes.values():
             pick = _node_pick(node)
             owner = by_name.get(node.chain[0]) if node.chain else None
+            if node.conflict:
+                # Each requirement on it alone would install: a conflict, not a missing file.
+                (by_name.get(node.name) or owner or ws[0]).conflicts.append((t, node.name, node.missing or ""))
+                continue
             if node.name in by_name:
                 w = by_name[node.name]
                 if t in w.targets:

@@ -148,7 +148,27 @@ class Verdicts:
             yield self._yanked(w)
         yield from self._gaps(w)
         yield from self._versions(w)
+        yield from self._conflicts(w)
         yield from self._tree(w)
+
+    def _conflicts(self, w: Work) -> Iterator[Finding]:
+        """ARCH112: pip cannot resolve the install set; an error only when amd64 can."""
+        if not w.conflicts:
+            return
+        arm = [(t, n, why) for t, n, why in w.conflicts if t.platform == ARM64]
+        amd = {(_twin_label(t), n) for t, n, _ in arm} & {(t.label, n) for t, n, _ in w.conflicts}
+        if not arm:
+            return
+        t, name, why = arm[0]
+        everywhere = bool(amd)
+        where = f"{t.label}" + (" (and on amd64)" if everywhere else " (amd64 resolves it)")
+        msg = f"pip cannot install these requirements on {where}: {name}: {why}"
+        if len(arm) > 1:
+            msg += f" (and {len(arm) - 1} more conflict{'s' if len(arm) > 2 else ''})"
+        sev = Severity.WARNING if everywhere else Severity.ERROR
+        if not everywhere:
+            self.facts.evidence.append(Evidence(w.dep.path, w.dep.line, msg, blocks_arm64=True, rule="ARCH112"))
+        yield self.finding(w, "ARCH112", msg, severity=sev)
 
     def _unpinned(self, w: Work) -> Finding:
         dep = w.dep

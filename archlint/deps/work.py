@@ -40,6 +40,7 @@ class Work:
     # direct: what below it could not be followed: (package, "deps" | "lookup", why)
     tree_unknown: list[tuple[str, str, str]] = field(default_factory=list)
     tree_failed: str | None = None  # direct: pip could not resolve the tree (per arm64 target)
+    conflicts: list[tuple[Target, str, str]] = field(default_factory=list)  # direct: (target, package, why)
 
     @property
     def transitive(self) -> bool:

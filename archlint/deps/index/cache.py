@@ -21,7 +21,7 @@ from typing import Any
 from archlint.atomic import write_atomic
 
 DEFAULT_TTL = 600.0
-_FORMAT = 3  # bump when the payload layout changes
+_FORMAT = 4  # bump when the payload layout changes
 
 
 @dataclass
@@ -125,6 +125,18 @@ class HttpCache:
         except (OSError, ValueError, EOFError, TypeError, KeyError, AttributeError):
             # A corrupt or foreign file is a miss; it is overwritten by the next store.
             return None
+
+    def fingerprint(self, url: str) -> tuple[str, int, int, float] | None:
+        """(file, mtime_ns, size, fresh until) of the stored entry, for results derived from it."""
+        entry = self.get(url)
+        if entry is None:
+            return None
+        path = self._path(url)
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        return str(path), st.st_mtime_ns, st.st_size, entry.stored_at + entry.max_age
 
     def put(self, url: str, headers: Mapping[str, str], payload: Any) -> Entry | None:
         max_age, must_revalidate, storable = freshness(headers, self.default_ttl)

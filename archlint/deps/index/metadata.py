@@ -18,6 +18,7 @@ import hashlib
 import io
 import marshal
 import re
+import struct
 import tarfile
 import threading
 import zipfile
@@ -30,10 +31,10 @@ from urllib.parse import urlsplit
 import requests
 from packaging.metadata import parse_email
 from packaging.utils import canonicalize_name
-from requests.adapters import HTTPAdapter
 
 from archlint import __version__
 from archlint.atomic import write_atomic
+from archlint.deps.index import sessions
 from archlint.deps.index.interface import DistFile, IndexServiceError, Offline
 
 TAIL = 64 * 1024  # first range request: the zip's last 64 KiB (EOCD, central directory, often METADATA)
@@ -163,10 +164,7 @@ class MetadataSource:
         self.cache = cache
         self.timeout = timeout
         self.offline = offline
-        self.session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=8, pool_maxsize=workers, max_retries=0)
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
+        self.session = sessions.session(8, workers)
         self.session.headers.update({"User-Agent": f"archlint/{__version__}", "Accept-Encoding": "identity"})
         self._lock = threading.Lock()
         self._no_range: set[str] = set()  # hosts seen ignoring Range
@@ -174,6 +172,14 @@ class MetadataSource:
 
     def close(self) -> None:
         self.session.close()
+
+    def cached(self, f: DistFile) -> CoreMetadata | None:
+        """The metadata if the disk cache has it (never the network)."""
+        hit = self.cache.get(f) if self.cache is not None else None
+        if hit is not None:
+            with self._lock:
+                self.stats["cache_hits"] += 1
+        return hit
 
     def fetch(self, f: DistFile) -> CoreMetadata:
         """Raises MetadataUnavailable (or Offline) with the reason."""
@@ -295,6 +301,12 @@ class MetadataSource:
         sparse = _Sparse(total, lambda s, e: self._range(url, s, e)[1])
         sparse.add(offset, data)
         how = "whole small file (no Range support)" if host in self._no_range else "range requests"
+        quick = _tail_member(data, offset, total, f.filename, sdist)
+        if quick is not None:
+            try:
+                return parse_metadata(quick.read(sparse), how, sdist=sdist)
+            except (OSError, ValueError, zlib.error):
+                pass  # anything odd: let zipfile read it properly
         try:
             zf = zipfile.ZipFile(sparse)
             member = _metadata_member(zf, f.filename, sdist)
@@ -391,6 +403,75 @@ class MetadataSource:
         finally:
             resp.close()
         raise MetadataUnavailable(f"{f.filename}: has no PKG-INFO")
+
+
+@dataclass(frozen=True)
+class _Member:
+    """The central-directory record of the metadata member, found in the zip's tail."""
+
+    header_offset: int
+    compress_size: int
+    file_size: int
+    method: int
+    crc: int
+
+    def read(self, sparse: _Sparse) -> bytes:
+        if self.file_size > MAX_METADATA:
+            raise ValueError("metadata member too large")
+        sparse.prefetch(self.header_offset, 30 + 1024 + self.compress_size)
+        sparse.seek(self.header_offset)
+        head = sparse.read(30)
+        if len(head) != 30 or head[:4] != b"PK\x03\x04":
+            raise ValueError("no local file header where the central directory says")
+        name_len, extra_len = struct.unpack("<HH", head[26:30])
+        sparse.seek(self.header_offset + 30 + name_len + extra_len)
+        raw = sparse.read(self.compress_size)
+        data = zlib.decompressobj(-15).decompress(raw, MAX_METADATA + 1) if self.method == 8 else raw
+        if len(data) != self.file_size or zlib.crc32(data) != self.crc:
+            raise ValueError("metadata member does not match its CRC")
+        return data
+
+
+def _tail_member(tail: bytes, offset: int, total: int, filename: str, sdist: bool) -> _Member | None:
+    """The metadata member's record, when it lies in the central directory bytes of the tail fetched
+    first. Wheels write *.dist-info last, so it usually does even for large wheels: then neither the
+    rest of the central directory is fetched (torch's is ~1 MB) nor every entry parsed. Anything
+    unusual (zip64, encryption, another method, a record that does not chain up to the end record)
+    returns None, and zipfile reads the archive instead."""
+    eocd = tail.rfind(b"PK\x05\x06")
+    if eocd < 0 or len(tail) - eocd < 22:
+        return None
+    _, _, _, _, _, cd_size, cd_offset, comment = struct.unpack("<4s4H2LH", tail[eocd : eocd + 22])
+    if cd_offset == 0xFFFFFFFF or cd_size == 0xFFFFFFFF or eocd + 22 + comment != len(tail):
+        return None
+    cd_end = cd_offset + cd_size
+    if cd_end != offset + eocd:
+        return None  # not where the end record says: a zip64 archive, or data before the zip
+    start = max(cd_offset, offset) - offset
+    project = canonicalize_name(filename.split("-", 1)[0])
+    pos = tail.rfind(b"PK\x01\x02", start, eocd)
+    while pos >= 0:
+        rec = tail[pos : pos + 46]
+        if len(rec) == 46:
+            (_, _, _, flags, method, _, _, crc, csize, usize, nlen, elen, clen, _, _, _, lho) = struct.unpack(
+                "<4s6H3L5H2L", rec
+            )
+            nxt = pos + 46 + nlen + elen + clen
+            chained = nxt == eocd or tail[nxt : nxt + 4] == b"PK\x01\x02"
+            name = tail[pos + 46 : pos + 46 + nlen].decode("utf-8", "replace")
+            if chained and _is_metadata(name, project, sdist):
+                if flags & 1 or method not in (0, 8) or 0xFFFFFFFF in (csize, usize, lho):
+                    return None
+                return _Member(lho, csize, usize, method, crc)
+        pos = tail.rfind(b"PK\x01\x02", start, pos)
+    return None
+
+
+def _is_metadata(name: str, project: str, sdist: bool) -> bool:
+    if sdist:
+        return name.count("/") == 1 and name.endswith("/PKG-INFO")
+    m = _DIST_INFO_METADATA.match(name)
+    return m is not None and canonicalize_name(m.group(1).rsplit("-", 1)[0]) == project
 
 
 def _metadata_member(zf: zipfile.ZipFile, filename: str, sdist: bool) -> zipfile.ZipInfo:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from packaging.utils import canonicalize_name
 
@@ -19,6 +19,21 @@ class CachedOfflineIndex(PackageIndex):
     def __init__(self, urls: Sequence[str], cache: HttpCache) -> None:
         self.urls = list(urls)
         self.cache = cache
+
+    def cached_project(self, name: str) -> Project | None:
+        try:
+            return self.project(name)
+        except Offline:
+            return None
+
+    def page_fingerprints(self, names: Iterable[str]) -> list[tuple[str, int, int, float]] | None:
+        out = []
+        for name in names:
+            for base in self.urls:
+                fp = self.cache.fingerprint(f"{base.rstrip('/')}/{canonicalize_name(name)}/")
+                if fp is not None:  # offline: whatever its age
+                    out.append((fp[0], fp[1], fp[2], float("inf")))
+        return out
 
     def project(self, name: str) -> Project:
         key = canonicalize_name(name)

@@ -80,6 +80,12 @@ def metadata_file(candidate: Candidate, releases: Releases) -> DistFile:
     return (pure or wheels or [candidate.file])[0]
 
 
+def _done(value: _T) -> Future[_T]:
+    fut: Future[_T] = Future()
+    fut.set_result(value)
+    return fut
+
+
 class Fetcher:
     def __init__(self, index: PackageIndex, metadata: MetadataSource, workers: int = 16) -> None:
         self.index = index
@@ -103,8 +109,17 @@ class Fetcher:
         key = canonicalize_name(name)
         with self._lock:
             fut = self._projects.get(key)
+        if fut is not None:
+            return fut
+        hit = self.index.cached_project(key)  # warm: answered here, no thread
+        with self._lock:
+            fut = self._projects.get(key)
             if fut is None:
-                fut = self._projects[key] = self._submit(self._load_project, key)
+                if hit is not None:
+                    fut = _done(Releases(hit))
+                else:
+                    fut = self._submit(self._load_project, key)
+                self._projects[key] = fut
         return fut
 
     def _load_project(self, name: str) -> ProjectAnswer:
@@ -130,9 +145,7 @@ class Fetcher:
         with self._lock:
             for name, ans in projects.items():
                 if name not in self._projects:
-                    fut: Future[ProjectAnswer] = Future()
-                    fut.set_result(Releases(ans) if isinstance(ans, Project) else ans)
-                    self._projects[name] = fut
+                    self._projects[name] = _done(Releases(ans) if isinstance(ans, Project) else ans)
 
     # -- metadata -------------------------------------------------------------------------------
 
@@ -140,8 +153,13 @@ class Fetcher:
         key = f.url or f.filename
         with self._lock:
             fut = self._metadata.get(key)
+        if fut is not None:
+            return fut
+        hit = self.metadata.cached(f)
+        with self._lock:
+            fut = self._metadata.get(key)
             if fut is None:
-                fut = self._metadata[key] = self._submit(self._load_metadata, f)
+                fut = self._metadata[key] = _done(hit) if hit is not None else self._submit(self._load_metadata, f)
         return fut
 
     def _load_metadata(self, f: DistFile) -> MetadataAnswer:

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from packaging.specifiers import SpecifierSet
@@ -62,6 +63,7 @@ class Releases:
         self.project = project
         self._versions: list[tuple[Version, str]] | None = None
         self._finders: dict[tuple[Target, frozenset[str] | None], TargetFinder] = {}
+        self._matching: dict[str, Iterable[tuple[Version, str]]] = {}
 
     @property
     def versions(self) -> list[tuple[Version, str]]:
@@ -76,6 +78,29 @@ class Releases:
             out.sort(key=lambda p: p[0], reverse=True)
             self._versions = out
         return self._versions
+
+    def matching(self, specifier: SpecifierSet) -> Iterable[tuple[Version, str]]:
+        """Versions the specifier contains (pre-releases included), newest first; memoised. An exact
+        `==V` looks only at the keys that can equal V, without parsing every version of the page."""
+        key = str(specifier)
+        hit = self._matching.get(key)
+        if hit is None:
+            exact = _exact_prefix(specifier)
+            if exact is not None and self._versions is None:
+                keys = [k for k in self.project.releases if k.startswith(exact)]
+                found = []
+                for k in keys:
+                    try:
+                        v = Version(k)
+                    except InvalidVersion:
+                        continue
+                    if specifier.contains(v, prereleases=True):
+                        found.append((v, k))
+                hit = sorted(found, key=lambda p: p[0], reverse=True)
+            else:
+                hit = _Replay(p for p in self.versions if specifier.contains(p[0], prereleases=True))
+            self._matching[key] = hit
+        return hit
 
     def finder(self, target: Target, hashes: frozenset[str] | None = None) -> TargetFinder:
         key = (target, hashes)
@@ -134,18 +159,28 @@ class TargetFinder:
         hit = self._best[key] = (best, yanked)
         return hit
 
-    def _with_files(self) -> Iterator[Version]:
-        for v, key in self.releases.versions:
+    def _with_files(self, versions: Iterable[tuple[Version, str]]) -> Iterator[Version]:
+        for v, key in versions:
             best, yanked = self.evaluate(v, key)
             if best is not None or yanked is not None:
                 yield v
 
     def matches(self, specifier: SpecifierSet, allow_yanked_pin: bool = True) -> Iterator[Candidate]:
-        """Candidates in the order pip's resolver tries them (best first), lazily."""
-        keys = {v: k for v, k in self.releases.versions}
+        """Candidates in the order pip's resolver tries them (best first), lazily.
+
+        Versions outside the specifier never reach `SpecifierSet.filter` (it would drop them
+        anyway), so their files are never looked at; the pre-release rule sees exactly the
+        matching versions that have a file for the target, as in pip."""
+        keys: dict[Version, str] = {}
+
+        def remember(pairs: Iterable[tuple[Version, str]]) -> Iterator[tuple[Version, str]]:
+            for v, k in pairs:
+                keys[v] = k
+                yield v, k
+
         held: list[Candidate] = []
         found = False
-        for v in specifier.filter(self._with_files()):
+        for v in specifier.filter(self._with_files(remember(self.releases.matching(specifier)))):
             best, yanked = self.evaluate(v, keys[v])
             if best is not None:
                 found = True
@@ -157,6 +192,50 @@ class TargetFinder:
 
     def best(self, specifier: SpecifierSet) -> Candidate | None:
         return next(self.matches(specifier), None)
+
+
+class _Replay(Iterable[tuple[Version, str]]):
+    """A lazily computed list: every iteration replays what earlier ones produced, then goes on."""
+
+    def __init__(self, source: Iterator[tuple[Version, str]]) -> None:
+        self._source: Iterator[tuple[Version, str]] | None = source
+        self._items: list[tuple[Version, str]] = []
+        self._lock = threading.Lock()  # two targets' resolutions may read it at once
+
+    def __iter__(self) -> Iterator[tuple[Version, str]]:
+        i = 0
+        while True:
+            if i < len(self._items):
+                yield self._items[i]
+                i += 1
+                continue
+            with self._lock:
+                if i < len(self._items):
+                    continue
+                if self._source is None:
+                    return
+                nxt = next(self._source, None)
+                if nxt is None:
+                    self._source = None
+                    return
+                self._items.append(nxt)
+
+
+def _exact_prefix(specifier: SpecifierSet) -> str | None:
+    """For a lone `==V` (no wildcard): a prefix every normalised key equal to V starts with (V's
+    release without trailing zeros, so `==0.5` finds `0.5.0`); else None."""
+    specs = list(specifier)
+    if len(specs) != 1 or specs[0].operator != "==" or specs[0].version.endswith(".*"):
+        return None
+    try:
+        v = Version(specs[0].version)
+    except InvalidVersion:
+        return None
+    release = list(v.release)
+    while len(release) > 1 and release[-1] == 0:
+        release.pop()
+    epoch = f"{v.epoch}!" if v.epoch else ""
+    return epoch + ".".join(map(str, release))
 
 
 def explain(releases: Releases, specifier: SpecifierSet, target: Target) -> str:

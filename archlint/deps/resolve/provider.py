@@ -73,7 +73,10 @@ class Provider(AbstractProvider):
         self.unknown: dict[str, str] = {}  # name -> why its dependencies are not known
         self.missing: dict[str, str] = {}  # name -> why nothing satisfies it (placeholders)
         self.errors: set[str] = set()  # names the index could not answer for (unknown, not missing)
+        self.conflicts: set[str] = set()  # names each requirement alone could install, but not all together
+        self._satisfied: dict[tuple[int, Version], bool] = {}
         self.extra_only: set[tuple[str, str]] = set()  # (name[extras], dependency) an extra alone brings in
+        self.looked_up: set[str] = set()  # projects whose page this resolution read
         self.python = Version(target.python)
         self.order: dict[str, int] = {}  # identifier -> position among the direct requirements
 
@@ -95,7 +98,24 @@ class Provider(AbstractProvider):
         causes = {c.requirement.key for c in backtrack_causes} | {
             c.parent.key for c in backtrack_causes if c.parent is not None
         }
-        return [i for i in ids if i in causes] or ids
+        narrowed = [i for i in ids if i in causes]
+        if narrowed:
+            return narrowed
+        # get_preference ranks exact, then pinned, first: only those compete while any is left
+        # (the same choice, without ranking every identifier every round).
+        for test in (self._exact, self._pinned):
+            narrowed = [i for i in ids if test(information[i])]
+            if narrowed:
+                return narrowed
+        return ids
+
+    @staticmethod
+    def _exact(infos: Iterable[Any]) -> bool:
+        return any(i.requirement.exact is not None for i in infos)
+
+    @staticmethod
+    def _pinned(infos: Iterable[Any]) -> bool:
+        return any(s.operator[:2] == "==" and "*" not in s.version for i in infos for s in i.requirement.specifier)
 
     def get_preference(self, identifier: str, resolutions: Mapping[str, Cand], candidates: Mapping[str, Any],
                        information: Mapping[str, Iterable[Any]], backtrack_causes: Sequence[Any]) -> Any:  # fmt: skip
@@ -130,6 +150,7 @@ class Provider(AbstractProvider):
     def _matches(self, name: str, extras: frozenset[str], spec: SpecifierSet, exact: frozenset[Version],
                  bad: set[Version | None], reqs: list[Req]) -> Iterator[Cand]:  # fmt: skip
         ans = self.fetcher.project(name)
+        self.looked_up.add(name)
         yielded = False
         if isinstance(ans, Releases):
             for c in ans.finder(self.target).matches(spec):
@@ -146,8 +167,11 @@ class Provider(AbstractProvider):
         if isinstance(ans, IndexServiceError):
             self.errors.add(name)
             return str(ans)
-        if len({r.parent for r in reqs}) > 1 and any(ans.finder(self.target).matches(r.specifier) for r in reqs):
-            wants = "; ".join(f"{r.parent or 'the requirements file'} wants {name}{r.specifier}" for r in reqs)
+        finder = ans.finder(self.target)
+        if len(reqs) > 1 and all(next(finder.matches(r.specifier), None) is not None for r in reqs):
+            self.conflicts.add(name)
+            wants = "; ".join(dict.fromkeys(f"{r.parent or 'the requirements'} wants {name}{r.specifier or ''}"
+                                            for r in reqs))  # fmt: skip
             return f"no release satisfies every requirement on it ({wants})"
         return explain(ans, spec, self.target)
 
@@ -156,7 +180,11 @@ class Provider(AbstractProvider):
             return True  # Missing stands for anything
         if requirement.exact is not None:
             return candidate.version == requirement.exact
-        return requirement.specifier.contains(candidate.version, prereleases=True)
+        key = (id(requirement), candidate.version)  # resolvelib asks the same pairs every round
+        hit = self._satisfied.get(key)
+        if hit is None:
+            hit = self._satisfied[key] = requirement.specifier.contains(candidate.version, prereleases=True)
+        return hit
 
     def get_dependencies(self, candidate: Cand) -> Iterable[Req]:
         if candidate.version is None or candidate.name == PYTHON or candidate.found is None:

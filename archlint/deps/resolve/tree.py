@@ -11,13 +11,15 @@ from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 
 from archlint.deps.index.interface import IndexServiceError
-from archlint.deps.resolve.fetch import Fetcher
+from archlint.deps.resolve.fetch import Fetcher, metadata_file
 from archlint.deps.resolve.finder import Candidate, Releases
 from archlint.deps.resolve.provider import PYTHON, Cand, Provider, Req, TooMuchWork
 from archlint.facts import Target
@@ -37,6 +39,7 @@ class Node:
     unknown: str | None = None  # why its own dependencies are not known
     missing: str | None = None  # why nothing installs (version None)
     error: bool = False  # version None because the index could not be asked (unknown, not missing)
+    conflict: bool = False  # version None because its requirements conflict (each alone would install)
     parents: tuple[str, ...] = ()  # identifiers that require it ("name" or "name[extra]")
     extra_only: bool = False  # every parent asks for it only through one of its extras
 
@@ -46,6 +49,7 @@ class TreeResult:
     target: Target
     nodes: dict[str, Node] = field(default_factory=dict)  # canonical name -> node
     pip_fails: str | None = None  # why pip itself would not finish (then nodes come from the placeholder pass)
+    looked_up: set[str] = field(default_factory=set)  # every project whose page the resolution read
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,10 @@ def resolve_tree(fetcher: Fetcher, target: Target, directs: Sequence[Direct]) ->
     (bounded: a blocker that every parent version needs sends pip through every release of it), and
     if that finds a solution, it is the answer (older versions on this target), else pip fails and
     the placeholder pass names the blockers and the chains to them."""
+    locked = verify_pins(fetcher, target, directs)
+    if locked is not None:
+        locked.looked_up = {d.name for d in directs}
+        return locked
     reqs = [Req(d.name, d.specifier, d.extras, text=f"{d.name}{d.specifier}") for d in directs]
     for d in directs:
         fetcher.speculate(d.name, d.specifier, d.extras, [target])
@@ -76,12 +84,18 @@ def resolve_tree(fetcher: Fetcher, target: Target, directs: Sequence[Direct]) ->
         result = Resolver(first, BaseReporter()).resolve(reqs, max_rounds=MAX_ROUNDS)
     except (ResolutionImpossible, ResolutionTooDeep, TooMuchWork) as e:
         out.pip_fails = f"the tree could not be resolved ({type(e).__name__})"
+        out.looked_up |= first.looked_up
         return out
     if not first.placeholders_pinned(result):
         _collect(out, result, first, directs)
         return out
+    if _hopeless(result, directs):
+        _collect(out, result, first, directs)
+        out.pip_fails = "the pinned requirements leave pip nothing to backtrack to"
+        return out
     search = Provider(fetcher, target, seen=first.fetched, metadata_budget=BACKTRACK_BUDGET)
     search.order = order
+    out.looked_up |= first.looked_up
     try:
         exact = Resolver(search, BaseReporter()).resolve(reqs, max_rounds=MAX_ROUNDS)
     except ResolutionImpossible as e:
@@ -91,10 +105,95 @@ def resolve_tree(fetcher: Fetcher, target: Target, directs: Sequence[Direct]) ->
     except TooMuchWork as e:
         out.pip_fails = f"pip would backtrack through older releases; archlint stopped: it {e}"
     else:
+        out.looked_up |= search.looked_up
         _collect(out, exact, search, directs)
         return out
+    out.looked_up |= search.looked_up
     _collect(out, result, first, directs)
     return out
+
+
+def verify_pins(fetcher: Fetcher, target: Target, directs: Sequence[Direct]) -> TreeResult | None:
+    """A requirements file that pins every package of its own tree, consistently (pip-compile's and
+    uv's output): pip has no choice to make, so its resolution is the pins. Checked from each pin's
+    metadata without resolvelib; None (resolve normally) at the first thing that does not fit."""
+    if not directs or not all(_pinned(d.specifier) for d in directs):
+        return None
+    fixed: dict[str, tuple[Direct, Candidate, Releases]] = {}
+    for d in directs:
+        ans = fetcher.project(d.name)
+        if not isinstance(ans, Releases) or d.name in fixed:
+            return None
+        c = ans.finder(target).best(d.specifier)
+        if c is None:
+            return None
+        fixed[d.name] = (d, c, ans)
+    files = {name: metadata_file(c, ans) for name, (_, c, ans) in fixed.items()}
+    for f in files.values():
+        fetcher.want_metadata(f)
+    python = Version(target.python)
+    # Each pinned package with the extras asked of it (locks often strip extras from their lines:
+    # the extras' own requirements must then be pinned too).
+    todo = [(name, d.extras) for name, (d, _, _) in fixed.items()]
+    done: set[tuple[str, frozenset[str]]] = set()
+    while todo:
+        name, extras = todo.pop()
+        if (name, extras) in done:
+            continue
+        done.add((name, extras))
+        _, c, _ = fixed[name]
+        pm = fetcher.parsed(files[name])
+        if isinstance(pm, IndexServiceError) or pm.bad or pm.md.name != name or _version(pm.md.version) != c.version:
+            return None
+        if pm.md.requires_python and not _admits(pm.md.requires_python, python):
+            return None
+        for r in pm.applicable(target, extras):
+            dep_name = canonicalize_name(r.name)
+            dep = fixed.get(dep_name)
+            if r.url or dep is None or not r.specifier.contains(dep[1].version, prereleases=True):
+                return None
+            if r.extras:
+                todo.append((dep_name, frozenset(canonicalize_name(e) for e in r.extras)))
+    out = TreeResult(target)
+    for name, (_, c, _) in fixed.items():
+        out.nodes[name] = Node(name, c.version, c, (name,))
+    return out
+
+
+def _version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except ValueError:
+        return None
+
+
+def _admits(requires_python: str, python: Version) -> bool:
+    try:
+        return SpecifierSet(requires_python).contains(python, prereleases=True)
+    except ValueError:
+        return True
+
+
+def _hopeless(result: Any, directs: Sequence[Direct]) -> bool:
+    """Whether pip's search cannot help: every placeholder is a package whose requirements all come
+    from exactly pinned direct requirements (or the requirements file itself), whose versions pip
+    cannot change. (A pinned requirements file that conflicts with itself fails at once in pip too.)"""
+    fixed = {d.name for d in directs if _pinned(d.specifier)}
+    for key, cand in result.mapping.items():
+        if cand.version is not None:
+            continue
+        for info in result.criteria[key].information:
+            parent = info.parent
+            if parent is None:
+                if _base(key) not in fixed:
+                    return False
+            elif parent.extras or parent.name not in fixed:
+                return False
+    return True
+
+
+def _pinned(spec: SpecifierSet) -> bool:
+    return any(s.operator in ("==", "===") and not s.version.endswith(".*") for s in spec)
 
 
 def _impossible(e: ResolutionImpossible) -> str:
@@ -109,6 +208,7 @@ def _impossible(e: ResolutionImpossible) -> str:
 
 
 def _collect(out: TreeResult, result: object, provider: Provider, directs: Sequence[Direct]) -> None:
+    out.looked_up |= provider.looked_up
     mapping: dict[str, Cand] = result.mapping  # type: ignore[attr-defined]
     graph = result.graph  # type: ignore[attr-defined]
     criteria = result.criteria  # type: ignore[attr-defined]
@@ -147,6 +247,7 @@ def _collect(out: TreeResult, result: object, provider: Provider, directs: Seque
         if cand.version is None:
             node.missing = provider.missing.get(name) or _why(provider, name, criteria[key])
             node.error = name in provider.errors
+            node.conflict = name in provider.conflicts
         if name in provider.unknown:
             node.unknown = provider.unknown[name]
     py = mapping.get(PYTHON)

@@ -267,3 +267,34 @@ def test_a_resolved_tree_is_reused_while_its_pages_are_unchanged(cli: Cli, serve
     os.utime(page, ns=(1, 1))
     _, third = check(cli, root, "--cache-dir", str(cache))
     assert server.file_requests() and resolved(third, ARM) == resolved(first, ARM)
+
+
+def test_requirements_that_conflict(cli: Cli, server: IndexServer, tmp_path: Path) -> None:
+    # pydantic 2.14.4 requires pydantic-core==2.50.5: pip stops with ResolutionImpossible everywhere.
+    rc, report = check(cli, repo(tmp_path, "pydantic==2.14.4\npydantic-core==2.49.0\n", server))
+    (f,) = [f for f in report["findings"] if f["rule"] == "ARCH112"]
+    assert f["line"] == 2 and f["severity"] == "warning" and "(and on amd64)" in f["message"]
+    assert "pydantic wants pydantic-core==2.50.5" in f["message"]
+    assert "the requirements wants pydantic-core==2.49.0" in f["message"]
+    core = tree(report)["pydantic-core"]
+    assert core["status"] == "ok" and core["resolved"][ARM] == "2.49.0"  # the pin alone installs: not "unavailable"
+    assert rc == 0
+
+
+def test_a_lock_is_verified_not_resolved_again(cli: Cli, server: IndexServer, tmp_path: Path) -> None:
+    """A file pinning its whole tree (pip-compile's or uv's output) installs exactly its pins."""
+    amd = pip_resolves(VIDEO_API.split(), Target("linux/amd64", "3.11"))
+    assert amd is not None
+    lock = "".join(f"{n}=={v}\n" for n, v in sorted(amd.items()))
+    rc, report = check(cli, repo(tmp_path, lock, server))
+    assert all(d["direct"] for d in report["dependencies"]) and len(report["dependencies"]) == len(amd)
+    assert resolved(report, AMD) == amd
+    (blocker,) = [f for f in report["findings"] if f["rule"] == "ARCH103"]  # decord, pinned, on arm64
+    assert blocker["message"].startswith("decord==0.6.0 cannot be installed on linux/arm64 cp311") and rc == 1
+    # One package left out of the lock: it is found below the package that needs it.
+    (tmp_path / "requirements.txt").write_text(
+        "".join(line for line in lock.splitlines(True) if not line.startswith("h11=="))
+    )
+    _, partial = check(cli, tmp_path)
+    # (httpcore2 and uvicorn both need it; the chain is the one from the first of them in the file)
+    assert tree(partial)["h11"]["via"] == ["httpcore2", "h11"] and resolved(partial, AMD) == amd

@@ -80,7 +80,8 @@ class Seen:
 class IndexServer:
     """Behaviour is set per project: `faults[name]` is "500", "404", "html", "garbage", "slow" or "wrong-type";
     per file name: `file_faults[filename]` is "404", "garbage-metadata" (what PEP 658 serves, and advertises,
-    is not metadata), "zeros" (the file's bytes are all zero) or "cut" (the connection drops halfway)."""
+    is not metadata), "tampered-metadata" (the index advertises the real metadata's hash, the file host
+    serves something else), "zeros" (the file's bytes are all zero) or "cut" (the connection drops halfway)."""
 
     directory: Path = RECORDED
     faults: dict[str, str] = field(default_factory=dict)
@@ -191,7 +192,7 @@ class IndexServer:
                     fault = server.file_faults.get(filename.removesuffix(".metadata"))
                     if server.core_metadata != "advertise" or rec is None or rec.metadata is None:
                         return self._send(404, b"Not Found", "text/plain")
-                    if fault == "garbage-metadata":
+                    if fault in ("garbage-metadata", "tampered-metadata"):
                         return self._send(200, GARBAGE, "application/octet-stream")
                     return self._send(200, rec.metadata, "application/octet-stream")
                 rec = server.files.get(filename)

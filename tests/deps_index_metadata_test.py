@@ -58,7 +58,7 @@ def test_the_tail_read_agrees_with_zipfile(files_server: IndexServer, monkeypatc
 
 def test_pep_658_metadata_whose_hash_does_not_match_is_not_trusted(tmp_path: Path) -> None:
     for server in running(IndexServer(core_metadata="advertise")):
-        (rec,) = [r for r in server.files.values() if r.filename.startswith("fastapi-")]
+        rec = server.files["fastapi-0.165.0-py3-none-any.whl"]
         server.file_faults[rec.filename] = "tampered-metadata"
         real = hashlib.sha256(rec.metadata or b"").hexdigest()  # what the index promises
         f = DistFile(rec.filename, url=f"http://127.0.0.1:{server.port}/files/p/{rec.filename}", core_metadata=real)

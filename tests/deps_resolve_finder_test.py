@@ -19,7 +19,7 @@ from packaging.specifiers import SpecifierSet
 from archlint.deps.index.interface import Project
 from archlint.deps.index.simple_json import parse_page, releases
 from archlint.deps.resolve.finder import Releases
-from archlint.deps.targets import platform_tags
+from archlint.deps.targets import full_python, platform_tags
 from archlint.facts import Target
 
 WIDE = RECORDED / "wide"
@@ -115,7 +115,7 @@ def test_choices_match_pips_package_finder(oracle: PipOracle, target: Target) ->
         for spec in specs:
             mine = finder.best(SpecifierSet(spec))
             got = (str(mine.version), mine.kind) if mine else (None, None)
-            want = oracle.choose(name, spec, target.python, plats)
+            want = oracle.choose(name, spec, full_python(target.python), plats)
             compared += 1
             chosen += got[0] is not None
             if got != (want.version, want.kind):
@@ -148,7 +148,7 @@ def test_the_issues_examples(oracle: PipOracle) -> None:
     assert on_amd is not None and on_arm is not None and on_arm.version < on_amd.version
     for spec in ("", ">=1.20", "==2.32.0"):
         for name in ("numpy", "requests"):
-            w = oracle.choose(name, spec, "3.11", tuple(platform_tags(arm311)))
+            w = oracle.choose(name, spec, full_python("3.11"), tuple(platform_tags(arm311)))
             m = load(name).finder(arm311).best(SpecifierSet(spec))
             assert w.version == (str(m.version) if m else None)
 

@@ -21,7 +21,7 @@ from deps_support.server import IndexServer, running
 
 from archlint.deps.index.interface import DistFile
 from archlint.deps.index.metadata import NO_RANGE_LIMIT, MetadataSource, MetadataUnavailable
-from archlint.deps.targets import platform_tags
+from archlint.deps.targets import full_python, platform_tags
 from archlint.facts import Target
 
 Cli = Callable[..., CliResult]
@@ -75,7 +75,7 @@ def _pip_report(server: IndexServer, requirements: list[str], target: Target) ->
     env["PIP_CONFIG_FILE"] = os.devnull  # not this machine's find-links, extra indexes or constraints
     plats = [a for p in platform_tags(target) for a in ("--platform", p)]
     cmd = [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--report", "-", "--ignore-installed",
-           "--only-binary=:all:", *plats, "--python-version", target.python, "--target", str(server.port),
+           "--only-binary=:all:", *plats, "--python-version", full_python(target.python), "--target", str(server.port),
            "--index-url", server.url, "--no-cache-dir", "--disable-pip-version-check", *requirements]  # fmt: skip
     r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     if r.returncode != 0:
@@ -298,3 +298,14 @@ def test_a_lock_is_verified_not_resolved_again(cli: Cli, server: IndexServer, tm
     _, partial = check(cli, tmp_path)
     # (httpcore2 and uvicorn both need it; the chain is the one from the first of them in the file)
     assert tree(partial)["h11"]["via"] == ["httpcore2", "h11"] and resolved(partial, AMD) == amd
+
+
+def test_pip_backtracks_to_an_older_release(cli: Cli, server: IndexServer, tmp_path: Path) -> None:
+    # fastapi's newest releases need starlette newer than the pin: pip settles on an older fastapi.
+    reqs = ["fastapi>=0.115", "starlette==1.4.1"]
+    rc, report = check(cli, repo(tmp_path, "\n".join(reqs) + "\n", server))
+    fastapi = tree(report)["fastapi"]
+    assert fastapi["resolved"][ARM] == fastapi["resolved"][AMD] != "0.165.0"
+    for target, label in ((Target("linux/amd64", "3.11"), AMD), (Target("linux/arm64", "3.11"), ARM)):
+        assert resolved(report, label) == pip_resolves(reqs, target)
+    assert rc == 0 and not [f for f in report["findings"] if f["rule"] in ("ARCH110", "ARCH112")]

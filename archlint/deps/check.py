@@ -240,15 +240,20 @@ class DependencyCheck:
             pick = _node_pick(node)
             owner = by_name.get(node.chain[0]) if node.chain else None
             if node.conflict:
-                # Each requirement on it alone would install: a conflict, not a missing file.
-                (by_name.get(node.name) or owner or ws[0]).conflicts.append((t, node.name, node.missing or ""))
+                # Each requirement on it alone would install: a conflict, not a missing file; and
+                # if pip's search was cut short, not even known to be one.
+                who = by_name.get(node.name) or owner or ws[0]
+                if result.abandoned:
+                    who.tree_unknown.append((node.name, "search", node.missing or ""))
+                else:
+                    who.conflicts.append((t, node.name, node.missing or ""))
                 continue
             if node.name in by_name:
-                w = by_name[node.name]
-                if t in w.targets:
-                    w.picks[t] = pick
+                for w in ws:  # a name written twice (two lines, or two markers): each gets pip's answer
+                    if w.dep.name == node.name and t in w.targets:
+                        w.picks[t] = pick
                 if node.unknown:
-                    w.tree_unknown.append((node.name, "deps", node.unknown))
+                    by_name[node.name].tree_unknown.append((node.name, "deps", node.unknown))
                 continue
             if owner is None:
                 continue
@@ -271,7 +276,7 @@ class DependencyCheck:
             owner_key = f"{owner.dep.name}[{','.join(sorted(owner.dep.extras))}]"
             if t.platform == ARM64 and owner.dep.extras and node.extra_only and node.parents == (owner_key,):
                 tw.extra_route = True
-        explained = any(n.version is None for n in result.nodes.values())  # the blockers say why
+        explained = any(n.version is None for n in result.nodes.values()) and not result.abandoned
         if result.pip_fails and t.platform == ARM64 and not explained:
             ws[0].tree_failed = f"{t.label}: {result.pip_fails}"
 

@@ -221,7 +221,7 @@ class Verdicts:
             else:
                 yield self._needs_build(w, [t for t in sdist if (p := w.twin(t)) is None or p.kind != T_SDIST])
 
-    def _hint(self, w: Work) -> tuple[str, Fix | None]:
+    def _hint(self, w: Work, unavailable: bool = False) -> tuple[str, Fix | None]:
         dep = w.dep
         sug = dep.suggestion
         v = w.checked_version()
@@ -231,10 +231,10 @@ class Verdicts:
             newer = candidates(w.releases.project, v, w.targets)
             if newer.ordered:
                 return "", None
-            older = self._newest_for_arm(w)
+            older = self._newest_for_arm(w) if unavailable else None
             if older is not None and older != v:
-                return (f"; no newer release has wheels for every target; the newest release arm64 can install is "
-                        f"{older}"), None  # fmt: skip
+                return (f"; no newer release has wheels for every target; the newest release arm64 can install "
+                        f"at all is {older}"), None  # fmt: skip
             return "; no newer release has wheels for every target", None
         if isinstance(w.error, Offline):
             return "; run without --offline to look for a release with wheels", None
@@ -257,7 +257,7 @@ class Verdicts:
 
     def _unavailable(self, w: Work, gap: list[Target]) -> Finding:
         dep = w.dep
-        hint, fix = self._hint(w)
+        hint, fix = self._hint(w, unavailable=True)
         hashed = " (only files matching its --hash values count)" if w.hashes is not None and not dep.files else ""
         amd = sorted({p.version for t in gap if (p := w.twin(t)) is not None and p.version})
         also = f" (amd64 installs {w.dep.name} {', '.join(amd)})" if amd else ""
@@ -450,6 +450,8 @@ class Verdicts:
 def _unknown_part(w: Work, name: str, kind: str, why: str) -> str:
     if kind == "lookup":
         return f"{name} could not be looked up ({why})"
+    if kind == "search":
+        return f"which {name} pip settles on is unknown ({why})"
     if name == w.dep.name:
         return f"its own dependencies are unknown ({why})"
     return f"what {name} depends on is unknown ({why})"

@@ -65,12 +65,12 @@ class PipOracle:
     def _finder(self, python: str, platforms: tuple[str, ...]) -> Any:
         key = (python, platforms)
         if key not in self._finders:
-            major, minor = (int(x) for x in python.split("."))
+            version = tuple(int(x) for x in python.split("."))  # archlint's full_python(), e.g. (3, 11, 99)
             target = self._TargetPython(
                 **_kwargs(
                     self._TargetPython.__init__,
                     platforms=list(platforms),
-                    py_version_info=(major, minor),
+                    py_version_info=version,
                     abis=None,
                     implementation="cp",
                 )

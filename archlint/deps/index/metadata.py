@@ -57,6 +57,11 @@ class MetadataUnavailable(IndexServiceError):
     """The metadata of one file could not be read; the message says why (no secrets)."""
 
 
+class MetadataUnknowable(MetadataUnavailable):
+    """It will never be read, whatever the network does: the file says nothing usable (an sdist
+    whose dependencies come from its build, metadata that does not parse, a malformed archive)."""
+
+
 @dataclass(frozen=True)
 class CoreMetadata:
     name: str
@@ -91,10 +96,10 @@ def parse_metadata(data: bytes, how: str, sdist: bool = False) -> CoreMetadata:
     try:
         raw, _ = parse_email(text)
     except Exception as e:  # the email parser on hostile input: anything is possible
-        raise MetadataUnavailable(f"its metadata does not parse ({type(e).__name__})") from None
+        raise MetadataUnknowable(f"its metadata does not parse ({type(e).__name__})") from None
     name, version = raw.get("name"), raw.get("version")
     if not name or not version:
-        raise MetadataUnavailable("its metadata has no Name or Version")
+        raise MetadataUnknowable("its metadata has no Name or Version")
     if sdist:
         mv = raw.get("metadata_version") or "1.0"
         dynamic = {d.lower() for d in raw.get("dynamic") or ()}
@@ -104,7 +109,7 @@ def parse_metadata(data: bytes, how: str, sdist: bool = False) -> CoreMetadata:
             static = False
         if not static or "requires-dist" in dynamic:
             why = "marks Requires-Dist dynamic" if static else f"is Metadata-Version {mv}, before PEP 643"
-            raise MetadataUnavailable(
+            raise MetadataUnknowable(
                 f"only an sdist, whose PKG-INFO {why}: its dependencies come from running its build, which "
                 "archlint never does"
             )
@@ -210,7 +215,7 @@ class MetadataSource:
             return self._sdist_tar(f)
         if f.filename.endswith(".zip"):
             return self._zip_member(f, sdist=True)
-        raise MetadataUnavailable(f"{f.filename}: an sdist format archlint does not read")
+        raise MetadataUnknowable(f"{f.filename}: an sdist format archlint does not read")
 
     # -- HTTP ----------------------------------------------------------------------------------
 
@@ -311,13 +316,13 @@ class MetadataSource:
             zf = zipfile.ZipFile(sparse)
             member = _metadata_member(zf, f.filename, sdist)
             if member.file_size > MAX_METADATA:
-                raise MetadataUnavailable(f"{f.filename}: its metadata member is {member.file_size} bytes")
+                raise MetadataUnknowable(f"{f.filename}: its metadata member is {member.file_size} bytes")
             # One request for the member's local header and data (its extra field may differ from the directory's).
             sparse.prefetch(member.header_offset, 30 + len(member.orig_filename.encode()) + member.compress_size + 1024)
             with zf.open(member) as fh:
                 data = fh.read(MAX_METADATA + 1)
         except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, NotImplementedError, OSError, ValueError) as e:
-            raise MetadataUnavailable(f"{f.filename}: not a readable zip ({type(e).__name__}: {e})") from None
+            raise MetadataUnknowable(f"{f.filename}: not a readable zip ({type(e).__name__}: {e})") from None
         return parse_metadata(data, how, sdist=sdist)
 
     # -- native code in an sdist -----------------------------------------------------------------
@@ -402,7 +407,7 @@ class MetadataSource:
             raise MetadataUnavailable(f"{f.filename}: not a readable tar archive ({type(e).__name__})") from None
         finally:
             resp.close()
-        raise MetadataUnavailable(f"{f.filename}: has no PKG-INFO")
+        raise MetadataUnknowable(f"{f.filename}: has no PKG-INFO")
 
 
 @dataclass(frozen=True)
@@ -487,7 +492,7 @@ def _metadata_member(zf: zipfile.ZipFile, filename: str, sdist: bool) -> zipfile
                 found.append(i)
     if len(found) != 1:
         what = "PKG-INFO" if sdist else "*.dist-info/METADATA"
-        raise MetadataUnavailable(f"{filename}: {len(found)} {what} members (expected one)")
+        raise MetadataUnknowable(f"{filename}: {len(found)} {what} members (expected one)")
     return found[0]
 
 

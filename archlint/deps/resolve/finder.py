@@ -288,6 +288,8 @@ def platforms(wheels: Sequence[DistFile]) -> str:
                 plat = f"{family} {arch}"
             elif m := re.match(r"macosx_\d+_\d+_(.+)", plat):
                 plat = f"macosx {m.group(1)}"
+            elif plat == "any":
+                plat = f"{t.interpreter}-none-any" if t.abi == "none" else f"{t.interpreter}-{t.abi}-any"
             seen.setdefault(plat, None)
     names = list(seen)
     return ", ".join(names[:6]) + (f", … ({len(names)} platforms)" if len(names) > 6 else "")

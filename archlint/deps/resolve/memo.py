@@ -72,8 +72,9 @@ class TreeMemo:
         return out
 
     def put(self, key: str, result: TreeResult, looked_up: Iterable[str]) -> None:
-        if any(n.error or (n.unknown and "only an sdist" not in n.unknown) for n in result.nodes.values()):
-            return  # it rests on a failure: the next run asks again
+        if result.abandoned or any(n.error or (n.unknown and "only an sdist" not in n.unknown)
+                                   for n in result.nodes.values()):  # fmt: skip
+            return  # it rests on a failure or a search cut short: the next run tries again
         pages = self.index.page_fingerprints(sorted(set(looked_up)))
         if not pages:
             return

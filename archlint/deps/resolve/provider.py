@@ -11,6 +11,7 @@ resolution then always ends, and the Missing nodes are the blockers (used when p
 
 from __future__ import annotations
 
+import collections
 import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,11 +23,14 @@ from packaging.version import Version
 from resolvelib import AbstractProvider
 
 from archlint.deps.index.interface import IndexServiceError
+from archlint.deps.index.metadata import MetadataUnknowable
 from archlint.deps.resolve.fetch import Fetcher, ParsedMetadata, metadata_file
 from archlint.deps.resolve.finder import Candidate, Releases, explain
+from archlint.deps.targets import full_python
 from archlint.facts import Target
 
 PYTHON = "<python>"
+PREFETCH = 6  # releases whose metadata pip's search fetches ahead of the one it tries
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ class Provider(AbstractProvider):
         self._satisfied: dict[tuple[int, Version], bool] = {}
         self.extra_only: set[tuple[str, str]] = set()  # (name[extras], dependency) an extra alone brings in
         self.looked_up: set[str] = set()  # projects whose page this resolution read
-        self.python = Version(target.python)
+        self.python = Version(full_python(target.python))
         self.order: dict[str, int] = {}  # identifier -> position among the direct requirements
 
     def placeholders_pinned(self, result: Any) -> bool:
@@ -153,11 +157,28 @@ class Provider(AbstractProvider):
         self.looked_up.add(name)
         yielded = False
         if isinstance(ans, Releases):
-            for c in ans.finder(self.target).matches(spec):
-                if c.version in bad or (exact and c.version not in exact):
-                    continue
+            found = (c for c in ans.finder(self.target).matches(spec)
+                     if c.version not in bad and (not exact or c.version in exact))  # fmt: skip
+            window: collections.deque[Candidate] = collections.deque()
+            # pip's search goes down the releases one by one, each needing its metadata: once it
+            # goes past the first (or comes back after a conflict), the next few are fetched ahead,
+            # in parallel, while the resolver looks at this one.
+            ahead = PREFETCH if bad and not self.placeholders else 1
+            while True:
+                while len(window) < ahead:
+                    nxt = next(found, None)
+                    if nxt is None:
+                        break
+                    window.append(nxt)
+                    if not self.placeholders:
+                        self.fetcher.want_metadata(metadata_file(nxt, ans))
+                if not window:
+                    break
+                c = window.popleft()
                 yielded = True
                 yield Cand(name, c.version, extras, c)
+                if not self.placeholders:
+                    ahead = PREFETCH
         if self.placeholders and None not in bad:
             if not yielded:
                 self.missing[name] = self._why_missing(name, ans, spec, reqs)
@@ -230,7 +251,8 @@ class Provider(AbstractProvider):
         source = metadata_file(candidate.found, ans)
         pm = self.fetcher.parsed(source)
         if isinstance(pm, IndexServiceError):
-            if not self.placeholders:
+            if not self.placeholders and not isinstance(pm, MetadataUnknowable):
+                # A read that failed now may work next time: pip's answer here is not known.
                 raise TooMuchWork(f"needed the metadata of {candidate.name} {candidate.version} ({pm})")
             self.unknown[candidate.name] = str(pm)
             return None

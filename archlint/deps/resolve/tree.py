@@ -7,6 +7,7 @@ report can name what blocks and the chain that pulls it in, instead of "Resoluti
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -22,11 +23,15 @@ from archlint.deps.index.interface import IndexServiceError
 from archlint.deps.resolve.fetch import Fetcher, metadata_file
 from archlint.deps.resolve.finder import Candidate, Releases
 from archlint.deps.resolve.provider import PYTHON, Cand, Provider, Req, TooMuchWork
+from archlint.deps.targets import full_python
 from archlint.facts import Target
 
 MAX_ROUNDS = 3000
-# Metadata reads pip's backtracking may add beyond the first pass (each is a round trip or two).
-BACKTRACK_BUDGET = 24
+# Releases of a direct requirement checked for a way around a project with no file for the target.
+AROUND_CHECKED = 30
+# Metadata reads pip's backtracking may add beyond the first pass (fetched a few at a time ahead
+# of the search). Real requirement files with stale ranges need a few hundred (open-webui's: ~250).
+BACKTRACK_BUDGET = 400
 
 
 @dataclass
@@ -50,6 +55,7 @@ class TreeResult:
     nodes: dict[str, Node] = field(default_factory=dict)  # canonical name -> node
     pip_fails: str | None = None  # why pip itself would not finish (then nodes come from the placeholder pass)
     looked_up: set[str] = field(default_factory=set)  # every project whose page the resolution read
+    abandoned: bool = False  # pip's search was cut short: the placeholders are not known to be pip's failures
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,12 @@ def resolve_tree(fetcher: Fetcher, target: Target, directs: Sequence[Direct]) ->
         _collect(out, result, first, directs)
         out.pip_fails = "the pinned requirements leave pip nothing to backtrack to"
         return out
+    dead_end = _no_way_around(fetcher, target, result, directs)
+    if dead_end is not None:
+        _collect(out, result, first, directs)
+        out.pip_fails = dead_end
+        out.looked_up |= first.looked_up
+        return out
     search = Provider(fetcher, target, seen=first.fetched, metadata_budget=BACKTRACK_BUDGET)
     search.order = order
     out.looked_up |= first.looked_up
@@ -104,6 +116,7 @@ def resolve_tree(fetcher: Fetcher, target: Target, directs: Sequence[Direct]) ->
         out.pip_fails = f"pip would still be backtracking after {MAX_ROUNDS} rounds"
     except TooMuchWork as e:
         out.pip_fails = f"pip would backtrack through older releases; archlint stopped: it {e}"
+        out.abandoned = True
     else:
         out.looked_up |= search.looked_up
         _collect(out, exact, search, directs)
@@ -131,7 +144,7 @@ def verify_pins(fetcher: Fetcher, target: Target, directs: Sequence[Direct]) -> 
     files = {name: metadata_file(c, ans) for name, (_, c, ans) in fixed.items()}
     for f in files.values():
         fetcher.want_metadata(f)
-    python = Version(target.python)
+    python = Version(full_python(target.python))
     # Each pinned package with the extras asked of it (locks often strip extras from their lines:
     # the extras' own requirements must then be pinned too).
     todo = [(name, d.extras) for name, (d, _, _) in fixed.items()]
@@ -190,6 +203,47 @@ def _hopeless(result: Any, directs: Sequence[Direct]) -> bool:
             elif parent.extras or parent.name not in fixed:
                 return False
     return True
+
+
+def _no_way_around(fetcher: Fetcher, target: Target, result: Any, directs: Sequence[Direct]) -> str | None:
+    """Why pip's search would fail anyway, when it would: every placeholder is a project with no
+    file at all for this target, asked for only by direct requirements, and none of the newest
+    releases of those requirements (AROUND_CHECKED) does without it (qwen-vl-utils[decord] ->
+    decord). None when a way around may exist: then pip's own search runs."""
+    by_name = {d.name: d for d in directs}
+    reasons = []
+    for key, cand in result.mapping.items():
+        if cand.version is not None:
+            continue
+        name = _base(key)
+        ans = fetcher.project(name)
+        if not isinstance(ans, Releases):
+            return None
+        finder = ans.finder(target)
+        if any(finder.evaluate(v, k) != (None, None) for v, k in ans.versions):
+            return None  # some release installs here: a version conflict pip may resolve
+        for info in result.criteria[key].information:
+            parent = info.parent
+            if parent is None:
+                continue  # the requirements file asks for it itself: nothing to go around
+            d = by_name.get(parent.name)
+            rel = fetcher.project(parent.name)
+            if d is None or not isinstance(rel, Releases) or parent.extras != d.extras:
+                return None  # a transitive parent: other ways around are possible
+            tried = list(itertools.islice(rel.finder(target).matches(d.specifier), AROUND_CHECKED))
+            files = [metadata_file(c, rel) for c in tried]
+            for f in files:
+                fetcher.want_metadata(f)  # all at once
+            for f in files:
+                pm = fetcher.parsed(f)
+                if isinstance(pm, IndexServiceError):
+                    return None
+                if not any(canonicalize_name(r.name) == name for r in pm.applicable(target, d.extras)):
+                    return None  # this release does without it: pip would get there
+            allowed = str(d.specifier) or "any version"
+            reasons.append(f"none of the {len(tried)} newest releases of {parent.key} that {allowed!r} allows "
+                           f"does without {name}, which has no file for {target.label}")  # fmt: skip
+    return "; ".join(dict.fromkeys(reasons)) if reasons else None
 
 
 def _pinned(spec: SpecifierSet) -> bool:

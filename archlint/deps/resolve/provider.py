@@ -66,10 +66,13 @@ class TooMuchWork(Exception):
 
 class Provider(AbstractProvider):
     def __init__(self, fetcher: Fetcher, target: Target, placeholders: bool = False, metadata_budget: int = 1000,
-                 seen: set[tuple[str, Version]] | None = None) -> None:  # fmt: skip
+                 seen: set[tuple[str, Version]] | None = None, missing_only: bool = False) -> None:  # fmt: skip
         self.fetcher = fetcher
         self.target = target
         self.placeholders = placeholders
+        # Placeholders only for what one requirement on it alone cannot install here (a blocker);
+        # requirements that conflict are backtracked over, as pip does.
+        self.missing_only = missing_only
         self.budget = metadata_budget  # candidates whose metadata may be read beyond `seen`
         self.seen = seen or set()
         self.fetched: set[tuple[str, Version]] = set()
@@ -142,7 +145,7 @@ class Provider(AbstractProvider):
         if name == PYTHON:
             if all(self.python in r.specifier for r in reqs):
                 return [Cand(PYTHON, self.python)]
-            return [Cand(PYTHON, None)] if self.placeholders else []
+            return [Cand(PYTHON, None)] if self.placeholders and not self.missing_only else []
         spec = SpecifierSet()
         exact: set[Version] = set()
         for r in reqs:
@@ -180,9 +183,18 @@ class Provider(AbstractProvider):
                 if not self.placeholders:
                     ahead = PREFETCH
         if self.placeholders and None not in bad:
+            if self.missing_only and not self._blocked(ans, reqs):
+                return  # a conflict: resolvelib backtracks, as pip's does
             if not yielded:
                 self.missing[name] = self._why_missing(name, ans, spec, reqs)
             yield Cand(name, None, extras)
+
+    def _blocked(self, ans: Releases | IndexServiceError, reqs: list[Req]) -> bool:
+        """Whether some requirement on it could not be met here even alone (or the index failed)."""
+        if isinstance(ans, IndexServiceError):
+            return True
+        finder = ans.finder(self.target)
+        return any(next(finder.matches(r.specifier), None) is None for r in reqs if r.exact is None)
 
     def _why_missing(self, name: str, ans: Releases | IndexServiceError, spec: SpecifierSet, reqs: list[Req]) -> str:
         if isinstance(ans, IndexServiceError):

@@ -27,6 +27,8 @@ from archlint.deps.targets import full_python
 from archlint.facts import Target
 
 MAX_ROUNDS = 3000
+# Metadata reads of the first pass (the whole tree, and pip's backtracking over conflicts).
+FIRST_BUDGET = 1200
 # Releases of a direct requirement checked for a way around a project with no file for the target.
 AROUND_CHECKED = 30
 # Metadata reads pip's backtracking may add beyond the first pass (fetched a few at a time ahead
@@ -69,12 +71,14 @@ class Direct:
 
 
 def resolve_tree(fetcher: Fetcher, target: Target, directs: Sequence[Direct]) -> TreeResult:
-    """First with placeholders: that pass always ends, without backtracking, and when it pins no
-    placeholder its answer is pip's. A placeholder stands where pip would backtrack (a package with
-    nothing for this target, or requirements that conflict); only then does pip's own search run
-    (bounded: a blocker that every parent version needs sends pip through every release of it), and
-    if that finds a solution, it is the answer (older versions on this target), else pip fails and
-    the placeholder pass names the blockers and the chains to them."""
+    """pip's resolution, with a placeholder where a package cannot be installed on this target at
+    all (a blocker: no release a requirement on it allows has a file here); conflicts between
+    requirements are backtracked over, as pip does. No placeholder pinned: that is pip's answer.
+    Blockers: pip itself would then backtrack further, to older releases of what needs them; that
+    search runs (bounded) unless it cannot help, and if it finds a way around, that is the answer
+    (older versions on this target), else pip fails and the blockers are reported with their
+    chains. A conflict that no backtracking resolves is named by a last pass with placeholders
+    for anything."""
     locked = verify_pins(fetcher, target, directs)
     if locked is not None:
         locked.looked_up = {d.name for d in directs}
@@ -84,30 +88,29 @@ def resolve_tree(fetcher: Fetcher, target: Target, directs: Sequence[Direct]) ->
         fetcher.speculate(d.name, d.specifier, d.extras, [target])
     out = TreeResult(target)
     order = {r.key: i for i, r in enumerate(reqs)}
-    first = Provider(fetcher, target, placeholders=True)
+    first = Provider(fetcher, target, placeholders=True, missing_only=True, metadata_budget=FIRST_BUDGET)
     first.order = order
     try:
         result = Resolver(first, BaseReporter()).resolve(reqs, max_rounds=MAX_ROUNDS)
-    except (ResolutionImpossible, ResolutionTooDeep, TooMuchWork) as e:
-        out.pip_fails = f"the tree could not be resolved ({type(e).__name__})"
-        out.looked_up |= first.looked_up
-        return out
+    except ResolutionImpossible as e:
+        out.pip_fails = _impossible(e)
+        return _name_conflicts(out, fetcher, target, reqs, order, directs, first)
+    except (ResolutionTooDeep, TooMuchWork) as e:
+        out.pip_fails = f"pip would backtrack through many older releases; archlint stopped ({e or type(e).__name__})"
+        out.abandoned = True
+        return _name_conflicts(out, fetcher, target, reqs, order, directs, first)
+    out.looked_up |= first.looked_up
     if not first.placeholders_pinned(result):
         _collect(out, result, first, directs)
         return out
-    if _hopeless(result, directs):
+    reason = "the pinned requirements leave pip nothing to backtrack to" if _hopeless(result, directs) else (
+        _no_way_around(fetcher, target, result, directs))  # fmt: skip
+    if reason is not None:
         _collect(out, result, first, directs)
-        out.pip_fails = "the pinned requirements leave pip nothing to backtrack to"
-        return out
-    dead_end = _no_way_around(fetcher, target, result, directs)
-    if dead_end is not None:
-        _collect(out, result, first, directs)
-        out.pip_fails = dead_end
-        out.looked_up |= first.looked_up
+        out.pip_fails = reason
         return out
     search = Provider(fetcher, target, seen=first.fetched, metadata_budget=BACKTRACK_BUDGET)
     search.order = order
-    out.looked_up |= first.looked_up
     try:
         exact = Resolver(search, BaseReporter()).resolve(reqs, max_rounds=MAX_ROUNDS)
     except ResolutionImpossible as e:
@@ -123,6 +126,21 @@ def resolve_tree(fetcher: Fetcher, target: Target, directs: Sequence[Direct]) ->
         return out
     out.looked_up |= search.looked_up
     _collect(out, result, first, directs)
+    return out
+
+
+def _name_conflicts(out: TreeResult, fetcher: Fetcher, target: Target, reqs: list[Req], order: dict[str, int],
+                    directs: Sequence[Direct], first: Provider) -> TreeResult:  # fmt: skip
+    """pip fails (or archlint gave up): a pass with placeholders for anything names what conflicts."""
+    out.looked_up |= first.looked_up
+    naming = Provider(fetcher, target, placeholders=True)
+    naming.order = order
+    try:
+        named = Resolver(naming, BaseReporter()).resolve(reqs, max_rounds=MAX_ROUNDS)
+    except (ResolutionImpossible, ResolutionTooDeep, TooMuchWork) as e:
+        out.pip_fails = f"{out.pip_fails}; the conflicts could not be isolated ({type(e).__name__})"
+        return out
+    _collect(out, named, naming, directs)
     return out
 
 

@@ -92,13 +92,15 @@ def oracle(wide_server: IndexServer) -> Iterator[PipOracle]:
         o = PipOracle(wide_server.url)
     except OracleUnavailable as e:
         pytest.skip(str(e))
-    if o.vendored_packaging.split(".")[0] != packaging_version.split(".")[0]:
-        pytest.skip(
-            f"pip {o.pip_version} vendors packaging {o.vendored_packaging}, whose pre-release rules differ from "
-            f"packaging {packaging_version}'s (which archlint and current pip follow): upgrade pip to compare"
-        )
     yield o
     o.close()
+
+
+def same_filter(oracle: PipOracle, spec: str, versions: list[str]) -> bool:
+    """Whether pip's vendored packaging filters these versions as the installed one does. Old pips
+    (23.x vendors packaging 21.3) apply other pre-release rules than current ones (and archlint,
+    which follows the installed packaging, like pip 24.1+): cases where that decides are left out."""
+    return list(oracle.filter(spec, versions)) == [str(v) for v in SpecifierSet(spec).filter(versions)]
 
 
 def load(name: str) -> Releases:
@@ -108,11 +110,15 @@ def load(name: str) -> Releases:
 @pytest.mark.parametrize("target", targets(), ids=lambda t: t.label.replace(" ", "-").replace("/", "-"))
 def test_choices_match_pips_package_finder(oracle: PipOracle, target: Target) -> None:
     plats = tuple(platform_tags(target))
-    compared, mismatches, chosen = 0, [], 0
+    compared, mismatches, chosen, left_out = 0, [], 0, 0
     for name, specs in CASES.items():
         rel = load(name)
         finder = rel.finder(target)
+        with_files = [k for v, k in rel.versions if finder.evaluate(v, k) != (None, None)]
         for spec in specs:
+            if not same_filter(oracle, spec, with_files):
+                left_out += 1
+                continue
             mine = finder.best(SpecifierSet(spec))
             got = (str(mine.version), mine.kind) if mine else (None, None)
             want = oracle.choose(name, spec, full_python(target.python), plats)
@@ -121,8 +127,10 @@ def test_choices_match_pips_package_finder(oracle: PipOracle, target: Target) ->
             if got != (want.version, want.kind):
                 mismatches.append(f"{name}{spec}: archlint {got}, pip {(want.version, want.kind)}")
     assert not mismatches, "\n".join(mismatches)
-    assert compared == sum(len(v) for v in CASES.values())
-    assert chosen > compared // 2  # most requirements install something: the comparison is not vacuous
+    assert compared + left_out == sum(len(v) for v in CASES.values())
+    if oracle.vendored_packaging.split(".")[0] == packaging_version.split(".")[0]:
+        assert left_out == 0  # a current pip: every case is compared
+    assert compared >= 60 and chosen > compared // 2  # most install something: the comparison is not vacuous
 
 
 def test_the_issues_examples(oracle: PipOracle) -> None:

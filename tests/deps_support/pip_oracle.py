@@ -85,7 +85,8 @@ class PipOracle:
         finder = self._finder(python, platforms)
         spec = self._SpecifierSet(specifier)
         result = finder.find_best_candidate(project, specifier=spec)
-        icans = list(result.applicable_candidates)
+        # pip < 24 exposes the applicable candidates through iter_applicable(), later ones as a list
+        icans = list(result.iter_applicable() if hasattr(result, "iter_applicable") else result.applicable_candidates)
         all_yanked = all(c.link.is_yanked for c in icans)
         is_pinned = any(s.operator == "===" or (s.operator == "==" and not s.version.endswith(".*")) for s in spec)
         for c in reversed(icans):  # PackageFinder sorts worst first
@@ -93,6 +94,10 @@ class PipOracle:
                 continue
             return Choice(str(c.version), self._kind(c.link.filename))
         return Choice(None, None)
+
+    def filter(self, specifier: str, versions: list[str]) -> list[str]:
+        """pip's vendored packaging's pre-release rule, as pip applies it (strings in, strings out)."""
+        return [str(v) for v in self._SpecifierSet(specifier).filter(versions)]
 
     def _kind(self, filename: str) -> str:
         if not filename.endswith(".whl"):

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 
-from packaging.version import InvalidVersion, Version
-
 from archlint.deps import edits
 from archlint.deps.availability import classify
 from archlint.deps.index.interface import DistFile, Offline, PackageIndex, Project
 from archlint.deps.index.urls import redact
-from archlint.deps.resolve.finder import describe_files, platforms
+from archlint.deps.resolve.finder import describe_files, platforms, version_or_none
 from archlint.deps.targets import AMD64, ARM64
 from archlint.deps.upgrade import candidates
 from archlint.deps.work import Work, exact_version
@@ -96,10 +94,6 @@ class Verdicts:
         if w.transitive:
             lead += f" via {chain(w)}"
         return lead + ": " + ", ".join(parts)
-
-    def _pulled(self, w: Work) -> str:
-        """', pulled in by a → b' for a transitive dependency."""
-        return f" (pulled in by {chain(w)})" if w.transitive else ""
 
     def _subject(self, w: Work, version: bool = True) -> str:
         """Who the message is about: the direct requirement, or the chain for a transitive one."""
@@ -209,7 +203,7 @@ class Verdicts:
         if none:
             gap = self._gap_targets(w)
             if not gap:
-                if all(w.twin(t) is not None and w.twin(t).kind == T_NONE for t in none):  # type: ignore[union-attr]
+                if all((twin := w.twin(t)) is not None and twin.kind == T_NONE for t in none):
                     yield self._nowhere(w, none)
                 return
             yield self._unavailable(w, gap)
@@ -462,10 +456,8 @@ def _twin_label(t: Target) -> str:
 
 
 def _older(a: str, b: str) -> bool:
-    try:
-        return Version(a) < Version(b)
-    except InvalidVersion:
-        return False
+    va, vb = version_or_none(a), version_or_none(b)
+    return va is not None and vb is not None and va < vb
 
 
 def _pinned(dep: Dependency) -> str | None:

@@ -48,6 +48,13 @@ def _wheel(filename: str) -> tuple[str, tuple[int, str] | tuple[()], frozenset[T
     return str(name), build, tags
 
 
+def version_or_none(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
 def pinned(specifier: SpecifierSet) -> bool:
     """pip's test for PEP 592: one `===`, or one `==` without a wildcard."""
     for sp in specifier:

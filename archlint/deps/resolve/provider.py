@@ -25,7 +25,7 @@ from resolvelib import AbstractProvider
 from archlint.deps.index.interface import IndexServiceError
 from archlint.deps.index.metadata import MetadataUnknowable
 from archlint.deps.resolve.fetch import Fetcher, ParsedMetadata, metadata_file
-from archlint.deps.resolve.finder import Candidate, Releases, explain
+from archlint.deps.resolve.finder import Candidate, Releases, explain, version_or_none
 from archlint.deps.targets import full_python
 from archlint.facts import Target
 
@@ -268,7 +268,7 @@ class Provider(AbstractProvider):
                 raise TooMuchWork(f"needed the metadata of {candidate.name} {candidate.version} ({pm})")
             self.unknown[candidate.name] = str(pm)
             return None
-        if pm.md.name != candidate.name or _v(pm.md.version) != candidate.version:
+        if pm.md.name != candidate.name or version_or_none(pm.md.version) != candidate.version:
             self.unknown[candidate.name] = (
                 f"{source.filename} says it is {pm.md.name} {pm.md.version} in its metadata; its dependencies "
                 "were not followed"
@@ -277,10 +277,3 @@ class Provider(AbstractProvider):
         if pm.bad:
             self.unknown[candidate.name] = f"a requirement in its metadata does not parse: {pm.bad[0]!r}"
         return pm
-
-
-def _v(text: str) -> Version | None:
-    try:
-        return Version(text)
-    except ValueError:
-        return None

@@ -21,7 +21,7 @@ from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Re
 
 from archlint.deps.index.interface import IndexServiceError
 from archlint.deps.resolve.fetch import Fetcher, metadata_file
-from archlint.deps.resolve.finder import Candidate, Releases
+from archlint.deps.resolve.finder import Candidate, Releases, version_or_none
 from archlint.deps.resolve.provider import PYTHON, Cand, Provider, Req, TooMuchWork
 from archlint.deps.targets import full_python
 from archlint.facts import Target
@@ -174,7 +174,12 @@ def verify_pins(fetcher: Fetcher, target: Target, directs: Sequence[Direct]) -> 
         done.add((name, extras))
         _, c, _ = fixed[name]
         pm = fetcher.parsed(files[name])
-        if isinstance(pm, IndexServiceError) or pm.bad or pm.md.name != name or _version(pm.md.version) != c.version:
+        if (
+            isinstance(pm, IndexServiceError)
+            or pm.bad
+            or pm.md.name != name
+            or version_or_none(pm.md.version) != c.version
+        ):
             return None
         if pm.md.requires_python and not _admits(pm.md.requires_python, python):
             return None
@@ -189,13 +194,6 @@ def verify_pins(fetcher: Fetcher, target: Target, directs: Sequence[Direct]) -> 
     for name, (_, c, _) in fixed.items():
         out.nodes[name] = Node(name, c.version, c, (name,))
     return out
-
-
-def _version(text: str) -> Version | None:
-    try:
-        return Version(text)
-    except ValueError:
-        return None
 
 
 def _admits(requires_python: str, python: Version) -> bool:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import io
 import marshal
+import os
 import re
 import struct
 import tarfile
@@ -340,6 +341,10 @@ class MetadataSource:
         try:
             names = self._zip_names(f) if f.filename.endswith(".zip") else self._tar_names(f)
         except MetadataUnavailable:
+            return None
+        except Exception:  # only a wording depends on it: never let an odd archive stop the scan
+            if os.environ.get("ARCHLINT_RAISE"):
+                raise
             return None
         native = any(_NATIVE.search(n) for n in names)
         if self.cache is not None:

@@ -8,6 +8,7 @@ report can name what blocks and the chain that pulls it in, instead of "Resoluti
 from __future__ import annotations
 
 import itertools
+import os
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +27,7 @@ from archlint.deps.resolve.provider import PYTHON, Cand, Provider, Req, TooMuchW
 from archlint.deps.targets import full_python
 from archlint.facts import Target
 
-MAX_ROUNDS = 3000
+MAX_ROUNDS = 20000  # resolvelib rounds (pip allows 200000); the metadata budgets bound the work first
 # Metadata reads of the first pass (the whole tree, and pip's backtracking over conflicts).
 FIRST_BUDGET = 1200
 # Releases of a direct requirement checked for a way around a project with no file for the target.
@@ -354,6 +355,16 @@ def resolve_many(fetcher: Fetcher, jobs: Sequence[tuple[Target, Sequence[Direct]
                  ) -> list[TreeResult]:  # fmt: skip
     """Resolve several (target, requirements) jobs, a few at a time: each mostly waits on the fetcher."""
     if len(jobs) <= 1:
-        return [resolve_tree(fetcher, t, d) for t, d in jobs]
+        return [_guarded(fetcher, t, d) for t, d in jobs]
     with ThreadPoolExecutor(max_workers=min(workers, len(jobs)), thread_name_prefix="archlint-resolve") as pool:
-        return list(pool.map(lambda job: resolve_tree(fetcher, job[0], job[1]), jobs))
+        return list(pool.map(lambda job: _guarded(fetcher, job[0], job[1]), jobs))
+
+
+def _guarded(fetcher: Fetcher, target: Target, directs: Sequence[Direct]) -> TreeResult:
+    """A bug in one tree must not cost the whole dependency report: that tree is said to be unknown."""
+    try:
+        return resolve_tree(fetcher, target, directs)
+    except Exception as e:
+        if os.environ.get("ARCHLINT_RAISE"):
+            raise
+        return TreeResult(target, pip_fails=f"archlint could not resolve it (internal error: {type(e).__name__})")

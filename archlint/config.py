@@ -89,6 +89,7 @@ KEYS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "helm": (_table, "a table ([[tool.archlint.helm.releases]]: chart, values, name, namespace)"),
     "kubernetes-version": (_str, 'a version string such as "1.30"'),
     "check-images": (_bool, "true or false"),
+    "resolve": (_bool, "true or false"),
     "cache-dir": (_str, "a path"),
     "source-max-bytes": (lambda v: type(v) is int and v > 0, "a positive integer (bytes)"),
     "native-max-bytes": (lambda v: type(v) is int and v > 0, "a positive integer (bytes)"),

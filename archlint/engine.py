@@ -34,6 +34,7 @@ class Options:
     no_cache: bool = False
     pythons: list[str] = field(default_factory=list)
     check_images: bool = False
+    no_resolve: bool = False
     force_exclude: bool = False
     stdin: bytes | None = None
     progress: Progress | None = None
@@ -106,6 +107,7 @@ def run(opts: Options) -> Result:
         cache_dir=_cache_dir(opts, cfg, root),
         pythons=pythons,
         check_images=opts.check_images or bool(cfg.get("check-images")),
+        resolve=not opts.no_resolve and cfg.get("resolve", True),
     )
     # The config's patterns are relative to its directory; paths are relative to the root.
     prefix = paths_mod.prefix_of(cfg.directory, root)

@@ -71,6 +71,9 @@ class Dependency:
     targets: dict[str, str] = field(default_factory=dict)  # Target.label -> T_*
     suggestion: Suggestion | None = None
     reason: str = ""  # why the status is what it is (esp. unknown)
+    resolved: dict[str, str | None] = field(default_factory=dict)  # Target.label -> version pip installs
+    direct: bool = True  # written in the scanned file; False: found by resolving the tree below one
+    via: tuple[str, ...] | None = None  # transitive: the chain from the direct requirement, e.g. (torch, triton)
 
     @property
     def blocks_arm64(self) -> bool:
@@ -86,6 +89,9 @@ class Dependency:
             "source": self.source,
             "status": self.status,
             "targets": dict(self.targets),
+            "resolved": dict(self.resolved),
+            "direct": self.direct,
+            "via": list(self.via) if self.via is not None else None,
             "suggestion": None
             if self.suggestion is None
             else {

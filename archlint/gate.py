@@ -63,6 +63,7 @@ def cmd_baseline(args: argparse.Namespace) -> int:
         no_cache=args.no_cache,
         pythons=list(args.python),
         check_images=args.check_images,
+        no_resolve=args.no_resolve,
     )
     result = engine.run(opts)
     n = baseline_mod.write(args.output, result.findings)

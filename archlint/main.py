@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--online", dest="offline", action="store_false",
                    help="undo an earlier --offline (the pre-commit hooks pass --offline)")  # fmt: skip
     c.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    c.add_argument(
+        "--no-resolve", action="store_true", help="check only the requirements as written, not their dependency trees"
+    )
     c.add_argument("--cache-dir", metavar="DIR", help="cache directory (env ARCHLINT_CACHE_DIR)")
     c.add_argument("--python", action="append", default=[], metavar="X.Y", help="target Python version (repeatable)")
     c.add_argument("--select", type=_codes, metavar="CODES", help="comma-separated rule codes, prefixes or names")
@@ -105,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--select", type=_codes, metavar="CODES", help="as for check")
     b.add_argument("--ignore", type=_codes, default=[], metavar="CODES", help="as for check")
     b.add_argument("--python", action="append", default=[], metavar="X.Y", help="as for check")
-    for flag in ("--offline", "--no-cache", "--check-images"):
+    for flag in ("--offline", "--no-cache", "--check-images", "--no-resolve"):
         b.add_argument(flag, action="store_true", help="as for check")
     rp = sub.add_parser("report", help="work with JSON reports of many repositories")
     rpsub = rp.add_subparsers(dest="report_command", required=True, parser_class=_Parser)
@@ -170,6 +173,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         force_exclude=args.force_exclude,
         pythons=pythons,
         check_images=args.check_images,
+        no_resolve=args.no_resolve,
         stdin=stdin,
         progress=chatter.progress(),
     )

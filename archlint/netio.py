@@ -189,8 +189,12 @@ class DeadlineSession(requests.Session):
         *args: Any,
         deadline: float | None = None,
         max_bytes: int | None = None,
+        stream_body: bool = False,
         **kwargs: Any,
     ) -> requests.Response:
+        """With `stream_body`, the body is left for the caller to read (a tarball streamed until
+        one member is found) and the deadline goes on covering it until `resp.close()`; the
+        connection is then never reused, so the watchdog cannot reach a later request's socket."""
         seconds = self.deadline if deadline is None else deadline
         cap = self.max_bytes if max_bytes is None else max_bytes
         watch = _Watch(seconds)
@@ -199,12 +203,19 @@ class DeadlineSession(requests.Session):
         timer = threading.Timer(seconds, watch.fire)
         timer.daemon = True
         timer.start()
+        handed = False
         try:
             # Each socket operation may take at most the whole deadline; the watchdog ends it sooner.
             kwargs["timeout"] = max(seconds, 0.001)
             kwargs["stream"] = True
+            if stream_body:
+                kwargs["headers"] = {**(kwargs.get("headers") or {}), "Connection": "close"}
             try:
                 resp = super().request(method, url, *args, **kwargs)
+                if stream_body:
+                    _hand_over(resp, timer, watch)
+                    handed = True
+                    return resp
                 _read_body(resp, str(method), cap, watch)
                 if watch.fired:  # http.client can take a socket shut mid-headers for their end
                     raise DeadlineExceeded(f"no complete answer within {seconds:g}s")
@@ -214,10 +225,27 @@ class DeadlineSession(requests.Session):
                 raise
             return resp
         finally:
-            timer.cancel()
-            timer.join()
-            watch.finish()
+            if not handed:
+                timer.cancel()
+                timer.join()
+                watch.finish()
             _local.watch = outer
+
+
+def _hand_over(resp: requests.Response, timer: threading.Timer, watch: _Watch) -> None:
+    """The response's close() ends the deadline's watch (once)."""
+    close = resp.close
+
+    def closing() -> None:
+        try:
+            close()
+        finally:
+            timer.cancel()
+            if timer is not threading.current_thread():
+                timer.join()
+            watch.finish()
+
+    resp.close = closing  # type: ignore[method-assign]
 
 
 def _read_body(resp: requests.Response, method: str, cap: int, watch: _Watch) -> None:

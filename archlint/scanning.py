@@ -100,6 +100,7 @@ class ScanContext:
     cache_dir: Path | None = None  # None: caching disabled (--no-cache)
     pythons: tuple[str, ...] = ()  # from --python; empty: derive per build context
     check_images: bool = False
+    resolve: bool = True  # resolve each install set's dependency tree (--no-resolve: only what is written)
     files: list[SourceFile] = field(default_factory=list)  # every discovered file, all kinds
 
     def rel(self, path: Path) -> str:

@@ -10,7 +10,7 @@ from packaging.tags import Tag
 from packaging.utils import parse_wheel_filename
 
 from archlint.deps.index.interface import DistFile
-from archlint.deps.targets import ARM64, marker_applies, tag_set
+from archlint.deps.targets import ARM64, full_python, marker_applies, tag_set
 from archlint.facts import (
     NEEDS_BUILD,
     NOT_APPLICABLE,
@@ -41,8 +41,8 @@ def python_allowed(requires_python: str | None, python: str) -> bool:
     if not requires_python:
         return True
     try:
-        # As `pip --python-version 3.11` does: the target is 3.11 (== 3.11.0).
-        return SpecifierSet(requires_python).contains(python, prereleases=True)
+        # The target "3.11" is the newest 3.11 patch release (targets.full_python).
+        return SpecifierSet(requires_python).contains(full_python(python), prereleases=True)
     except ValueError:  # InvalidSpecifier, or a version too long for int() (an index's data)
         return True  # pip ignores an invalid Requires-Python too
 

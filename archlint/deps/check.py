@@ -1,22 +1,35 @@
-"""Decide, for every dependency, its per-target availability, status, suggestion and findings."""
+"""Decide, for every dependency, what pip installs on each target, its status, and the findings.
+
+Per requirement and target, the version is the one pip would pick (archlint.deps.resolve.finder,
+pip's PackageFinder rules); then, unless `--no-resolve`, each install set (a requirements file, a
+pyproject, a Dockerfile's `pip install` line) is resolved as a whole per target with resolvelib
+from core metadata (archlint.deps.resolve.tree): the direct requirements take the versions the
+whole resolution gives them, and every package below them becomes a transitive dependency with
+the chain that pulls it in. Lockfiles are the tree already and are never resolved again.
+"""
 
 from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from archlint.catalogue import knowledge
-from archlint.deps import edits
 from archlint.deps.availability import applicable, classify, release_files, status_of
-from archlint.deps.index.interface import DistFile, IndexServiceError, Offline, PackageIndex, Project
+from archlint.deps.index.interface import DistFile, IndexServiceError, PackageIndex, Project
+from archlint.deps.index.metadata import MetadataSource
 from archlint.deps.index.urls import redact
-from archlint.deps.targets import AMD64, ARM64, TargetSet
-from archlint.deps.upgrade import candidates, suggest
+from archlint.deps.resolve.fetch import Fetcher
+from archlint.deps.resolve.finder import Releases, explain
+from archlint.deps.resolve.memo import TreeMemo
+from archlint.deps.resolve.tree import Direct, Node, TreeResult, resolve_many
+from archlint.deps.targets import ARM64, TargetSet
+from archlint.deps.upgrade import suggest
+from archlint.deps.verdicts import Verdicts
 from archlint.deps.vulns.interface import VulnerabilitySource
+from archlint.deps.work import Pick, Work, exact_version, sha256_hashes
 from archlint.facts import (
     NEEDS_BUILD,
     NOT_APPLICABLE,
@@ -28,11 +41,10 @@ from archlint.facts import (
     UNAVAILABLE,
     UNKNOWN,
     Dependency,
-    Evidence,
     Facts,
     Target,
 )
-from archlint.findings import Finding, Fix, Severity
+from archlint.findings import Finding
 from archlint.scanning import ScanContext
 
 # Sources where a range is normal (libraries declare ranges; the lock pins): no "unpinned" finding.
@@ -44,70 +56,6 @@ def x86_only() -> dict[str, dict[str, str]]:
     return knowledge("x86_only")["packages"]
 
 
-@dataclass
-class _Work:
-    dep: Dependency
-    targets: list[Target]  # applicable targets (marker evaluated)
-    checked_version: str | None = None  # the release whose files were classified
-    files: tuple[DistFile, ...] | None = None
-    hashes: frozenset[str] | None = None
-    project: Project | None = None
-    error: IndexServiceError | None = None
-    per_target: dict[Target, str] = field(default_factory=dict)
-    unpinned: bool = False
-
-
-def sha256_hashes(raw: Sequence[str]) -> frozenset[str] | None:
-    """sha256 digests from `--hash=sha256:...` / lockfile values; None when there are none."""
-    out = set()
-    for h in raw:
-        algo, _, digest = h.partition(":")
-        if not digest:
-            algo, _, digest = h.partition("=")
-        if algo.strip().lower() == "sha256" and digest:
-            out.add(digest.strip().lower())
-    return frozenset(out) or None
-
-
-def exact_version(dep: Dependency) -> str | None:
-    if dep.version:
-        return dep.version
-    try:
-        spec = list(SpecifierSet(dep.specifier)) if dep.specifier else []
-    except InvalidSpecifier:
-        return None
-    if len(spec) == 1 and spec[0].operator in ("==", "===") and "*" not in spec[0].version:
-        return spec[0].version
-    return None
-
-
-def newest_matching(project: Project, specifier: str) -> str | None:
-    """The newest non-yanked release the specifier allows (pre-releases only if it names one)."""
-    try:
-        spec = SpecifierSet(specifier)
-    except InvalidSpecifier:
-        return None
-    best: Version | None = None
-    for raw, files in project.releases.items():
-        if not any(not f.yanked for f in files):
-            continue
-        try:
-            v = Version(raw)
-        except InvalidVersion:
-            continue
-        if spec.contains(v) and (best is None or v > best):
-            best = v
-    return str(best) if best else None
-
-
-def _release(project: Project, version: str) -> tuple[DistFile, ...] | None:
-    try:
-        key = str(Version(version))
-    except InvalidVersion:
-        return None
-    return project.releases.get(key)
-
-
 class DependencyCheck:
     def __init__(
         self,
@@ -116,38 +64,34 @@ class DependencyCheck:
         index: PackageIndex,
         vulns: VulnerabilitySource,
         lines: Mapping[str, list[str]],
+        metadata: MetadataSource | None = None,
+        resolve: bool = True,
     ) -> None:
         self.ctx = ctx
         self.facts = facts
         self.index = index
         self.vulns = vulns
         self.lines = lines  # path -> file lines, for fix edits
-
-    def line_text(self, dep: Dependency) -> str | None:
-        ls = self.lines.get(dep.path)
-        if ls is None or not dep.line or dep.line > len(ls):
-            return None
-        return ls[dep.line - 1]
+        self.metadata = metadata  # core metadata and sdist listings (None: neither is read)
+        self.resolve = resolve and metadata is not None  # --no-resolve: only the requirements as written
+        self.verdicts = Verdicts(facts, lines, index)
 
     def run(self, deps: Sequence[Dependency], target_sets: Mapping[str, TargetSet]) -> Iterator[Finding]:
         kb = x86_only()
-        work: list[_Work] = []
+        work: list[Work] = []
         # A pyproject.toml dependency that a lockfile beside it pins takes the lock's answer
         # (the lock says what is installed); findings are reported once, on the lock.
         locked = {(posixpath.dirname(d.path), d.name): d for d in deps if d.source in LOCK_SOURCES}
         covered: list[tuple[Dependency, Dependency]] = []
         for dep in deps:
             ts = target_sets[posixpath.dirname(dep.path) or "."]
-            w = _Work(dep, applicable(dep.marker, ts.targets))
+            w = Work(dep, applicable(dep.marker, ts.targets), kb=kb.get(dep.name))
             if not any(t.platform == ARM64 for t in w.targets):
                 dep.status = NOT_APPLICABLE
                 dep.reason = f"the marker {dep.marker!r} excludes every arm64 target"
                 continue
-            if dep.name in kb:
-                yield from self._known_x86(w, kb[dep.name])
-                continue
             if dep.url or dep.editable:
-                yield from self._direct(w)
+                yield from self.verdicts.direct_reference(w)
                 continue
             lock = locked.get((posixpath.dirname(dep.path), dep.name)) if dep.source == "pyproject" else None
             if lock is not None:
@@ -157,202 +101,240 @@ class DependencyCheck:
         # Lockfile file lists answer without the index.
         need: list[str] = []
         for w in work:
-            version = exact_version(w.dep)
             w.hashes = sha256_hashes(w.dep.hashes)
+            version = exact_version(w.dep)
             if version and w.dep.files:
-                w.checked_version = version
-                w.files = release_files(w.dep.files)
-                w.per_target = {t: classify(w.files, t) for t in w.targets}
-                if any(v not in (T_WHEEL, T_PURE) for v in w.per_target.values()):
+                w.from_lock = True
+                files = release_files(w.dep.files)
+                w.picks = {t: Pick(version, classify(files, t)) for t in w.targets}
+                if any(p.kind not in (T_WHEEL, T_PURE) for p in w.picks.values()):
                     need.append(w.dep.name)  # for an upgrade suggestion
             else:
                 need.append(w.dep.name)
         answers = self.index.projects(need) if need else {}
+        releases: dict[str, Releases | IndexServiceError] = {
+            n: Releases(a) if isinstance(a, Project) else a for n, a in answers.items()
+        }
         for w in work:
-            ans = answers.get(w.dep.name)
-            if isinstance(ans, Project):
-                w.project = ans
+            ans = releases.get(w.dep.name)
+            if isinstance(ans, Releases):
+                w.releases = ans
             elif ans is not None:
                 w.error = ans
-            self._evaluate(w)
+            if not w.from_lock:
+                self._pick(w)
+        transitive: list[Work] = []
+        if self.resolve:
+            transitive = self._resolve(work, target_sets, releases)
+        for w in work:
+            self._settle(w)
+        for w in transitive:
+            self._settle(w)
+        self._inspect_sdists([*work, *transitive])
         for dep, lock in covered:
             dep.status, dep.targets, dep.suggestion = lock.status, dict(lock.targets), lock.suggestion
+            dep.resolved = dict(lock.resolved)
             dep.reason = f"locked in {lock.path} at {lock.version}: {lock.reason}"
+        self.facts.dependencies.extend(w.dep for w in transitive)
         for w in work:
-            yield from self._report(w)
+            yield from self.verdicts.report(w)
+        for w in transitive:
+            yield from self.verdicts.report(w)
 
-    # -- evaluation ------------------------------------------------------------------------
+    # -- one requirement, per target (pip's finder) ----------------------------------------------
 
-    def _evaluate(self, w: _Work) -> None:
+    def _pick(self, w: Work) -> None:
         dep = w.dep
-        if w.files is not None:
-            pass  # classified from the lockfile already
-        elif w.project is None:
-            reason = str(w.error) if w.error else "not looked up"
-            self._unknown(w, reason)
-            if not exact_version(dep) and dep.source not in _RANGE_SOURCES:
-                w.unpinned = True
+        if w.releases is None:
+            w.unknown(redact(str(w.error)) if w.error else "not looked up")
+            w.unpinned = not exact_version(dep) and dep.source not in _RANGE_SOURCES
             return
-        else:
-            version = exact_version(dep)
-            if version is None:
-                w.unpinned = dep.source not in _RANGE_SOURCES
-                version = newest_matching(w.project, dep.specifier)
-                if version is None:
-                    self._unknown(w, f"no release on {w.project.index} matches {dep.specifier or 'any version'!r}")
-                    return
-            files = _release(w.project, version)
-            if not files:
-                self._unknown(w, f"{w.project.index} has no release {version} of {dep.name}")
+        spec = w.specifier()
+        if spec is None:
+            w.unknown(f"the version specifier {dep.specifier!r} does not parse")
+            return
+        pin = exact_version(dep)
+        w.unpinned = pin is None and dep.source not in _RANGE_SOURCES
+        if pin and w.hashes is not None:
+            files = _release_files(w.releases, pin)
+            if files and not any((f.sha256 or "") in w.hashes for f in files):
+                w.unknown(
+                    f"none of its {len(w.hashes)} sha256 hashes matches a file of {dep.name} {pin} "
+                    f"on {w.releases.project.index}"
+                )
                 return
-            w.checked_version = version
-            w.files = files
-            if w.hashes is not None:
-                if not any((f.sha256 or "") in w.hashes for f in files):
-                    self._unknown(
-                        w,
-                        f"none of its {len(w.hashes)} sha256 hashes matches a file of {dep.name} {version} "
-                        f"on {w.project.index}",
-                    )
-                    return
-            w.per_target = {t: classify(files, t, w.hashes) for t in w.targets}
-        dep.targets = {t.label: v for t, v in w.per_target.items()}
-        dep.status = status_of(w.per_target)
-        dep.reason = self._reason(w)
-        if dep.status in (NEEDS_BUILD, UNAVAILABLE) and w.project is not None and w.checked_version:
-            dep.suggestion = suggest(w.project, w.checked_version, w.targets, self.vulns)
-        elif dep.status in (NEEDS_BUILD, UNAVAILABLE) and w.checked_version and isinstance(w.error, Offline):
-            dep.reason += "; upgrade candidates need the package index (offline)"
+        for t in w.targets:
+            c = w.releases.finder(t, w.hashes).best(spec)
+            if c is None:
+                w.picks[t] = Pick(None, T_NONE, why=explain(w.releases, spec, t))
+            else:
+                w.picks[t] = Pick(str(c.version), c.kind, c.file)
+                if c.file.yanked:
+                    w.yanked_pin = True
 
-    def _unknown(self, w: _Work, reason: str) -> None:
-        w.dep.status = UNKNOWN
-        w.dep.reason = redact(reason)
-        w.dep.targets = {t.label: T_UNKNOWN for t in w.targets}
+    # -- the tree (resolvelib), per install set and target ---------------------------------------
 
-    def _reason(self, w: _Work) -> str:
-        arm = {t.label: v for t, v in w.per_target.items() if t.platform == ARM64}
-        parts = [f"{label}: {v}" for label, v in arm.items()]
-        src = f"files listed in {w.dep.path}" if w.dep.files or w.project is None else w.project.index
-        return f"{w.dep.name} {w.checked_version} ({src}): " + ", ".join(parts)
+    def _resolve(self, work: list[Work], target_sets: Mapping[str, TargetSet],
+                 releases: Mapping[str, Releases | IndexServiceError]) -> list[Work]:  # fmt: skip
+        assert self.metadata is not None
+        groups: dict[tuple[str, int | None], list[Work]] = {}
+        for w in work:
+            dep = w.dep
+            if dep.source in LOCK_SOURCES or w.releases is None:
+                continue
+            groups.setdefault((dep.path, dep.line if dep.source == "dockerfile" else None), []).append(w)
+        jobs: list[tuple[Target, list[Direct]]] = []
+        owners: list[tuple[list[Work], Target]] = []
+        for ws in groups.values():
+            if all(w.hashes is not None for w in ws):
+                continue  # a hash-pinned file is a lock (pip requires every package of the tree pinned)
+            ts = target_sets[posixpath.dirname(ws[0].dep.path) or "."]
+            for t in ts.targets:
+                directs = []
+                for w in ws:
+                    spec = w.specifier()
+                    if t in w.targets and spec is not None:
+                        directs.append(Direct(w.dep.name, spec, frozenset(w.dep.extras)))
+                if directs:
+                    jobs.append((t, directs))
+                    owners.append((ws, t))
+        if not jobs:
+            return []
+        memo = self._memo()
+        keys = [memo.key(t, d) for t, d in jobs] if memo else []
+        results: list[TreeResult | None] = [memo.get(k, t) for k, (t, _) in zip(keys, jobs, strict=True)] if (
+            memo) else [None] * len(jobs)  # fmt: skip
+        misses = [i for i, r in enumerate(results) if r is None]
+        fetcher = Fetcher(self.index, self.metadata)
+        try:
+            fetcher.seed(releases)
+            if misses:
+                for i, r in zip(misses, resolve_many(fetcher, [jobs[i] for i in misses]), strict=True):
+                    results[i] = r
+                    if memo:
+                        memo.put(keys[i], r, r.looked_up)
+            transitive: dict[tuple[int, str], Work] = {}
+            for (ws, t), result in zip(owners, results, strict=True):
+                assert result is not None
+                self._apply(ws, t, result, transitive)
+            for tw in transitive.values():
+                tw.releases = fetcher.known(tw.dep.name)
+                if tw.releases is None and any(p.kind not in (T_WHEEL, T_PURE) for p in tw.picks.values()):
+                    ans = fetcher.project(tw.dep.name)  # a reused tree: its messages need the page
+                    tw.releases = ans if isinstance(ans, Releases) else None
+        finally:
+            fetcher.close()
+        return list(transitive.values())
 
-    def _direct(self, w: _Work) -> Iterator[Finding]:
-        dep = w.dep
-        what = "an editable install" if dep.editable else "a direct reference"
-        self._unknown(w, f"{what} ({redact(dep.url or dep.path)}): its files are not on an index")
-        yield self._finding(
-            dep,
-            "ARCH107",
-            f"{dep.name} comes from {what} ({redact(dep.url or dep.path)}): arm64 availability cannot be checked "
-            "from an index; build it for linux/arm64 in CI to find out",
-        )
+    def _memo(self) -> TreeMemo | None:
+        urls = getattr(self.index, "urls", None)
+        if self.ctx.cache_dir is None or urls is None:
+            return None
+        return TreeMemo(self.ctx.cache_dir / "trees-v1", self.index, urls)
 
-    # -- findings ----------------------------------------------------------------------------
+    def _apply(self, ws: list[Work], t: Target, result: TreeResult, transitive: dict[tuple[int, str], Work]) -> None:
+        by_name: dict[str, Work] = {}
+        for w in ws:
+            by_name.setdefault(w.dep.name, w)
+        for node in result.nodes.values():
+            pick = _node_pick(node)
+            owner = by_name.get(node.chain[0]) if node.chain else None
+            if node.conflict:
+                # Each requirement on it alone would install: a conflict, not a missing file; and
+                # if pip's search was cut short, not even known to be one.
+                who = by_name.get(node.name) or owner or ws[0]
+                if result.abandoned:
+                    who.tree_unknown.append((node.name, "search", node.missing or ""))
+                else:
+                    who.conflicts.append((t, node.name, node.missing or ""))
+                continue
+            if node.name in by_name:
+                for w in ws:  # a name written twice (two lines, or two markers): each gets pip's answer
+                    if w.dep.name == node.name and t in w.targets:
+                        w.picks[t] = pick
+                if node.unknown:
+                    by_name[node.name].tree_unknown.append((node.name, "deps", node.unknown))
+                continue
+            if owner is None:
+                continue
+            if node.unknown:
+                owner.tree_unknown.append((node.name, "deps", node.unknown))
+            if node.error:
+                owner.tree_unknown.append((node.name, "lookup", node.missing or "the index could not be asked"))
+            key = (id(owner), node.name)
+            tw = transitive.get(key)
+            if tw is None:
+                d = owner.dep
+                dep = Dependency(
+                    name=node.name, version=None, specifier=node.specifier, path=d.path, line=d.line,
+                    source=d.source, column=d.column, end_column=d.end_column, direct=False, via=node.chain,
+                )  # fmt: skip
+                tw = transitive[key] = Work(dep, [], owner=owner, kb=x86_only().get(node.name))
+            if t not in tw.targets:
+                tw.targets.append(t)
+            tw.picks[t] = pick
+            owner_key = f"{owner.dep.name}[{','.join(sorted(owner.dep.extras))}]"
+            if t.platform == ARM64 and owner.dep.extras and node.extra_only and node.parents == (owner_key,):
+                tw.extra_route = True
+        explained = any(n.version is None for n in result.nodes.values()) and not result.abandoned
+        if result.pip_fails and t.platform == ARM64 and not explained:
+            ws[0].tree_failed = f"{t.label}: {result.pip_fails}"
 
-    def _finding(self, dep: Dependency, rule: str, message: str, severity: Severity | None = None,
-                 fix: Fix | None = None) -> Finding:  # fmt: skip
-        line = dep.line or 1
-        return Finding(
-            rule=rule,
-            message=message,
-            path=dep.path,
-            line=line,
-            column=dep.column if dep.line else 1,
-            end_line=line if dep.line and dep.end_column else None,
-            end_column=dep.end_column if dep.line else None,
-            severity=severity,
-            key=dep.name + (f";{dep.marker}" if dep.marker else ""),
-            fix=fix,
-        )
-
-    def _display(self, w: _Work) -> str:
-        dep = w.dep
-        if w.unpinned and w.checked_version:
-            return f"{dep.name}{dep.specifier} (newest matching: {w.checked_version})"
-        return f"{dep.name}=={w.checked_version}" if w.checked_version else f"{dep.name}{dep.specifier}"
-
-    def _report(self, w: _Work) -> Iterator[Finding]:
-        dep = w.dep
-        if w.unpinned:
-            checked = f"checked the newest matching release {w.checked_version}: {dep.status}" if (
-                w.checked_version) else "its availability depends on what the resolver picks"  # fmt: skip
-            yield self._finding(dep, "ARCH106", f"{dep.name}{dep.specifier} is not pinned to one version; {checked}")
-        if dep.status == UNKNOWN:
-            sev = Severity.INFO if isinstance(w.error, Offline) else None  # the user asked for offline
-            msg = f"arm64 availability of {self._display(w)} is unknown: {dep.reason}"
-            yield self._finding(dep, "ARCH105", msg, severity=sev)
+    def _inspect_sdists(self, works: Sequence[Work]) -> None:
+        """Whether the sdists pip would build on arm64 have native code, where the release's own wheels
+        do not tell (sdist-only releases): a few bounded listings, in parallel, cached for good."""
+        source = self.metadata
+        if source is None:
             return
-        if dep.status not in (NEEDS_BUILD, UNAVAILABLE):
+        todo: dict[str, DistFile] = {}
+        for w in works:
+            files = w.releases.project.releases.get(w.checked_version() or "", ()) if w.releases else ()
+            if any(f.filename.endswith(".whl") for f in files):
+                continue  # the wheels answer (binary: native; pure only: not)
+            for p in w.arm().values():
+                if p.kind == T_SDIST and p.file is not None:
+                    todo.setdefault(p.file.filename, p.file)
+        if not todo:
             return
-        arm_bad = [t.label for t, v in w.per_target.items() if t.platform == ARM64 and v in (T_SDIST, T_NONE)]
-        amd = [v for t, v in w.per_target.items() if t.platform == AMD64]
-        sug = dep.suggestion
-        fix = None
-        if sug is not None and not w.unpinned:
-            fix = edits.upgrade_fix(dep, sug.version, self.line_text(dep))
-            hint = f"; {sug.reason}"
-        elif w.project is not None and w.checked_version:
-            newer = candidates(w.project, w.checked_version, w.targets)
-            hint = "; no newer release has wheels for every target" if not newer.ordered else ""
-        elif isinstance(w.error, Offline):
-            hint = "; run without --offline to look for a release with wheels"
-        else:
-            hint = ""
-        hashed = " (only files matching its --hash values count)" if w.hashes is not None and not dep.files else ""
-        yanked = ""
-        if w.files and all(f.yanked for f in w.files):
-            yanked = " (every file of this release is yanked)"
-        if dep.status == UNAVAILABLE:
-            msg = (f"{self._display(w)} cannot be installed on {', '.join(arm_bad)}: no compatible wheel and no "
-                   f"sdist{yanked}{hashed}{hint}")  # fmt: skip
-            rule = "ARCH103"
-            self.facts.evidence.append(Evidence(dep.path, dep.line, msg, blocks_arm64=True, rule=rule))
-        elif amd and all(v == T_SDIST for v in amd):
-            msg = (f"{self._display(w)} ships no wheel for any target (sdist only): it is compiled from source on "
-                   f"amd64 too, so this is not an arm64 gap{hint}")  # fmt: skip
-            rule = "ARCH104"
-        else:
-            msg = (f"{self._display(w)} has no wheel for {', '.join(arm_bad)}{hashed}: pip builds it from the sdist "
-                   f"there (compiler, headers and build time in the image){hint}")  # fmt: skip
-            rule = "ARCH102"
-            self.facts.evidence.append(Evidence(dep.path, dep.line, msg, blocks_arm64=False, rule=rule))
-        yield self._finding(dep, rule, msg, fix=fix)
+        with ThreadPoolExecutor(max_workers=min(8, len(todo)), thread_name_prefix="archlint-sdist") as pool:
+            found = dict(zip(todo, pool.map(source.sdist_native, todo.values()), strict=True))
+        self.verdicts.native.update(found)
 
-    def _known_x86(self, w: _Work, info: Mapping[str, str]) -> Iterator[Finding]:
+    # -- status ------------------------------------------------------------------------------------
+
+    def _settle(self, w: Work) -> None:
         dep = w.dep
-        dep.status = UNAVAILABLE
-        dep.reason = info["reason"]
-        dep.targets = {t.label: (T_NONE if t.platform == ARM64 else T_UNKNOWN) for t in w.targets}
-        replacement = info.get("replacement", "")
-        version = exact_version(dep)
-        keep: str | None = None
-        note = ""
-        if replacement:
-            keep, note = self._replacement_version(replacement, version, w.targets)
-            how = f"; use {replacement}{'==' + keep if keep else ''} instead{note}"
+        dep.targets = {t.label: p.kind for t, p in w.picks.items()}
+        dep.resolved = {t.label: p.version for t, p in w.picks.items()}
+        if w.transitive:
+            versions = {p.version for p in w.picks.values() if p.version}
+            dep.version = versions.pop() if len(versions) == 1 else None
+        if not w.picks:
+            dep.status = NOT_APPLICABLE
+            return
+        dep.status = status_of({t: p.kind for t, p in w.picks.items()})
+        if dep.status == UNKNOWN and all(p.kind == T_UNKNOWN for p in w.picks.values()):
+            dep.reason = next(iter(w.picks.values())).why
         else:
-            how = "; drop it (it is an optional x86 accelerator)"
-        self.facts.evidence.append(
-            Evidence(dep.path, dep.line, f"{dep.name}: {info['reason']}", blocks_arm64=True, rule="ARCH101")
-        )
-        fix = edits.replace_fix(dep, replacement, keep, self.line_text(dep), self.lines.get(dep.path))
-        yield self._finding(dep, "ARCH101", f"{dep.name}{dep.specifier} has no arm64 build: {info['reason']}{how}",
-                            fix=fix)  # fmt: skip
+            dep.reason = self.verdicts.reason(w)
+        if dep.status in (NEEDS_BUILD, UNAVAILABLE) and w.releases is not None and not w.transitive:
+            current = w.checked_version() or exact_version(dep)
+            if current:
+                dep.suggestion = suggest(w.releases.project, current, w.targets, self.vulns)
 
-    def _replacement_version(self, replacement: str, version: str | None, targets: Sequence[Target]
-                             ) -> tuple[str | None, str]:  # fmt: skip
-        """Keep the pinned version for the replacement where that release exists with wheels."""
-        if not version:
-            return None, ""
-        ans = self.index.projects([replacement]).get(replacement)
-        if not isinstance(ans, Project):
-            return version, f" (version {version} not verified: {ans})" if ans else ""
-        files = _release(ans, version)
-        if files and all(classify(files, t) in (T_WHEEL, T_PURE) for t in targets):
-            return version, ""
-        # Versions of two projects are not comparable: take the replacement's newest release with
-        # wheels for every target.
-        newest = candidates(ans, "0", targets).newest
-        if newest is not None:
-            why = "has no wheels for every target" if files else "does not exist"
-            return str(newest), f" ({replacement} {version} {why})"
-        return None, f" ({replacement} has no release with wheels for every target)"
+
+def _node_pick(node: Node) -> Pick:
+    if node.version is None or node.found is None:
+        return Pick(None, T_UNKNOWN if node.error else T_NONE, why=node.missing or "nothing installs")
+    return Pick(str(node.version), node.found.kind, node.found.file)
+
+
+def _release_files(releases: Releases, version: str) -> tuple[DistFile, ...]:
+    try:
+        want = Version(version)
+    except InvalidVersion:
+        return ()
+    for v, key in releases.versions:
+        if v == want:
+            return releases.project.releases[key]
+    return ()

@@ -94,3 +94,27 @@ def replace_fix(
     if dep.hashes:
         return Fix(desc + " and regenerate the hashes", Applicability.MANUAL)
     return Fix(desc, Applicability.UNSAFE, (edit,))
+
+
+def pin_fix(dep: Dependency, version: str, line_text: str | None, why: str) -> Fix:
+    """Pin a range requirement (`name>=1`, `name`) to one version: `name==version`, extras and marker kept."""
+    if dep.source in LOCK_COMMANDS or dep.hashes:
+        return Fix(f"pin {dep.name}=={version} in {dep.path} ({why})", Applicability.MANUAL)
+    text = span_text(dep, line_text) if line_text is not None and dep.line else None
+    if text is None or dep.line is None or dep.end_column is None or dep.source not in ("requirements", "dockerfile"):
+        return Fix(f"pin {dep.name}=={version} in {dep.path} ({why})", Applicability.MANUAL)
+    m = re.match(r"\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?", text)
+    head = m.group(0).rstrip() if m else dep.name
+    edit = Edit(dep.path, dep.line, dep.column, dep.line, dep.end_column, f"{head}=={version}")
+    return Fix(f"pin {dep.name}=={version} ({why})", Applicability.UNSAFE, (edit,))
+
+
+def drop_extras_fix(dep: Dependency, line_text: str | None, why: str) -> Fix:
+    """Remove the `[extras]` of a requirement (`pkg[a]>=1` -> `pkg>=1`)."""
+    text = span_text(dep, line_text) if line_text is not None and dep.line else None
+    m = re.search(r"\s*\[[^\]]*\]", text) if text else None
+    if text is None or m is None or dep.line is None or dep.end_column is None or dep.source in LOCK_COMMANDS:
+        return Fix(f"drop the [{','.join(dep.extras)}] extra of {dep.name} in {dep.path} ({why})", Applicability.MANUAL)
+    new = text[: m.start()] + text[m.end() :]
+    edit = Edit(dep.path, dep.line, dep.column, dep.line, dep.end_column, new)
+    return Fix(f"drop the [{','.join(dep.extras)}] extra of {dep.name} ({why})", Applicability.UNSAFE, (edit,))

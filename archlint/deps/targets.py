@@ -69,26 +69,48 @@ def platform_tags(t: Target) -> list[str]:
 
 
 @functools.lru_cache(maxsize=64)
-def tag_set(t: Target) -> frozenset[tags.Tag]:
-    """Every wheel tag CPython `t.python` on `t` installs (binary, abi3 and pure)."""
+def tag_priority(t: Target) -> dict[tags.Tag, int]:
+    """Every wheel tag CPython `t.python` on `t` installs (binary, abi3 and pure), mapped to its
+    rank in pip's order of preference (0 = most preferred), as `pip debug --verbose` lists them."""
     major, minor = _version_tuple(t.python, (3, 12))
     interp = f"cp{major}{minor}"
     plats = platform_tags(t)
-    found = set(tags.cpython_tags((major, minor), abis=[interp], platforms=plats))
-    found.update(tags.compatible_tags((major, minor), interp, plats))
-    return frozenset(found)
+    ordered = [*tags.cpython_tags((major, minor), abis=[interp], platforms=plats),
+               *tags.compatible_tags((major, minor), interp, plats)]  # fmt: skip
+    out: dict[tags.Tag, int] = {}
+    for i, tag in enumerate(ordered):
+        out.setdefault(tag, i)
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def tag_set(t: Target) -> frozenset[tags.Tag]:
+    """Every wheel tag CPython `t.python` on `t` installs (binary, abi3 and pure)."""
+    return frozenset(tag_priority(t))
+
+
+# A target "3.11" is the newest 3.11 release, as `FROM python:3.11` and setup-python give: a
+# patch number above any real one, so that Requires-Python ">=3.11.5" (soupsieve 4.1) admits it
+# and `python_full_version < "3.11.3"` (redis) does not, as on the real image. (pip and uv read
+# `--python-version 3.11` as 3.11.0 and pick older releases for such cut-offs.)
+NEWEST_PATCH = 99
+
+
+def full_python(python: str) -> str:
+    """'3.11' -> '3.11.99': the newest patch release of that minor version (see NEWEST_PATCH)."""
+    return python if python.count(".") >= 2 else f"{python}.{NEWEST_PATCH}"
 
 
 def marker_environment(t: Target) -> dict[str, str]:
     return {
         "implementation_name": "cpython",
-        "implementation_version": f"{t.python}.0",
+        "implementation_version": full_python(t.python),
         "os_name": "posix",
         "platform_machine": _MACHINE[t.arch],
         "platform_release": "",
         "platform_system": "Linux",
         "platform_version": "",
-        "python_full_version": f"{t.python}.0",
+        "python_full_version": full_python(t.python),
         "platform_python_implementation": "CPython",
         "python_version": t.python,
         "sys_platform": "linux",

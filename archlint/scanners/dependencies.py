@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from archlint import scanning as k
 from archlint.deps import targets as tg
 from archlint.deps.check import DependencyCheck
-from archlint.deps.index import make_index
+from archlint.deps.index import make_index, make_metadata
 from archlint.deps.sources import SourceResult, parse_file
 from archlint.deps.vulns import make_vulnerability_source
 from archlint.facts import Dependency, Facts, Target
@@ -46,13 +46,15 @@ class DependencyScanner(Scanner):
             return
         target_sets = self._targets(deps, results, ctx, facts)
         index = make_index(ctx, [u for _, r in results for u in r.index_urls])
+        metadata = make_metadata(ctx)
         vulns = make_vulnerability_source(ctx)
         try:
-            check = DependencyCheck(ctx, facts, index, vulns, _lines(deps, ctx))
+            check = DependencyCheck(ctx, facts, index, vulns, _lines(deps, ctx), metadata, resolve=ctx.resolve)
             yield from check.run(deps, target_sets)
         finally:
             vulns.close()
             index.close()
+            metadata.close()
 
     def _targets(
         self, deps: list[Dependency], results: list[tuple[SourceFile, SourceResult]], ctx: ScanContext, facts: Facts

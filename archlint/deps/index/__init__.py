@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from archlint.deps.index.cache import HttpCache
-from archlint.deps.index.cached import CachedIndex
 from archlint.deps.index.interface import OfflineIndex, PackageIndex
+from archlint.deps.index.metadata import MetadataCache, MetadataSource
+from archlint.deps.index.offline import CachedOfflineIndex
 from archlint.deps.index.simple_json import DEFAULT_TIMEOUT, SimpleJsonIndex
 from archlint.deps.index.urls import index_urls
 from archlint.scanning import ScanContext
@@ -22,6 +23,13 @@ def make_index(ctx: ScanContext, file_urls: Iterable[str] = ()) -> PackageIndex:
     urls = index_urls(cfg.get("index-url"), cfg.str_list("extra-index-url"), file_urls)
     if ctx.offline:
         cache = cache_for(ctx.cache_dir)
-        return CachedIndex(urls, cache) if cache is not None else OfflineIndex()
+        return CachedOfflineIndex(urls, cache) if cache is not None else OfflineIndex()
     timeout = float(cfg.get("index-timeout", DEFAULT_TIMEOUT))
     return SimpleJsonIndex(urls, cache_for(ctx.cache_dir), timeout=timeout)
+
+
+def make_metadata(ctx: ScanContext) -> MetadataSource:
+    """Where core metadata (for the trees) and sdist listings (native code or not) come from."""
+    cache = MetadataCache(ctx.cache_dir / "metadata-v1") if ctx.cache_dir is not None else None
+    timeout = float(ctx.config.get("index-timeout", DEFAULT_TIMEOUT))
+    return MetadataSource(cache, timeout=timeout, offline=ctx.offline)

@@ -22,7 +22,7 @@ from typing import Any
 from archlint.cachefile import read_entry, write_entry
 
 DEFAULT_TTL = 600.0
-_FORMAT = 3  # bump when the payload layout changes
+_FORMAT = 4  # bump when the payload layout changes
 MAX_ENTRY_BYTES = 64 * 1024 * 1024  # a parsed page is about a third of its JSON (capped at 64 MB too)
 
 
@@ -125,6 +125,18 @@ class HttpCache:
             )
         except (ValueError, EOFError, TypeError, KeyError, AttributeError):
             return None  # another layout (a foreign marshal version): a miss, overwritten by the next store
+
+    def fingerprint(self, url: str) -> tuple[str, int, int, float] | None:
+        """(file, mtime_ns, size, fresh until) of the stored entry, for results derived from it."""
+        entry = self.get(url)
+        if entry is None:
+            return None
+        path = self._path(url)
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        return str(path), st.st_mtime_ns, st.st_size, entry.stored_at + entry.max_age
 
     def put(self, url: str, headers: Mapping[str, str], payload: Any) -> Entry | None:
         max_age, must_revalidate, storable = freshness(headers, self.default_ttl)

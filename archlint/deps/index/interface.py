@@ -16,6 +16,11 @@ class DistFile:
     yanked: bool = False
     requires_python: str | None = None
     sha256: str | None = None
+    url: str | None = None  # absolute download URL (None: a lockfile's file name only)
+    # PEP 658/714 core metadata at url + ".metadata": None = not advertised, "" = advertised
+    # without a hash, else its sha256.
+    core_metadata: str | None = None
+    size: int | None = None  # bytes (PEP 700), when the index says
 
 
 @dataclass(frozen=True)
@@ -54,9 +59,26 @@ class PackageIndex(abc.ABC):
     def project(self, name: str) -> Project:
         """The project's releases; raises IndexServiceError."""
 
+    def cached_project(self, name: str) -> Project | None:
+        """The project if it can be answered now without the network (a fresh cache entry), else None."""
+        return None
+
+    def page_fingerprints(self, names: Iterable[str]) -> list[tuple[str, int, int, float]] | None:
+        """Where the cached pages of `names` live and until when they are fresh, so that a result
+        computed from them can be reused while they are unchanged; None: no cache to tie it to."""
+        return None
+
     def projects(self, names: Iterable[str]) -> Mapping[str, Project | IndexServiceError]:
-        """Fetch many projects, `workers` at a time; each answer is a Project or the error."""
-        unique = list(dict.fromkeys(names))
+        """Fetch many projects, `workers` at a time; each answer is a Project or the error. What
+        the cache answers is taken first, in this thread: a warm run starts no thread."""
+        out: dict[str, Project | IndexServiceError] = {}
+        unique = []
+        for n in dict.fromkeys(names):
+            hit = self.cached_project(n)
+            if hit is not None:
+                out[n] = hit
+            else:
+                unique.append(n)
 
         def one(n: str) -> Project | IndexServiceError:
             try:
@@ -65,9 +87,11 @@ class PackageIndex(abc.ABC):
                 return e
 
         if self.workers <= 1 or len(unique) <= 1:
-            return {n: one(n) for n in unique}
+            out.update({n: one(n) for n in unique})
+            return out
         with ThreadPoolExecutor(max_workers=min(self.workers, len(unique))) as pool:
-            return dict(zip(unique, pool.map(one, unique), strict=True))
+            out.update(zip(unique, pool.map(one, unique), strict=True))
+        return out
 
     def close(self) -> None:  # noqa: B027 - optional hook
         pass

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import marshal
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+from urllib.parse import urljoin
 
 import requests
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from archlint import __version__
+from archlint.deps.index import sessions
 from archlint.deps.index.cache import HttpCache
 from archlint.deps.index.interface import (
     BadIndexResponse,
@@ -23,7 +27,7 @@ from archlint.deps.index.interface import (
     ProjectNotFound,
 )
 from archlint.deps.index.urls import host_of, redact
-from archlint.netio import DeadlineExceeded, DeadlineSession, ResponseTooLarge
+from archlint.netio import DeadlineExceeded, ResponseTooLarge
 
 ACCEPT = "application/vnd.pypi.simple.v1+json"
 MAX_BODY = 64 * 1024 * 1024  # the largest real pages (boto3, botocore) are ~10 MB
@@ -31,9 +35,31 @@ DEFAULT_TIMEOUT = 10.0  # seconds for a whole request: connect, headers and body
 DEFAULT_WORKERS = 16
 _SDIST_EXTS = (".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz", ".tar")
 
-# The cached form of a page: {normalised version: marshal([(filename, yanked, requires_python, sha256), ...])}.
-# One blob per release keeps a warm run cheap: it decodes only the releases it looks at.
+# The cached form of a page: {normalised version: marshal([the index's file dicts, ...])}.
+# One blob per release keeps a warm run cheap: it decodes only the releases it looks at; a cold
+# run only groups the files by version (the fields of a file are read when its release is).
 Page = dict[str, bytes]
+
+
+def _dist_file(f: dict[str, Any]) -> DistFile | None:
+    """A PEP 691 file entry as a DistFile (None: not a usable entry)."""
+    fn = f.get("filename")
+    if type(fn) is not str:
+        return None
+    hashes = f.get("hashes")
+    sha = hashes.get("sha256") if type(hashes) is dict else None
+    rp = f.get("requires-python")
+    link = f.get("url")
+    # PEP 714: "core-metadata", else the older "dist-info-metadata"; false, true or {hash: value}.
+    cm = f.get("core-metadata", f.get("dist-info-metadata"))
+    meta = None
+    if cm:
+        digest = cm.get("sha256") if type(cm) is dict else None
+        meta = digest if type(digest) is str else ""
+    size = f.get("size")
+    # PEP 592: "yanked" is false, true or a reason string.
+    return DistFile(fn, bool(f.get("yanked")), rp if type(rp) is str else None, sha if type(sha) is str else None,
+                    link if type(link) is str else None, meta, size if type(size) is int else None)  # fmt: skip
 
 
 class LazyReleases(Mapping[str, tuple[DistFile, ...]]):
@@ -61,10 +87,10 @@ def _decode(blob: bytes) -> list[DistFile]:
     """One release's files; a damaged blob (a cache entry altered on disk) is a release without files."""
     try:
         rows = marshal.loads(blob)
-        return [DistFile(str(fn), bool(y), rp if isinstance(rp, str) else None, sha if isinstance(sha, str) else None)
-                for fn, y, rp, sha in rows]  # fmt: skip
+        files = [_dist_file(f) for f in rows if type(f) is dict]
     except (EOFError, ValueError, TypeError):
         return []
+    return [f for f in files if f is not None]
 
 
 def releases(*pages: Page) -> LazyReleases:
@@ -75,15 +101,30 @@ def releases(*pages: Page) -> LazyReleases:
     return LazyReleases(merged)
 
 
-def _raw_version(filename: str) -> str | None:
+def _raw_version(filename: str, project: str | None = None) -> str | None:
     if filename.endswith(".whl"):
         parts = filename.split("-", 2)
         return parts[1] if len(parts) == 3 else None
     for ext in _SDIST_EXTS:
         if filename.endswith(ext):
             stem = filename[: -len(ext)]
-            return stem.rsplit("-", 1)[1] if "-" in stem else None
+            if "-" not in stem:
+                return None
+            name, version = stem.rsplit("-", 1)
+            if project is None or _canonical(name) == project:
+                return version or None
+            # As pip: the version starts after the first dash whose prefix is the project's name
+            # (rare: a version with a dash in it, or a file of another project).
+            for i, c in enumerate(stem):
+                if c == "-" and _canonical(stem[:i]) == project:
+                    return stem[i + 1 :] or None
+            return None
     return None  # eggs, installers: pip does not install these
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical(name: str) -> str:
+    return canonicalize_name(name)
 
 
 def _normalise(raw: str) -> str | None:
@@ -101,7 +142,7 @@ def parse_page(body: bytes, url: str) -> Page:
     """PEP 691 JSON -> compact page; BadIndexResponse for anything else.
 
     This loop runs over every file of every release (10^5 files for the biggest projects),
-    so it stays deliberately flat.
+    so it stays deliberately flat: it only groups the entries by version.
     """
     try:
         data = json.loads(body)
@@ -114,12 +155,13 @@ def parse_page(body: bytes, url: str) -> Page:
     api = str((data.get("meta") or {}).get("api-version", "1.0"))
     if not api.startswith("1."):
         raise BadIndexResponse(f"{redact(url)}: unsupported simple API version {api}")
-    grouped: dict[str, list[tuple[str, bool, str | None, str | None]]] = {}
+    grouped: dict[str, list[dict[str, Any]]] = {}
     versions: dict[str, str | None] = {}  # raw version text -> normalised (or None: invalid)
+    name = data.get("name")
+    project = canonicalize_name(name) if type(name) is str else None
     for f in data["files"]:
         try:
-            fn = f["filename"]
-            raw = _raw_version(fn)
+            raw = _raw_version(f["filename"], project)
         except (TypeError, KeyError, AttributeError):
             continue
         if raw is None:
@@ -129,17 +171,18 @@ def parse_page(body: bytes, url: str) -> Page:
             v = versions[raw] = _normalise(raw)
         if v is None:
             continue
-        hashes = f.get("hashes")
-        sha = hashes.get("sha256") if type(hashes) is dict else None
-        rp = f.get("requires-python")
-        # PEP 592: "yanked" is false, true or a reason string.
-        entry = (fn, bool(f.get("yanked")), rp if type(rp) is str else None, sha)
+        link = f.get("url")
+        if type(link) is str and "://" not in link:
+            f = {**f, "url": urljoin(url, link)}  # PEP 691 allows URLs relative to the page
         files = grouped.get(v)
         if files is None:
-            grouped[v] = [entry]
+            grouped[v] = [f]
         else:
-            files.append(entry)
-    return {v: marshal.dumps(files) for v, files in grouped.items()}
+            files.append(f)
+    try:
+        return {v: marshal.dumps(files) for v, files in grouped.items()}
+    except ValueError:  # JSON only holds marshal-able types; never trust that blindly
+        raise BadIndexResponse(f"{redact(url)}: unexpected values in the file entries") from None
 
 
 class SimpleJsonIndex(PackageIndex):
@@ -154,8 +197,9 @@ class SimpleJsonIndex(PackageIndex):
         self.cache = cache
         self.timeout = timeout
         self.workers = workers
-        # trust_env: proxies and ~/.netrc credentials, as pip. `timeout` bounds each whole request.
-        self.session = DeadlineSession(timeout, MAX_BODY, pool_connections=max(4, len(self.urls)), pool_maxsize=workers)
+        # trust_env: proxies and ~/.netrc credentials, as pip (computed once per host: sessions.py).
+        # `timeout` bounds each whole request (netio).
+        self.session = sessions.session(max(4, len(self.urls)), workers, timeout, MAX_BODY)
         self.session.headers.update({"Accept": ACCEPT, "User-Agent": f"archlint/{__version__}"})
         self._memo: dict[str, Project | IndexServiceError] = {}
         # An index that refused a connection or timed out is not asked again in this run:
@@ -166,6 +210,38 @@ class SimpleJsonIndex(PackageIndex):
 
     def close(self) -> None:
         self.session.close()
+
+    def cached_project(self, name: str) -> Project | None:
+        key = canonicalize_name(name)
+        with self._lock:
+            hit = self._memo.get(key)
+        if hit is not None:
+            return hit if isinstance(hit, Project) else None
+        if self.cache is None:
+            return None
+        pages = []
+        for base in self.urls:
+            entry = self.cache.get(f"{base.rstrip('/')}/{key}/")
+            if entry is None or not entry.fresh():
+                return None  # one index needs asking: the normal path asks them all
+            pages.append(entry.payload)
+        project = Project(key, ", ".join(host_of(u) for u in self.urls), releases(*pages))
+        with self._lock:
+            self._memo.setdefault(key, project)
+            self.stats["cache_hits"] += len(pages)
+        return project
+
+    def page_fingerprints(self, names: Iterable[str]) -> list[tuple[str, int, int, float]] | None:
+        if self.cache is None:
+            return None
+        out = []
+        for name in names:
+            for base in self.urls:
+                fp = self.cache.fingerprint(f"{base.rstrip('/')}/{canonicalize_name(name)}/")
+                if fp is None:
+                    return None  # a page not cached (a 404, an error): do not keep the result
+                out.append(fp)
+        return out
 
     def project(self, name: str) -> Project:
         key = canonicalize_name(name)

@@ -1,0 +1,1 @@
+"""Per-target candidate selection (pip's rules) and dependency-tree resolution (resolvelib)."""

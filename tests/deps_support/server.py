@@ -138,6 +138,8 @@ class IndexServer:
         """The project page as this server serves it (file URLs pointing here, PEP 658 as configured)."""
         if name in self.pages_override:
             body = self.pages_override[name]
+        elif name in self.bodies:  # served as given, with its file URLs pointing here like the others
+            body = self.bodies[name]
         else:
             path = self.directory / f"{name}.json"
             if not path.is_file():
@@ -185,7 +187,7 @@ class IndexServer:
                     time.sleep(server.slow_seconds)
                 if fault in hostile.MODES:
                     return hostile.answer(self.connection, fault, server.drip_interval, content_type=PYPI_JSON)
-                body = server.bodies[name] if name in server.bodies else server.page_body(name)
+                body = server.page_body(name)
                 if fault == "404" or body is None:
                     return self._send(404, b"Not Found", "text/plain")
                 etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'

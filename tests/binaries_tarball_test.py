@@ -116,7 +116,7 @@ def test_docker_export_flat_filesystem(tmp_path: Path, cli: Callable[..., CliRes
 
 
 def test_tar_bomb_is_capped(tmp_path: Path, cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(BinaryScanner, "limits", Limits(ratio_floor=1 << 20, max_tar_ratio=100))
+    monkeypatch.setattr(BinaryScanner, "limits", Limits(tar_ratio_floor=1 << 20, max_tar_ratio=100))
     root = repo(tmp_path)
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tf:

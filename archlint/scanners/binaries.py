@@ -254,7 +254,7 @@ class BinaryScanner(Scanner):
     def _tarball(self, f: SourceFile, col: Collector) -> Iterator[Finding]:
         group = Group(f"tar:{f.rel}", f.rel, "tarball")
         with open(f.path, "rb") as fh:
-            reader = TarReader(fh, self.limits)
+            reader = TarReader(fh, self.limits, size=os.fstat(fh.fileno()).st_size)
             try:
                 for m in reader.members():
                     col.record(examine(m.source, self.limits), f.rel, m.name, group, where=f"{f.path.name}!{m.name}")
@@ -264,6 +264,8 @@ class BinaryScanner(Scanner):
                 yield Finding(rule="ARCH508", message=f"tarball not fully checked: {e}", path=f.rel, key="tar")
         for skipped in reader.skipped:
             col.observe("ARCH508", f.rel, skipped.split(":", 1)[0], skipped.split(": ", 1)[-1], group, tag="layer")
+        for problem in reader.problems:
+            col.observe("ARCH002", f.rel, problem.split(":", 1)[0], problem.split(": ", 1)[-1], group, tag="layer")
         for cfg in reader.configs:
             if cfg.architecture in ("amd64", "386"):
                 text = f"image config declares {cfg.platform}: the saved image is x86-only"

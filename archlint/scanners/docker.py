@@ -81,6 +81,8 @@ class DockerScanner(Scanner):
         except DockerfileError as e:
             yield Finding(rule="ARCH002", message=f"Dockerfile: {e}", path=f.rel, line=e.line, key="dockerfile")
             return
+        for line, problem in df.problems:
+            yield Finding(rule="ARCH002", message=f"Dockerfile: {problem}", path=f.rel, line=line, key=f"df:{line}")
         if not df.stages:
             yield Finding(rule="ARCH002", message="Dockerfile has no FROM instruction", path=f.rel, key="no-from")
             return

@@ -101,6 +101,7 @@ class WheelReader(ContainerReader):
         self._fh = fh
         self._size = size
         self._limits = limits
+        self.problems: list[str] = []  # members that cannot be read (ARCH002); the others still are
 
     def _infos(self) -> list[zipfile.ZipInfo]:
         lim = self._limits
@@ -139,6 +140,9 @@ class WheelReader(ContainerReader):
         cap = self._limits.max_deep_read
         for info in infos:
             if info.is_dir() or info.file_size < 52 or not may_be_binary(info.filename):
+                continue
+            if info.flag_bits & 0x1:  # pip cannot install it either: zipfile wants a password
+                self.problems.append(f"member {info.filename} is encrypted: not read")
                 continue
             try:
                 stream = self._zf.open(info)

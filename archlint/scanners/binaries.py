@@ -132,8 +132,9 @@ class BinaryScanner(Scanner):
         if outer is None:
             vendored.append(_Vendored(f, group, entries))
         with _open_source(f) as src:
+            reader = ArReader(src, self.limits)
             try:
-                for m in ArReader(src, self.limits).members():
+                for m in reader.members():
                     head = m.source.pread(0, elf.HEADER_BYTES)
                     if head.startswith(elf.MAGIC):
                         ex = examine(m.source, self.limits, head)
@@ -145,6 +146,9 @@ class BinaryScanner(Scanner):
                 yield Finding(rule="ARCH002", message=f"malformed static archive: {e}", path=f.rel, key="ar")
             except LimitExceeded as e:
                 yield Finding(rule="ARCH508", message=f"static archive not fully checked: {e}", path=f.rel, key="ar")
+            for problem in reader.problems:
+                yield Finding(rule="ARCH002", message=f"malformed static archive: {problem}", path=f.rel,
+                              key=f"ar:{problem}")  # fmt: skip
 
     # --- wheels --------------------------------------------------------------------------------
 
@@ -159,6 +163,8 @@ class BinaryScanner(Scanner):
                 yield Finding(rule="ARCH002", message=f"malformed wheel: {e}", path=f.rel, key="wheel")
             except LimitExceeded as e:
                 yield Finding(rule="ARCH508", message=f"wheel not checked: {e}", path=f.rel, key="wheel")
+            for problem in reader.problems:
+                yield Finding(rule="ARCH002", message=f"malformed wheel: {problem}", path=f.rel, key=f"wheel:{problem}")
 
     def _wheel_reader(self, w: _Wheel, deep: bool) -> Callable[[SourceFile], Iterator[Finding]]:
         return lambda _f: self._read_wheel(w, deep)

@@ -67,9 +67,12 @@ class DockerScanner(Scanner):
             return
         lines = text.splitlines()
         found: list[sites.BuildSite] = []
+        problems: list[tuple[int, str]] = []
         for doc in docs:
-            found.extend(_sites_of(f.kind, doc, f.rel, lines))
+            found.extend(_sites_of(f.kind, doc, f.rel, lines, problems))
         out.extend(found)
+        for line, problem in problems:
+            yield Finding(rule="ARCH002", message=f"{f.kind}: {problem}", path=f.rel, line=line, key=f"shape:{line}")
 
     def _dockerfile(self, f: SourceFile, facts: Facts, st: state.PlacementState) -> Iterable[Finding]:
         text, err = _text(f)
@@ -100,9 +103,11 @@ class DockerScanner(Scanner):
         yield from result.findings
 
 
-def _sites_of(kind: str, doc: Any, rel: str, lines: list[str]) -> list[sites.BuildSite]:
+def _sites_of(
+    kind: str, doc: Any, rel: str, lines: list[str], problems: list[tuple[int, str]]
+) -> list[sites.BuildSite]:
     if kind == k.SKAFFOLD:
-        return sites.skaffold_sites([doc], rel, lines)
+        return sites.skaffold_sites([doc], rel, lines, problems)
     if kind == k.COMPOSE:
         return sites.compose_sites([doc], rel, lines)
     if kind == k.GITHUB_WORKFLOW:

@@ -49,6 +49,10 @@ _READ_ERRORS = (
 )  # fmt: skip
 
 
+def _members(n: int) -> str:
+    return f"{n} member{'' if n == 1 else 's'}"
+
+
 def _size(n: int) -> str:
     for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
         if n >= 1 << shift:
@@ -125,9 +129,17 @@ class _Meter:
         self.label = label
         self.pos = 0
         self.header_end: int | None = None
+        self._empty = 0
 
     def read(self, n: int = -1) -> bytes:
         data: bytes = self._inner.read(n)
+        if not data and n:
+            # tarfile skips a member by reading forward block by block without looking for the end:
+            # a member that declares 10^29 bytes (a PAX size, a base-256 size field) in a tiny file
+            # would keep it reading nothing for ever.
+            self._empty += 1
+            if self._empty > 64:
+                raise _BadHeader("the data ends long before the sizes its headers declare")
         self.pos += len(data)
         owner, lim = self._owner, self._owner.limits
         owner.streamed += len(data)
@@ -243,9 +255,9 @@ class TarReader(ContainerReader):
             try:
                 info = tf.next()
             except _BadHeader as e:
-                raise Malformed(f"{e}, after {self.count} members") from None
+                raise Malformed(f"{e} (after {_members(self.count)})") from None
             except _READ_ERRORS as e:
-                raise Malformed(f"corrupt tar data after {self.count} members: {e}") from None
+                raise Malformed(f"corrupt tar data after {_members(self.count)}: {e}") from None
             meter.header_end = None
             if info is None:
                 break
@@ -304,5 +316,5 @@ class _TarMemberSource(StreamSource):
     def pread(self, offset: int, n: int) -> bytes:
         try:
             return super().pread(offset, n)
-        except _READ_ERRORS as e:
+        except (*_READ_ERRORS, _BadHeader) as e:
             raise Malformed(f"corrupt data: {e}") from None

@@ -110,8 +110,8 @@ class WheelReader(ContainerReader):
             raise LimitExceeded(f"{declared} members (more than {lim.max_zip_members})")
         try:
             zf = zipfile.ZipFile(self._fh)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as e:
-            raise Malformed(f"not a readable zip: {e}") from None
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, NotImplementedError) as e:
+            raise Malformed(f"not a readable zip: {e}") from None  # NotImplementedError: "zip file version 6.4"
         self._zf = zf
         infos = zf.infolist()
         if len(infos) > lim.max_zip_members:

@@ -128,6 +128,8 @@ def _load_toml(path: Path) -> dict[str, Any]:
         raise FatalError(f"{path}: invalid TOML: {e}") from None
     except RecursionError:
         raise FatalError(f"{path}: invalid TOML: arrays or inline tables nested too deeply") from None
+    except ValueError:  # a number past CPython's digit limit
+        raise FatalError(f"{path}: invalid TOML: a number too long to read") from None
 
 
 def _validate(cfg: Config) -> None:
@@ -197,7 +199,7 @@ def _has_archlint_table(pyproject: Path) -> bool:
         return False
     try:
         tool = tomllib.loads(raw.decode("utf-8")).get("tool")
-    except (tomllib.TOMLDecodeError, RecursionError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # TOMLDecodeError, UnicodeDecodeError, a number too long
         return _MENTIONS_ARCHLINT.search(raw) is not None
     return isinstance(tool, dict) and "archlint" in tool
 

@@ -13,6 +13,7 @@ from packaging.utils import canonicalize_name
 from archlint.catalogue import knowledge
 from archlint.facts import Dependency, Evidence, RuntimeHint
 from archlint.findings import Applicability, Edit, Finding, Fix
+from archlint.nesting import ABSURD_NUMBER
 from archlint.placement import baseimages
 from archlint.placement.dockerfile import Dockerfile, Instruction, Stage, expand
 from archlint.placement.shell import commands
@@ -240,6 +241,11 @@ def _pip_install(
         except InvalidRequirement:
             continue
         line, col = _find_text(df.lines, ins, word)
+        if ABSURD_NUMBER.search(text):
+            out.findings.append(Finding(rule="ARCH002", message=f"pip install {word[:60]}...: a version number "
+                                        "hundreds of digits long; not checked", path=rel, line=line,
+                                        key=f"absurd:{word[:60]}"))  # fmt: skip
+            continue
         spec = str(req.specifier)
         pinned = [s.version for s in req.specifier if s.operator in ("==", "===") and "*" not in s.version]
         out.dependencies.append(

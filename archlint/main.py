@@ -13,6 +13,7 @@ from typing import IO, Any
 from archlint import __version__
 from archlint.errors import FatalError
 from archlint.findings import Severity
+from archlint.scanning import MAX_READ_BYTES
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 FORMATS = ("text", "json", "sarif", "github", "markdown")
@@ -136,7 +137,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     from archlint.gate import Gate
 
     gate = Gate.prepare(args.baseline, args.diff_base, args.paths)
-    stdin = sys.stdin.buffer.read() if "-" in args.paths else None
+    # One byte past the cap tells the engine it was too large (a finding), without reading it all.
+    stdin = sys.stdin.buffer.read(MAX_READ_BYTES + 1) if "-" in args.paths else None
     cache_dir = args.cache_dir or None
     progress = _progress()
     opts = engine.Options(

@@ -12,6 +12,11 @@ and the rules it reported, plus the load average: the machine is shared, so CPU 
 number to compare. `--list-scaling` times one `kind: List` of N Deployments against the same N
 as separate documents (the quadratic case of issue 12).
 
+`--baseline DIR` runs another checkout's archlint on the same inputs (before/after numbers):
+
+    mkdir /tmp/base && git archive 5c375bd | tar -x -C /tmp/base
+    python bench/hostile_bench.py --baseline /tmp/base
+
 Target (issue 12): under 1 GiB peak RSS and 60 s for every case; far less is better.
 """
 
@@ -33,8 +38,13 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from hostile_support.corpus import CASES, Case, repo  # noqa: E402
 
+BASELINE: str | None = None  # --baseline DIR: run the archlint package found there instead
+
 
 def archlint_cmd() -> list[str]:
+    if BASELINE:
+        return [sys.executable, "-c", f"import sys; sys.path.insert(0, {BASELINE!r}); from archlint.main import main; "
+                "sys.exit(main(sys.argv[1:]))"]  # fmt: skip
     exe = shutil.which("archlint", path=os.path.dirname(sys.executable)) or shutil.which("archlint")
     return [exe] if exe else [sys.executable, "-m", "archlint"]
 
@@ -156,7 +166,10 @@ def main() -> int:
     ap.add_argument("--list", action="store_true", help="list the cases")
     ap.add_argument("--list-scaling", type=int, nargs="*", help="time kind: List against documents at these sizes")
     ap.add_argument("--json", action="store_true", help="print one JSON line per case")
+    ap.add_argument("--baseline", help="a checkout of another commit (git archive REV | tar -x -C DIR) to measure")
     opts = ap.parse_args()
+    global BASELINE
+    BASELINE = opts.baseline
     if opts.list:
         for c in CASES:
             print(f"{c.name:<40} {c.kind}")
@@ -169,7 +182,7 @@ def main() -> int:
     print(f"load average: {load}; RLIMIT_AS {opts.mem_gib} GiB; timeout {opts.timeout} s")
     print(f"{'case':<38} {'input':>9} {'wall s':>7} {'cpu s':>7} {'RSS MiB':>8} {'rc':>3}  rules")
     for c in cases:
-        res = measure(c, opts.scale or c.bench_scale, opts.mem_gib, opts.timeout)
+        res = measure(c, c.bench_scale if opts.scale is None else opts.scale, opts.mem_gib, opts.timeout)
         if opts.json:
             print(json.dumps(res), flush=True)
             continue

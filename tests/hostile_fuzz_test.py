@@ -32,7 +32,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archlint.catalogue import catalogue
-from archlint.engine import Options, run
+from archlint.engine import Options, Result, run
 from archlint.errors import FatalError
 from tests.conftest import FIXTURES
 
@@ -47,9 +47,8 @@ FUZZ = settings(
 ELF = FIXTURES / "elf"
 
 
-def scan(files: dict[str, bytes]) -> list[str]:
-    """Run archlint (offline, no cache, no config search above the tree) over `files`; the rules
-    reported. Any exception propagates."""
+def scan(files: dict[str, bytes]) -> Result:
+    """Run archlint (offline, no cache) over `files`. Any exception propagates."""
     with tempfile.TemporaryDirectory(prefix="archlint-fuzz-") as tmp:
         root = Path(tmp)
         (root / ".git").mkdir()
@@ -61,7 +60,7 @@ def scan(files: dict[str, bytes]) -> list[str]:
     known = catalogue().by_code
     assert all(r in known for r in rules)
     assert "ARCH004" not in rules
-    return rules
+    return res
 
 
 # --- values a hostile file puts where another type belongs -------------------------------------
@@ -504,3 +503,39 @@ def test_fuzz_config_is_a_clear_error_or_accepted(data: Any) -> None:
         scan({"pyproject.toml": doc.encode("utf-8", "surrogatepass")})
     except FatalError as e:
         assert "pyproject.toml" in str(e)
+
+
+def test_the_unmutated_inputs_reach_the_parsers() -> None:
+    """The fuzz targets start from inputs every scanner really reads (not a harness that only
+    ever exercises the error paths)."""
+    for name in ("uv.lock", "poetry.lock", "pdm.lock", "pylock.toml"):
+        path, table = LOCKS[name]
+        res = scan({name: tomli_w.dumps(_toml_base(path, table)).encode()})
+        assert [d for d in res.facts.dependencies if d.path == name], name
+    res = scan({"requirements.txt": b"numpy==1.26.4\n-r other.txt\n", "other.txt": b"intel-openmp==2024.2.1\n"})
+    assert {d.name for d in res.facts.dependencies} == {"numpy", "intel-openmp"}
+    res = scan(
+        {"deploy/app.yaml": yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": [DEPLOYMENT]}).encode()}
+    )
+    assert [w.name for w in res.facts.workloads] == ["api"]
+    assert "ARCH501" in [
+        f.rule for f in scan({"vendor/lib/libx.so": (ELF / "x86_64/libhello.so").read_bytes()}).findings
+    ]
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        so = (ELF / "x86_64/libhello.so").read_bytes()
+        info = tarfile.TarInfo("usr/lib/libx.so")
+        info.size = len(so)
+        tf.addfile(info, io.BytesIO(so))
+    assert "ARCH501" in [f.rule for f in scan({"image.tar": buf.getvalue()}).findings]
+    res = scan({"Dockerfile": b"FROM --platform=linux/amd64 python:3.12\nRUN pip install numpy==1.26.4\n"})
+    assert [d.name for d in res.facts.dependencies] == ["numpy"]
+    wheel = io.BytesIO()
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr("pkg/_ext.so", (ELF / "x86_64/libhello.so").read_bytes())
+    rules = [f.rule for f in scan({"wheels/pkg-1.0-cp311-cp311-manylinux_2_17_aarch64.whl": wheel.getvalue()}).findings]
+    assert "ARCH504" in rules
+    obj = (ELF / "x86_64/hello.o").read_bytes()
+    member = b"hello.o/".ljust(16) + b"0".ljust(12) + b"0".ljust(6) + b"0".ljust(6) + b"644".ljust(8)
+    archive = b"!<arch>\n" + member + str(len(obj)).encode().ljust(10) + b"`\n" + obj
+    assert "ARCH501" in [f.rule for f in scan({"lib/libx.a": archive}).findings]

@@ -114,9 +114,9 @@ def _pax_record(key: str, value: bytes) -> bytes:
     return str(n).encode() + body
 
 
-def tar_bytes(files: dict[str, bytes]) -> bytes:
+def tar_bytes(files: dict[str, bytes], mode: str = "w") -> bytes:
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tf:
+    with tarfile.open(fileobj=buf, mode=mode, format=tarfile.GNU_FORMAT) as tf:  # type: ignore[call-overload]
         for name, data in files.items():
             info = tarfile.TarInfo(name)
             info.size = len(data)
@@ -371,28 +371,23 @@ def _k8s_list(root: Path, scale: int) -> list[Expect]:
     return []
 
 
+def _before_a_good_deployment(root: Path, first: str) -> None:
+    """deploy.yaml: `first`, then a good Deployment that must still be seen."""
+    (repo(root) / "deploy.yaml").write_text(first + "---\n" + json.dumps(_deployment("good")) + "\n")
+
+
 def _k8s_bad_api_version(root: Path, scale: int) -> list[Expect]:
-    """`apiVersion: apps/x/v1` in the first document; a good Deployment after it."""
-    text = (
-        "apiVersion: apps/x/v1\nkind: Deployment\nmetadata:\n  name: weird\nspec: {}\n---\n"
-        + json.dumps(_deployment("good"))
-        + "\n"
-    )
-    (repo(root) / "deploy.yaml").write_text(text)
+    """`apiVersion: apps/x/v1` in the first document."""
+    _before_a_good_deployment(root, "apiVersion: apps/x/v1\nkind: Deployment\nmetadata:\n  name: weird\nspec: {}\n")
     return [Expect("ARCH002", "deploy.yaml", 1)]
 
 
 def _k8s_huge_replicas(root: Path, scale: int) -> list[Expect]:
-    """`replicas:` with 10,000 digits (past CPython's int-parsing limit), next to a good object."""
-    text = (
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: huge\nspec:\n  replicas: "
-        + "9" * 10_000
-        + "\n  selector: {matchLabels: {app: x}}\n  template:\n    metadata: {labels: {app: x}}\n"
-        "    spec:\n      containers: [{name: a, image: 'ghcr.io/acme/a:1'}]\n---\n"
-        + json.dumps(_deployment("good"))
-        + "\n"
-    )
-    (repo(root) / "deploy.yaml").write_text(text)
+    """`replicas:` with 10,000 digits (past CPython's int-parsing limit)."""
+    spec = "  selector: {matchLabels: {app: x}}\n  template:\n    metadata: {labels: {app: x}}\n"
+    spec += "    spec:\n      containers: [{name: a, image: 'ghcr.io/acme/a:1'}]\n"
+    head = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: huge\nspec:\n"
+    _before_a_good_deployment(root, head + "  replicas: " + "9" * 10_000 + "\n" + spec)
     return [Expect("ARCH002", "deploy.yaml", 6)]
 
 
@@ -443,35 +438,38 @@ def _toml_lock_deep(name: str) -> Callable[[Path, int], list[Expect]]:
     return build
 
 
-def _uv_lock_bad_ipv6(root: Path, scale: int) -> list[Expect]:
-    text = (
-        'version = 1\nrequires-python = ">=3.11"\n\n[[package]]\nname = "numpy"\nversion = "1.26.4"\n'
-        'source = { registry = "https://pypi.org/simple" }\n'
-        'sdist = { url = "http://[::1/numpy-1.26.4.tar.gz", hash = "sha256:00", size = 1 }\n'
-        'wheels = [\n    { url = "http://[::1/numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.whl", '
-        'hash = "sha256:00" },\n]\n'
-    )
-    (repo(root) / "uv.lock").write_text(text)
-    return [Expect("ARCH002", "uv.lock", 5)]  # the entry's name line
+def _file(rel: str, text: str, *expected: Expect) -> Callable[[Path, int], list[Expect]]:
+    """A case that is one small file."""
+
+    def build(root: Path, scale: int) -> list[Expect]:
+        (repo(root) / rel).write_text(text)
+        return list(expected)
+
+    return build
 
 
-def _pylock_bad_ipv6(root: Path, scale: int) -> list[Expect]:
-    text = (
-        'lock-version = "1.0"\ncreated-by = "hand"\n\n[[packages]]\nname = "numpy"\nversion = "1.26.4"\n'
-        'wheels = [{ url = "http://[::1/numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.whl", '
-        'hashes = { sha256 = "00" } }]\n'
-    )
-    (repo(root) / "pylock.toml").write_text(text)
-    return [Expect("ARCH002", "pylock.toml", 5)]  # the entry's name line
-
-
-def _pylock_name_table(root: Path, scale: int) -> list[Expect]:
-    text = (
-        'lock-version = "1.0"\ncreated-by = "hand"\n\n[[packages]]\nname = { a = 1 }\nversion = "1.0"\n\n'
-        '[[packages]]\nname = "numpy"\nversion = "1.26.4"\n'
-    )
-    (repo(root) / "pylock.toml").write_text(text)
-    return [Expect("ARCH002", "pylock.toml", 5)]
+_PYLOCK_HEAD = 'lock-version = "1.0"\ncreated-by = "hand"\n\n[[packages]]\n'
+_BAD_WHEEL_URL = "http://[::1/numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.whl"  # an IPv6 host never closed
+# The line reported is the entry's `name =` line.
+_uv_lock_bad_ipv6 = _file(
+    "uv.lock",
+    'version = 1\nrequires-python = ">=3.11"\n\n[[package]]\nname = "numpy"\nversion = "1.26.4"\n'
+    'source = { registry = "https://pypi.org/simple" }\n'
+    'sdist = { url = "http://[::1/numpy-1.26.4.tar.gz", hash = "sha256:00", size = 1 }\n'
+    f'wheels = [\n    {{ url = "{_BAD_WHEEL_URL}", hash = "sha256:00" }},\n]\n',
+    Expect("ARCH002", "uv.lock", 5),
+)
+_pylock_bad_ipv6 = _file(
+    "pylock.toml",
+    _PYLOCK_HEAD
+    + f'name = "numpy"\nversion = "1.26.4"\nwheels = [{{ url = "{_BAD_WHEEL_URL}", hashes = {{ sha256 = "00" }} }}]\n',
+    Expect("ARCH002", "pylock.toml", 5),
+)
+_pylock_name_table = _file(
+    "pylock.toml",
+    _PYLOCK_HEAD + 'name = { a = 1 }\nversion = "1.0"\n\n[[packages]]\nname = "numpy"\nversion = "1.26.4"\n',
+    Expect("ARCH002", "pylock.toml", 5),
+)
 
 
 def _pyproject_deep_search(root: Path, scale: int) -> list[Expect]:

@@ -183,6 +183,7 @@ def load_file(path: Path) -> Config:
     return cfg
 
 
+_MAX_SEARCHED = 16 * 1024 * 1024
 _MENTIONS_ARCHLINT = re.compile(rb"^[ \t]*\[[ \t]*tool[ \t]*\.[ \t]*archlint\b", re.MULTILINE)
 
 
@@ -194,9 +195,11 @@ def _has_archlint_table(pyproject: Path) -> bool:
     dependency scanner reports it (ARCH002)."""
     try:
         with open(pyproject, "rb") as fh:
-            raw = fh.read()
+            raw = fh.read(_MAX_SEARCHED + 1)
     except OSError:
         return False
+    if len(raw) > _MAX_SEARCHED:
+        return False  # no real pyproject.toml is this big; the dependency scanner reports the size
     try:
         tool = tomllib.loads(raw.decode("utf-8")).get("tool")
     except (ValueError, RecursionError):  # TOMLDecodeError, UnicodeDecodeError, a number too long

@@ -122,3 +122,28 @@ def test_many_bomb_layers_stop_at_the_budget_of_the_file(
         tf.addfile(info, io.BytesIO(layer.getvalue()))
     found = cli(["check", str(root), "--offline", "--format", "json", "--select", "ARCH0,ARCH5"]).json()["findings"]
     assert sorted(f["rule"] for f in found) == ["ARCH501", "ARCH508"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["x = " + "[" * 1000 + "]" * 1000, "x = " + "9" * 5000, "x = [", "tool = 5"],
+    ids=["nested-1000-deep", "5000-digit-number", "truncated", "tool-not-a-table"],
+)
+def test_a_broken_pyproject_met_while_searching_for_config(
+    body: str, tmp_path: Path, cli: Callable[..., CliResult]
+) -> None:
+    """Without a [tool.archlint] header it is just a scanned file: ARCH002, and the run goes on.
+    With one, its owner meant it as archlint's config: exit 2 naming the file, rather than a run
+    that silently drops their settings. Never an internal error."""
+    root = repo(tmp_path / "repo")
+    (root / "requirements.txt").write_text("numpy==1.26.4\n")
+    (root / "pyproject.toml").write_text(body + '\n[project]\nname = "x"\n')
+    res = cli(["check", str(root), "--offline", "--format", "json", "--select", "ARCH0"])
+    if body == "tool = 5":  # parses: not a config (no tool.archlint table), nothing wrong to report
+        assert res.rc == 0 and res.json()["findings"] == []
+    else:
+        assert res.rc == 1, res.err
+        assert [(f["rule"], f["path"]) for f in res.json()["findings"]] == [("ARCH002", "pyproject.toml")]
+    (root / "pyproject.toml").write_text(body + '\n[tool.archlint]\nselect = ["ARCH1"]\n')
+    res = cli(["check", str(root), "--offline", "--format", "json"])
+    assert res.rc == 2 and "pyproject.toml" in res.err and "internal error" not in res.err, res.err

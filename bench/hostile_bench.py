@@ -85,7 +85,10 @@ def measure(case: Case, scale: int, mem_gib: float, timeout: float) -> dict:
                 t0 = time.perf_counter()
                 case.build(root, scale)
                 built = time.perf_counter() - t0
-                size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+                # on disk (a sparse file counts what it really holds)
+                size = sum(
+                    min(st.st_size, st.st_blocks * 512) for p in root.rglob("*") if p.is_file() for st in [p.stat()]
+                )
                 args = [*archlint_cmd(), "check", str(root), "--offline", "--format", "json",
                         "--select", case.select, *case.extra_args]  # fmt: skip
                 res = run_child(args, int(mem_gib * 1024**3), timeout)

@@ -7,6 +7,7 @@ file and the key, because a silently ignored typo in a CI gate is worse than a l
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,6 +135,10 @@ def _load_toml(path: Path) -> dict[str, Any]:
         raise FatalError(f"{path}: cannot read config: {e.strerror or e}") from None
     except tomllib.TOMLDecodeError as e:
         raise FatalError(f"{path}: invalid TOML: {e}") from None
+    except RecursionError:
+        raise FatalError(f"{path}: invalid TOML: arrays or inline tables nested too deeply") from None
+    except ValueError:  # a number past CPython's digit limit
+        raise FatalError(f"{path}: invalid TOML: a number too long to read") from None
 
 
 def _validate(cfg: Config) -> None:
@@ -187,7 +192,8 @@ def _check_code(cfg: Config, key: str, code: str) -> None:
 def load_file(path: Path) -> Config:
     data = _load_toml(path)
     if path.name == "pyproject.toml":
-        values = data.get("tool", {}).get("archlint", {})
+        tool = data.get("tool", {})
+        values = tool.get("archlint", {}) if isinstance(tool, dict) else {}
         if not isinstance(values, dict):
             raise FatalError(f"{path}: tool.archlint: expected a table")
         cfg = Config(path=path, prefix="tool.archlint.", values=values)
@@ -197,12 +203,28 @@ def load_file(path: Path) -> Config:
     return cfg
 
 
+_MAX_SEARCHED = 16 * 1024 * 1024
+_MENTIONS_ARCHLINT = re.compile(rb"^[ \t]*\[[ \t]*tool[ \t]*\.[ \t]*archlint\b", re.MULTILINE)
+
+
 def _has_archlint_table(pyproject: Path) -> bool:
+    """Whether a pyproject.toml met while searching is archlint's config. One that cannot be
+    parsed (bad TOML, nesting too deep) is, when it has a [tool.archlint] header: its owner meant
+    to configure archlint, and load_file then says what is wrong with it (exit 2) rather than
+    running silently without their settings. Otherwise it is just a scanned file, and the
+    dependency scanner reports it (ARCH002)."""
     try:
         with open(pyproject, "rb") as fh:
-            return "archlint" in tomllib.load(fh).get("tool", {})
-    except (OSError, tomllib.TOMLDecodeError):
+            raw = fh.read(_MAX_SEARCHED + 1)
+    except OSError:
         return False
+    if len(raw) > _MAX_SEARCHED:
+        return False  # no real pyproject.toml is this big; the dependency scanner reports the size
+    try:
+        tool = tomllib.loads(raw.decode("utf-8")).get("tool")
+    except (ValueError, RecursionError):  # TOMLDecodeError, UnicodeDecodeError, a number too long
+        return _MENTIONS_ARCHLINT.search(raw) is not None
+    return isinstance(tool, dict) and "archlint" in tool
 
 
 def _is_file(p: Path) -> bool:

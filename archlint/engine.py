@@ -17,7 +17,7 @@ from archlint.facts import Facts
 from archlint.findings import Finding, Severity
 from archlint.progress import Progress
 from archlint.scanners import needed, scanners_for
-from archlint.scanning import KUBERNETES, ScanContext, SourceFile, internal_error
+from archlint.scanning import KUBERNETES, MAX_READ_BYTES, ScanContext, SourceFile, internal_error
 
 STDIN = "-"
 STDIN_REL = "<stdin>"
@@ -117,7 +117,10 @@ def run(opts: Options) -> Result:
         fs_paths, root, excludes, respect_gitignore=cfg.get("respect-gitignore", True), force_exclude=opts.force_exclude
     )
     files = disc.files
-    if STDIN in opts.paths:
+    if STDIN in opts.paths and len(opts.stdin or b"") > MAX_READ_BYTES:
+        disc.findings.append(Finding(rule="ARCH001", message=f"cannot read {STDIN_REL}: larger than {MAX_READ_BYTES} "
+                                     "bytes", path=STDIN_REL, key="unreadable"))  # fmt: skip
+    elif STDIN in opts.paths:
         files.append(SourceFile(path=Path(STDIN), rel=STDIN_REL, kind=KUBERNETES, data=opts.stdin or b""))
     ctx.files = files
     facts = Facts()

@@ -16,6 +16,7 @@ from archlint import __version__
 from archlint.errors import FatalError
 from archlint.findings import Severity
 from archlint.report.emit import FORMATS
+from archlint.scanning import MAX_READ_BYTES
 from archlint.usage import UsageError, choice, did_you_mean, metavar
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -159,7 +160,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     from archlint.gate import Gate
 
     gate = Gate.prepare(args.baseline, args.diff_base, args.paths)
-    stdin = sys.stdin.buffer.read() if "-" in args.paths else None
+    # One byte past the cap tells the engine it was too large (a finding), without reading it all.
+    stdin = sys.stdin.buffer.read(MAX_READ_BYTES + 1) if "-" in args.paths else None
     cache_dir = args.cache_dir or None
     chatter = Chatter(quiet=args.quiet, verbose=args.verbose)
     opts = engine.Options(

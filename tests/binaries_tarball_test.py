@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hostile_support.corpus import tar_bytes
 
 from archlint.binaries.interface import Limits
 from archlint.binaries.tarball import TarReader
@@ -23,15 +24,7 @@ from tests.conftest import FIXTURES, CliResult
 ELF = FIXTURES / "elf"
 
 
-def _tar(files: dict[str, bytes], mode: str = "w") -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode=mode) as tf:  # type: ignore[call-overload]
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            info.mode = 0o755
-            tf.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
+_tar = tar_bytes
 
 
 def _blob(data: bytes) -> tuple[str, bytes]:
@@ -116,7 +109,7 @@ def test_docker_export_flat_filesystem(tmp_path: Path, cli: Callable[..., CliRes
 
 
 def test_tar_bomb_is_capped(tmp_path: Path, cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(BinaryScanner, "limits", Limits(ratio_floor=1 << 20, max_tar_ratio=100))
+    monkeypatch.setattr(BinaryScanner, "limits", Limits(tar_ratio_floor=1 << 20, max_tar_ratio=100))
     root = repo(tmp_path)
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tf:

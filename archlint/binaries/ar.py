@@ -15,6 +15,7 @@ class ArReader(ContainerReader):
     def __init__(self, src: Source, limits: Limits) -> None:
         self._src = src
         self._limits = limits
+        self.problems: list[str] = []  # members with a bad name (ARCH002); they are still read
 
     def members(self) -> Iterator[Member]:
         src, size = self._src, self._src.size
@@ -48,10 +49,16 @@ class ArReader(ContainerReader):
                     raise Malformed(f"bad BSD member name {raw!r}") from None
                 skip = min(skip, msize)
                 name = src.pread(data, skip).rstrip(b"\0").decode("utf-8", errors="replace")
-            elif raw.startswith("/") and raw[1:].isdigit() and raw not in _SYMBOL_TABLES:
-                off = int(raw[1:])
-                end = longnames.find(b"/\n", off)
-                name = longnames[off : end if end >= 0 else off + 256].decode("utf-8", errors="replace")
+            elif raw.startswith("/") and raw not in _SYMBOL_TABLES:
+                # GNU: "/123" is offset 123 in the "//" name table (ASCII digits only: "/²" is not).
+                digits = raw[1:]
+                off = int(digits) if digits.isascii() and digits.isdigit() else -1
+                if 0 <= off < len(longnames):
+                    end = longnames.find(b"/\n", off)
+                    name = longnames[off : end if end >= 0 else off + 256].decode("utf-8", errors="replace")
+                else:
+                    what = "past the long-name table" if off >= 0 else "not a long-name reference"
+                    self.problems.append(f"member at offset {pos} is named {raw!r} ({what})")
             else:
                 name = raw.removesuffix("/")
             if raw not in _SYMBOL_TABLES and raw != "//":

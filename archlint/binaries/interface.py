@@ -43,7 +43,13 @@ class Limits:
     max_ar_members: int = 100_000
     max_tar_members: int = 1_000_000
     max_tar_bytes: int = 32 * 1024**3  # uncompressed bytes streamed from one tarball, all layers
-    max_tar_ratio: int = 200  # uncompressed/compressed bytes of a compressed tar stream
+    max_tar_ratio: int = 200  # uncompressed/compressed bytes of a compressed tar stream, checked continuously
+    # A compressed stream is a bomb only past this many uncompressed bytes: a zero-filled file of a
+    # few hundred MiB in a real layer compresses ~1000:1, and streaming past it costs well under 1 s.
+    tar_ratio_floor: int = 1024**3
+    # Uncompressed bytes of all streams together per byte of the file (at least 2 x the floor):
+    # real image tarballs expand 2-5x; many bomb layers, each skipped at the floor, stop here.
+    max_tar_total_ratio: int = 50
     max_tar_depth: int = 2  # docker save: the outer tar, then one layer tar inside it
     max_config_json: int = 1024 * 1024
     max_evidence: int = 10_000  # evidence records from one container

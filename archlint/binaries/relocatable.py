@@ -20,11 +20,15 @@ from archlint.binaries.interface import LimitExceeded, Limits, Malformed, Source
 
 
 class SourceIO(io.RawIOBase):
-    """A seekable read-only file object over a bounded `Source` (what pyelftools wants)."""
+    """A seekable read-only file object over a bounded `Source` (what pyelftools wants). It
+    serves at most `budget` bytes in at most `budget // 16` reads: pyelftools reads names 64
+    bytes at a time until a NUL, so a run of non-NUL bytes must end somewhere."""
 
-    def __init__(self, src: Source) -> None:
+    def __init__(self, src: Source, budget: int = 1 << 62) -> None:
         self._src = src
         self._pos = 0
+        self._budget = budget
+        self._calls = budget // 16
 
     def readable(self) -> bool:
         return True
@@ -41,22 +45,46 @@ class SourceIO(io.RawIOBase):
         return self._pos
 
     def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        self._calls -= 1
+        if self._calls < 0 or len(b) > self._budget:
+            raise LimitExceeded("the section table and its strings take more reading than the cap allows")
         data = self._src.pread(self._pos, len(b))
+        self._budget -= len(data)
         n = len(data)
         b[:n] = data
         self._pos += n
         return n
 
 
+SHDR0_SIZE = {32: (0x14, "I"), 64: (0x20, "Q")}  # offset and format of sh_size in section header 0
+
+
+def section_count(src: Source, h: ElfHeader) -> int:
+    """e_shnum, or the real count from section 0's sh_size when e_shnum is 0 and a table exists
+    (ELF extended numbering, for objects with 0xff00 sections or more: pyelftools follows it)."""
+    if h.shnum or not h.shoff:
+        return h.shnum
+    off, fmt = SHDR0_SIZE[h.bits]
+    raw = src.pread(h.shoff + off, struct.calcsize(fmt))
+    if len(raw) < struct.calcsize(fmt):
+        return 0
+    return int(struct.unpack(h.fmt + fmt, raw)[0])
+
+
 def inspect_relocatable(src: Source, h: ElfHeader, limits: Limits) -> ElfDetails:
     d = ElfDetails()
-    if h.shnum > limits.max_section_headers:
-        d.skipped.append(f"{h.shnum} section headers (more than {limits.max_section_headers})")
+    shnum = section_count(src, h)
+    if shnum > limits.max_section_headers:
+        extended = " (counted in section 0: extended numbering)" if shnum != h.shnum else ""
+        d.skipped.append(f"{shnum} section headers{extended} (more than {limits.max_section_headers})")
         return d
     if h.table_problems(limits):
         return d  # reported by the caller from the header alone
+    # What a well-formed object within the caps needs: its section headers, their names and the
+    # notes; the rest of the file is never read.
+    budget = limits.max_section_headers * (max(h.shentsize, 64) + 4096) + 16 * limits.max_note_bytes
     try:
-        elffile = ELFFile(cast(IO[bytes], SourceIO(src)))
+        elffile = ELFFile(cast(IO[bytes], SourceIO(src, budget)))
         for section in elffile.iter_sections():
             if not isinstance(section, NoteSection) or section.name != ".note.gnu.property":
                 continue

@@ -101,6 +101,7 @@ class WheelReader(ContainerReader):
         self._fh = fh
         self._size = size
         self._limits = limits
+        self.problems: list[str] = []  # members that cannot be read (ARCH002); the others still are
 
     def _infos(self) -> list[zipfile.ZipInfo]:
         lim = self._limits
@@ -109,8 +110,8 @@ class WheelReader(ContainerReader):
             raise LimitExceeded(f"{declared} members (more than {lim.max_zip_members})")
         try:
             zf = zipfile.ZipFile(self._fh)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as e:
-            raise Malformed(f"not a readable zip: {e}") from None
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, NotImplementedError) as e:
+            raise Malformed(f"not a readable zip: {e}") from None  # NotImplementedError: "zip file version 6.4"
         self._zf = zf
         infos = zf.infolist()
         if len(infos) > lim.max_zip_members:
@@ -139,6 +140,9 @@ class WheelReader(ContainerReader):
         cap = self._limits.max_deep_read
         for info in infos:
             if info.is_dir() or info.file_size < 52 or not may_be_binary(info.filename):
+                continue
+            if info.flag_bits & 0x1:  # pip cannot install it either: zipfile wants a password
+                self.problems.append(f"member {info.filename} is encrypted: not read")
                 continue
             try:
                 stream = self._zf.open(info)

@@ -330,12 +330,34 @@ def remember_documents(text: str, ranges: dict[int, tuple[int, int]]) -> None:
 def remember_documents_by_key(key: tuple[int, int], ranges: dict[int, tuple[int, int]]) -> None:
     """The same, from a key computed elsewhere (a forked worker shares the hash seed)."""
     _RANGES[key] = ranges
+    for stale in [k for k in _DOCS if k[0] == key]:  # composed before the ranges were known
+        del _DOCS[stale]
     _RANGES.move_to_end(key)
     while len(_RANGES) > _MAX_RANGES:
         _RANGES.popitem(last=False)
 
 
-def _document(text: str, doc_index: int) -> tuple[Any, bool, list[str], int] | None:
+_Found = tuple[Any, bool, list[str], int]
+# Documents already composed, by (text key, index): the items of one `kind: List` are all in
+# document 0, and slicing, joining and hashing that document again for every item made a List
+# quadratic (20,000 Deployments took minutes). Nodes are only read, so sharing them is safe.
+_DOCS: OrderedDict[tuple[tuple[int, int], int], _Found | None] = OrderedDict()
+_MAX_DOCS = 64
+
+
+def _document(text: str, doc_index: int) -> _Found | None:
+    key = (document_key(text), doc_index)
+    if key in _DOCS:
+        _DOCS.move_to_end(key)
+        return _DOCS[key]
+    found = _compose_document(text, doc_index)
+    _DOCS[key] = found
+    while len(_DOCS) > _MAX_DOCS:
+        _DOCS.popitem(last=False)
+    return found
+
+
+def _compose_document(text: str, doc_index: int) -> _Found | None:
     """The composed document, JSON-ness, its lines and its line offset in the file: from the
     remembered range when there is one, else from composing the whole file."""
     known = _RANGES.get(document_key(text))
@@ -359,6 +381,94 @@ def _document(text: str, doc_index: int) -> tuple[Any, bool, list[str], int] | N
     if doc_index >= len(nodes) or nodes[doc_index] is None:
         return None
     return nodes[doc_index], is_json, lines, 0
+
+
+# (first line, first column, last line, end column), 0-based, of each item of a List document.
+_Span = tuple[int, int, int, int]
+_ITEMS: OrderedDict[tuple[tuple[int, int], int], list[_Span] | None] = OrderedDict()
+
+
+def _list_item(text: str, doc_index: int, item: int) -> _Found | None:
+    """Item `item` of the `kind: List` that is document `doc_index`, composed on its own: a
+    20,000-item List composed whole holds ~40 bytes of nodes per byte of YAML, the item alone a
+    few KiB. The item's text is cut at its exact start and end (columns kept, what precedes it
+    on its first line blanked), so node marks are file positions less the line offset."""
+    key = (document_key(text), doc_index)
+    if key not in _ITEMS:
+        _ITEMS[key] = _item_spans(text, doc_index)
+        while len(_ITEMS) > _MAX_DOCS:
+            _ITEMS.popitem(last=False)
+    spans = _ITEMS[key]
+    if spans is None or not 0 <= item < len(spans):
+        return None
+    sl, sc, el, ec = spans[item]
+    lines = _lines(text)
+    if el >= len(lines):  # the item ends the file: its end mark is past the last line
+        el = len(lines) - 1
+        ec = len(lines[el]) if el >= 0 else 0
+    chunk = lines[sl : el + 1]
+    probe = [*chunk]
+    if not chunk:
+        return None
+    if el == sl:
+        probe[0] = " " * sc + chunk[0][sc:ec] + "\n"
+    else:
+        probe[0] = " " * sc + chunk[0][sc:]
+        probe[-1] = chunk[-1][:ec] + "\n"
+    piece = _compose("".join(probe))
+    if piece is None or len(piece[0]) != 1 or not isinstance(piece[0][0], yaml.MappingNode):
+        return None
+    return piece[0][0], _is_json(text), chunk, sl
+
+
+def _item_spans(text: str, doc_index: int) -> list[_Span] | None:
+    """Where each item of the document's top-level `items` sequence starts and ends, from
+    libyaml's events (no nodes are built)."""
+    known = _RANGES.get(document_key(text))
+    if known is not None:
+        rng = known.get(doc_index)
+        if rng is None:
+            return None
+        part, offset, skip = "".join(_lines(text)[rng[0] - 1 : rng[1]]), rng[0] - 1, 0
+    else:
+        part, offset, skip = text, 0, doc_index
+    spans: list[_Span] = []
+    depth, docs = 0, -1
+    expect_key, last_key, in_items = True, None, False  # the root mapping's keys and values
+    start = None
+    try:
+        for ev in yaml.parse(part, Loader=_Loader):
+            if isinstance(ev, yaml.DocumentStartEvent):
+                docs += 1
+                if docs > skip:
+                    break
+                continue
+            if docs != skip or isinstance(ev, (yaml.DocumentEndEvent, yaml.StreamEndEvent)):
+                continue
+            if isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                if depth == 0 and not isinstance(ev, yaml.MappingStartEvent):
+                    return None
+                if depth == 1:
+                    in_items = not expect_key and last_key == "items" and isinstance(ev, yaml.SequenceStartEvent)
+                    expect_key = not expect_key
+                elif depth == 2 and in_items:
+                    start = ev.start_mark
+                depth += 1
+            elif isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+                if depth == 2 and in_items and start is not None:
+                    end = ev.end_mark
+                    spans.append((start.line + offset, start.column, end.line + offset, end.column))
+                elif depth == 1:
+                    in_items = False
+            elif depth == 1:  # a scalar or alias key or value of the root mapping
+                last_key = ev.value if expect_key and isinstance(ev, yaml.ScalarEvent) else None
+                expect_key = not expect_key
+            elif depth == 2 and in_items:
+                return None  # a scalar or alias item: not a list of objects
+    except yaml.YAMLError:
+        return None
+    return spans
 
 
 @functools.lru_cache(maxsize=4)
@@ -685,7 +795,12 @@ def ops_to_edits(text: str, doc_index: int, spec_path: Path, ops: list[Op], rel:
     """Text edits implementing `ops` on the pod spec at `spec_path` of document `doc_index`;
     [] when the file cannot be composed or a path is not where the data said (then only the
     patch object is offered)."""
-    found = _document(text, doc_index)
+    found = None
+    if len(spec_path) > 2 and spec_path[0] == "items" and isinstance(spec_path[1], int):
+        found = _list_item(text, doc_index, spec_path[1])
+        if found is not None:
+            spec_path = spec_path[2:]
+    found = found or _document(text, doc_index)
     if found is None:
         return []
     root, is_json, lines, offset = found

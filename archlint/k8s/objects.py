@@ -96,18 +96,59 @@ def is_object(data: Any) -> bool:
     return isinstance(data, dict) and isinstance(data.get("apiVersion"), str) and isinstance(data.get("kind"), str)
 
 
+MAX_LIST_DEPTH = 4  # kubectl flattens Lists inside Lists; a hostile file may nest them forever
+
+
+def _is_list(data: dict[str, Any]) -> bool:
+    return data["kind"] == "List" or (data["kind"].endswith("List") and isinstance(data.get("items"), list))
+
+
+def bad_api_version(api_version: str) -> bool:
+    """Not `version` or `group/version` (what apimachinery's ParseGroupVersion accepts): kubectl
+    refuses the object, so it is reported, not checked."""
+    return api_version.count("/") > 1 or api_version.startswith("/") or api_version.endswith("/")
+
+
 def objects(doc: Doc, default_namespace: str = "default") -> Iterator[KObject]:
-    """The Kubernetes objects of a document; anything else (Helm values, compose files) is skipped."""
-    data = doc.data
+    """The Kubernetes objects of a document, `kind: List` items (nested ones too) flattened as
+    kubectl does; anything else (Helm values, compose files) and objects kubectl would refuse
+    (see `shape_problems`) are skipped."""
+    yield from _objects(doc.data, doc, (), 0, default_namespace)
+
+
+def _objects(data: Any, doc: Doc, path: tuple[str | int, ...], depth: int, default_namespace: str) -> Iterator[KObject]:
+    if not is_object(data) or bad_api_version(data["apiVersion"]):
+        return
+    if _is_list(data):
+        items = data.get("items")
+        if depth < MAX_LIST_DEPTH and isinstance(items, list):
+            for i, item in enumerate(items):
+                yield from _objects(item, doc, (*path, "items", i), depth + 1, default_namespace)
+        return
+    yield KObject(data, doc, path, default_namespace)
+
+
+def shape_problems(
+    data: Any, path: tuple[str | int, ...] = (), depth: int = 0
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """(path, message) for what makes kubectl refuse a document: an apiVersion that is not
+    group/version, a List whose items are not a list, Lists nested past MAX_LIST_DEPTH."""
     if not is_object(data):
         return
-    items = data.get("items")
-    if data["kind"] == "List" or (data["kind"].endswith("List") and isinstance(items, list)):
-        for i, item in enumerate(items if isinstance(items, list) else []):
-            if is_object(item):
-                yield KObject(item, doc, ("items", i), default_namespace)
+    if bad_api_version(data["apiVersion"]):
+        yield (*path, "apiVersion"), f"apiVersion {data['apiVersion'][:100]!r} is not `version` or `group/version`"
         return
-    yield KObject(data, doc, (), default_namespace)
+    if not _is_list(data):
+        return
+    items = data.get("items")
+    if items is not None and not isinstance(items, list):
+        yield (*path, "items"), f"{data['kind']}: items must be a list, not {type(items).__name__}"
+    elif isinstance(items, list):
+        if depth >= MAX_LIST_DEPTH:
+            yield (*path, "items"), f"Lists nested more than {MAX_LIST_DEPTH} deep: the inner items are not checked"
+            return
+        for i, item in enumerate(items):
+            yield from shape_problems(item, (*path, "items", i), depth + 1)
 
 
 @dataclass

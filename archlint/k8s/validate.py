@@ -77,9 +77,15 @@ class Validator:
     version: str
 
 
+_KIND = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,62}$")
+_API_VERSION = re.compile(r"^(?:[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?v[0-9]+(?:(?:alpha|beta)[0-9]+)?$")
+
+
 @functools.lru_cache(maxsize=256)
 def validator(version: str, kind: str, api_version: str) -> Validator | None:
     """The validator for one kind, or None when the bundle has no schema for it (CRDs)."""
+    if not _KIND.match(kind) or not _API_VERSION.match(api_version):
+        return None  # not a name the bundle could hold (and never a path to open)
     try:
         schema = kv.schema_contents(f"kubernetes-json-schema/v{version}-local-strict/{_schema_name(kind, api_version)}",
                                     version)  # fmt: skip

@@ -276,12 +276,18 @@ def _parse(text: str, line_offset: int, index: int, seen: list[int]) -> Iterator
             line, col = m.line + lo, m.column + 1
             v = e.value
             # The common case inline: a plain, untagged scalar that is an ordinary string.
-            if e.style or e.tag is not None or not v:
-                val = _scalar(e)
-            elif v[0] in _SPECIAL_FIRST or v in _BOOL:
-                val = resolve_plain(v)
-            else:
+            try:
+                if e.style or e.tag is not None or not v:
+                    val = _scalar(e)
+                elif v[0] in _SPECIAL_FIRST or v in _BOOL:
+                    val = resolve_plain(v)
+                else:
+                    val = v
+            except ValueError:  # a decimal integer past CPython's digit limit (int() refuses it)
                 val = v
+                if doc is not None:
+                    doc.problems.append(Problem(line, col, f"an integer of {len(v)} digits: no Kubernetes field "
+                                                "holds it (kept as text)", "number"))  # fmt: skip
             real += 1
             if e.anchor:
                 anchors[e.anchor] = (val, 1)

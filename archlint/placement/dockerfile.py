@@ -13,10 +13,18 @@ from dataclasses import dataclass, field
 
 MAX_INSTRUCTIONS = 20_000  # a hostile file cannot make us build an unbounded list
 MAX_LINE_CHARS = 1_000_000
+# Characters one substitution may add: ARGs that each repeat the previous one ten times double
+# their exponent per line (ten such lines made 10^11 characters); real values are image names,
+# versions and URLs.
+MAX_EXPANDED = 64 * 1024
 
 _DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(.*?)\s*$")
 _HEREDOC = re.compile(r"<<(-?)\s*([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
 _VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+class ExpansionTooLong(ValueError):
+    pass
 
 
 class DockerfileError(ValueError):
@@ -53,6 +61,7 @@ class Dockerfile:
     global_args: dict[str, str | None]
     stages: list[Stage]
     global_raw: dict[str, str | None] = field(default_factory=dict)  # global ARG defaults as written
+    problems: list[tuple[int, str]] = field(default_factory=list)  # (line, what): reported, parsing went on
 
     def stage_named(self, ref: str) -> Stage | None:
         ref = ref.lower()
@@ -101,21 +110,44 @@ def find_text(lines: list[str], ins: Instruction, needle: str) -> tuple[int, int
     return ins.line, 1
 
 
-def substitute(text: str, env: dict[str, str | None]) -> str:
+def substitute(text: str, env: dict[str, str | None], limit: int = MAX_EXPANDED) -> str:
     """Expand $VAR, ${VAR}, ${VAR:-default} and ${VAR:+alt} like BuildKit; unknown variables
-    are left as written so callers can tell that a value is not known statically."""
+    are left as written so callers can tell that a value is not known statically. Raises
+    ExpansionTooLong when the result would be more than `limit` characters longer than `text`."""
+    grown = 0
 
     def repl(m: re.Match[str]) -> str:
+        nonlocal grown
         name = m.group(1) or m.group(4)
         op, word = m.group(2), m.group(3)
         value = env.get(name)
         if op in (":-", "-"):
-            return value if value else substitute(word or "", env)
-        if op in (":+", "+"):
-            return substitute(word or "", env) if value else ""
-        return value if value is not None else m.group(0)
+            out = value if value else substitute(word or "", env, limit)
+        elif op in (":+", "+"):
+            out = substitute(word or "", env, limit) if value else ""
+        else:
+            out = value if value is not None else m.group(0)
+        grown += len(out) - (m.end() - m.start())
+        if grown > limit:
+            raise ExpansionTooLong(f"${{{name}}} and the variables around it expand to more than {limit} characters")
+        return out
 
     return _VAR.sub(repl, text)
+
+
+def expand(text: str, env: dict[str, str | None]) -> str | None:
+    """`substitute`, or None when the expansion is too long to be a real value."""
+    try:
+        return substitute(text, env)
+    except ExpansionTooLong:
+        return None
+
+
+def expand_or_raw(text: str, env: dict[str, str | None]) -> str:
+    """`substitute`, or `text` as written when it expands too far (its `$VAR`s then read as
+    unknown values; the parser has already reported the line)."""
+    out = expand(text, env)
+    return text if out is None else out
 
 
 def _split_flags(args: str) -> tuple[dict[str, str], str]:
@@ -214,6 +246,16 @@ def _stages(lines: list[str], instructions: list[Instruction]) -> Dockerfile:
     global_args: dict[str, str | None] = {}
     global_raw: dict[str, str | None] = {}
     stages: list[Stage] = []
+    problems: list[tuple[int, str]] = []
+
+    def value_of(text: str, env: dict[str, str | None], ins: Instruction, fallback: str | None) -> str | None:
+        """An ARG/ENV/FROM value; one too long to be real is reported and treated as unknown."""
+        try:
+            return substitute(text, env)
+        except ExpansionTooLong as e:
+            problems.append((ins.line, f"{ins.keyword} {text[:60]}...: {e}; treated as unknown"))
+            return fallback
+
     for ins in instructions:
         if ins.keyword == "FROM":
             flags, rest = _split_flags(ins.args)
@@ -226,10 +268,10 @@ def _stages(lines: list[str], instructions: list[Instruction]) -> Dockerfile:
             stages.append(
                 Stage(
                     index=len(stages),
-                    base=substitute(words[0], scope),
+                    base=value_of(words[0], scope, ins, words[0]) or words[0],
                     base_raw=words[0],
                     name=name,
-                    platform=substitute(platform_raw, scope) if platform_raw is not None else None,
+                    platform=value_of(platform_raw, scope, ins, platform_raw) if platform_raw is not None else None,
                     platform_raw=platform_raw,
                     line=ins.line,
                 )
@@ -238,7 +280,7 @@ def _stages(lines: list[str], instructions: list[Instruction]) -> Dockerfile:
         if not stages:
             if ins.keyword == "ARG":
                 for k, v in parse_kv(ins.args):
-                    global_args[k] = substitute(v, global_args) if v is not None else None
+                    global_args[k] = value_of(v, global_args, ins, None) if v is not None else None
                     global_raw[k] = v
             continue
         stage = stages[-1]
@@ -249,6 +291,6 @@ def _stages(lines: list[str], instructions: list[Instruction]) -> Dockerfile:
                     # `ARG NAME` inside a stage re-imports the global default.
                     stage.args[k] = global_args.get(k)
                 else:
-                    stage.args[k] = substitute(v, {**global_args, **stage.args}) if v is not None else None
+                    stage.args[k] = value_of(v, {**global_args, **stage.args}, ins, None) if v is not None else None
     return Dockerfile(lines=lines, instructions=instructions, global_args=global_args, stages=stages,
-                      global_raw=global_raw)  # fmt: skip
+                      global_raw=global_raw, problems=problems)  # fmt: skip

@@ -13,8 +13,9 @@ from packaging.utils import canonicalize_name
 from archlint.catalogue import knowledge
 from archlint.facts import Dependency, Evidence, RuntimeHint
 from archlint.findings import Applicability, Edit, Finding, Fix
+from archlint.nesting import ABSURD_NUMBER
 from archlint.placement import baseimages, stages, toolchain
-from archlint.placement.dockerfile import Dockerfile, Instruction, Stage, find_text, substitute
+from archlint.placement.dockerfile import Dockerfile, Instruction, Stage, expand, find_text
 from archlint.placement.shell import commands
 
 # A URL word that names an x86 build; bounded by non-alphanumerics so "x64" in "dx64y" does not count.
@@ -167,14 +168,18 @@ def _downloads(
 ) -> None:
     if _ARCH_AWARE.search(ins.args):
         return
-    expanded = substitute(ins.args, scope)
+    expanded = expand(ins.args, scope)
+    if expanded is None:  # variables that expand past any real command line
+        msg = f"{ins.keyword} line: its variables expand past any real command line; not checked"
+        out.findings.append(Finding(rule="ARCH002", message=msg, path=rel, line=ins.line, key=f"expansion:{ins.line}"))
+        return
     if _ARCH_AWARE.search(expanded):
         return
     for url in _URL.findall(expanded):
         m = _X86_TOKEN.search(url.split("?", 1)[0])
         if not m:
             continue
-        written = next((u for u in _URL.findall(ins.args) if substitute(u, scope) == url), url)
+        written = next((u for u in _URL.findall(ins.args) if expand(u, scope) == url), url)
         line, col = find_text(df.lines, ins, written[:40])
         via = "" if written == url else f" (expands to {url})"
         out.findings.append(
@@ -238,7 +243,7 @@ def _pip_install(
             if word in toolchain.PIP_VALUE_OPTIONS:
                 skip_next = True
             continue
-        text = substitute(word, scope)
+        text = expand(word, scope) or "$"
         if "$" in text or "/" in text or text.startswith(".") or text.endswith((".whl", ".tar.gz", ".zip")):
             continue
         try:
@@ -246,6 +251,11 @@ def _pip_install(
         except InvalidRequirement:
             continue
         line, col = find_text(df.lines, ins, word)
+        if ABSURD_NUMBER.search(text):
+            out.findings.append(Finding(rule="ARCH002", message=f"pip install {word[:60]}...: a version number "
+                                        "hundreds of digits long; not checked", path=rel, line=line,
+                                        key=f"absurd:{word[:60]}"))  # fmt: skip
+            continue
         spec = str(req.specifier)
         pinned = [s.version for s in req.specifier if s.operator in ("==", "===") and "*" not in s.version]
         out.dependencies.append(

@@ -115,21 +115,35 @@ def platforms_fix(holder: Any, key: str, rel: str, lines: list[str]) -> Fix | No
     return Fix(_ADD_FIX, Applicability.UNSAFE, (edit,))
 
 
-def skaffold_sites(docs: list[Any], rel: str, lines: list[str] | None = None) -> list[BuildSite]:
+def _seq(holder: dict[str, Any], key: str, problems: list[tuple[int, str]] | None) -> list[Any]:
+    """`holder[key]` when it is a list (absent or null: []); anything else is a problem on its line."""
+    value = holder.get(key)
+    if value is None or isinstance(value, list):
+        return value or []
+    if problems is not None:
+        problems.append((key_line(holder, key), f"`{key}` must be a list, not {type(value).__name__} {value!r:.60}"))
+    return []
+
+
+def skaffold_sites(
+    docs: list[Any], rel: str, lines: list[str] | None = None, problems: list[tuple[int, str]] | None = None
+) -> list[BuildSite]:
+    """Build sites of skaffold's artifacts; `problems` collects (line, message) for values of the
+    wrong shape, which skaffold itself would refuse."""
     base = posixpath.dirname(rel) or "."
     out: list[BuildSite] = []
     for doc in docs:
         if not isinstance(doc, dict):
             continue
         builds = [doc.get("build")]
-        for prof in doc.get("profiles") or []:
+        for prof in _seq(doc, "profiles", problems):
             if isinstance(prof, dict):
                 builds.append(prof.get("build"))
         for build in builds:
             if not isinstance(build, dict):
                 continue
             default_platforms = _str_list(build.get("platforms"))
-            for art in build.get("artifacts") or []:
+            for art in _seq(build, "artifacts", problems):
                 if not isinstance(art, dict) or not isinstance(art.get("image"), str):
                     continue
                 name = name_of(art["image"])

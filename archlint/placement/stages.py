@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from archlint.facts import Evidence
 from archlint.findings import Applicability, Edit, Finding, Fix, Severity
-from archlint.placement.dockerfile import Dockerfile, Instruction, Stage, substitute
+from archlint.placement.dockerfile import Dockerfile, Instruction, Stage, expand_or_raw
 
 TARGET, BUILD, FIXED, UNKNOWN = "target", "build", "fixed", "unknown"
 MAX_COPY_DEPTH = 16  # stages copied from stages copied from …: a hostile file cannot loop us
@@ -98,7 +98,7 @@ def platform_of(df: Dockerfile, stage: Stage) -> StagePlatform:
     env = {k: v for k, v in df.global_raw.items() if k not in _AUTOMATIC}
     text = raw
     for _ in range(8):
-        expanded = substitute(text, env)
+        expanded = expand_or_raw(text, env)
         if expanded == text:
             break
         text = expanded
@@ -146,7 +146,7 @@ def _texts(df: Dockerfile, stage: Stage) -> list[str]:
         for ins in s.instructions:
             if ins.keyword in ("RUN", "ARG", "ENV"):
                 out.append(ins.args)
-                expanded = substitute(ins.args, _scope(df, s))
+                expanded = expand_or_raw(ins.args, _scope(df, s))
                 if expanded != ins.args:
                     out.append(expanded)
     return out
@@ -180,7 +180,7 @@ def copies_from(df: Dockerfile, stage: Stage) -> list[CopyFrom]:
             m = _COPY_FROM.search(first_line)
             if m is None:
                 continue
-            other = df.stage_named(substitute(m.group(1), scope))
+            other = df.stage_named(expand_or_raw(m.group(1), scope))
             if other is None or other.index >= stage.index:
                 continue  # an external image (COPY --from=nginx:1.27) or an invalid reference
             if first_line.lstrip().startswith("["):
@@ -192,7 +192,7 @@ def copies_from(df: Dockerfile, stage: Stage) -> list[CopyFrom]:
             for m in _MOUNT_FROM.finditer(first_line):
                 opts = dict(p.partition("=")[::2] for p in m.group(1).split(","))
                 ref = opts.get("from")
-                other = df.stage_named(substitute(ref, scope)) if ref else None
+                other = df.stage_named(expand_or_raw(ref, scope)) if ref else None
                 if other is None or other.index >= stage.index:
                     continue
                 out.append(CopyFrom(ins, other, (opts.get("source") or opts.get("src") or "/",)))

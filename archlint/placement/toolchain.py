@@ -17,7 +17,7 @@ from typing import Any
 
 from archlint.catalogue import knowledge
 from archlint.images import InvalidReference, parse
-from archlint.placement.dockerfile import Dockerfile, Instruction, Stage, find_text, substitute
+from archlint.placement.dockerfile import Dockerfile, Instruction, Stage, expand_or_raw, find_text
 from archlint.placement.shell import commands
 from archlint.placement.stages import lineage_instructions
 
@@ -126,7 +126,7 @@ def installed_packages(
     cmds: list[list[str]] = []
     for ins in instructions:
         if ins.keyword == "RUN" and ("install" in ins.args or "add" in ins.args or "rustup" in ins.args):
-            cmds.extend(commands(substitute(ins.args, scope)))
+            cmds.extend(commands(expand_or_raw(ins.args, scope)))
     return _packages(cmds + list(prior))
 
 
@@ -287,7 +287,7 @@ def record(df: Dockerfile, stage: Stage, ins: Instruction, words: list[str], pri
             if w.startswith("--only-binary"):
                 only_binary = only_binary or ":all:" in value
             else:
-                reqs.append(substitute(value, scope))
+                reqs.append(expand_or_raw(value, scope))
         elif w in ("-e", "--editable") and i + 1 < len(rest):
             project = project or not rest[i + 1].startswith(("git+", "http"))
             i += 1
@@ -296,7 +296,7 @@ def record(df: Dockerfile, stage: Stage, ins: Instruction, words: list[str], pri
         elif w in (".", "./") or (w.startswith(("/", "./")) and "." not in posixpath.basename(w.rstrip("/"))):
             project = True
         elif not w.startswith("-"):
-            name = _NAME_END.split(substitute(w, scope) if "$" in w else w, maxsplit=1)[0]
+            name = _NAME_END.split(expand_or_raw(w, scope) if "$" in w else w, maxsplit=1)[0]
             if name and "$" not in name and "/" not in name:
                 inline.append(name)
         i += 1

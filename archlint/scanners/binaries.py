@@ -132,8 +132,9 @@ class BinaryScanner(Scanner):
         if outer is None:
             vendored.append(_Vendored(f, group, entries))
         with _open_source(f) as src:
+            reader = ArReader(src, self.limits)
             try:
-                for m in ArReader(src, self.limits).members():
+                for m in reader.members():
                     head = m.source.pread(0, elf.HEADER_BYTES)
                     if head.startswith(elf.MAGIC):
                         ex = examine(m.source, self.limits, head)
@@ -145,6 +146,9 @@ class BinaryScanner(Scanner):
                 yield Finding(rule="ARCH002", message=f"malformed static archive: {e}", path=f.rel, key="ar")
             except LimitExceeded as e:
                 yield Finding(rule="ARCH508", message=f"static archive not fully checked: {e}", path=f.rel, key="ar")
+            for problem in reader.problems:
+                yield Finding(rule="ARCH002", message=f"malformed static archive: {problem}", path=f.rel,
+                              key=f"ar:{problem}")  # fmt: skip
 
     # --- wheels --------------------------------------------------------------------------------
 
@@ -159,6 +163,8 @@ class BinaryScanner(Scanner):
                 yield Finding(rule="ARCH002", message=f"malformed wheel: {e}", path=f.rel, key="wheel")
             except LimitExceeded as e:
                 yield Finding(rule="ARCH508", message=f"wheel not checked: {e}", path=f.rel, key="wheel")
+            for problem in reader.problems:
+                yield Finding(rule="ARCH002", message=f"malformed wheel: {problem}", path=f.rel, key=f"wheel:{problem}")
 
     def _wheel_reader(self, w: _Wheel, deep: bool) -> Callable[[SourceFile], Iterator[Finding]]:
         return lambda _f: self._read_wheel(w, deep)
@@ -254,7 +260,7 @@ class BinaryScanner(Scanner):
     def _tarball(self, f: SourceFile, col: Collector) -> Iterator[Finding]:
         group = Group(f"tar:{f.rel}", f.rel, "tarball")
         with open(f.path, "rb") as fh:
-            reader = TarReader(fh, self.limits)
+            reader = TarReader(fh, self.limits, size=os.fstat(fh.fileno()).st_size)
             try:
                 for m in reader.members():
                     col.record(examine(m.source, self.limits), f.rel, m.name, group, where=f"{f.path.name}!{m.name}")
@@ -264,6 +270,8 @@ class BinaryScanner(Scanner):
                 yield Finding(rule="ARCH508", message=f"tarball not fully checked: {e}", path=f.rel, key="tar")
         for skipped in reader.skipped:
             col.observe("ARCH508", f.rel, skipped.split(":", 1)[0], skipped.split(": ", 1)[-1], group, tag="layer")
+        for problem in reader.problems:
+            col.observe("ARCH002", f.rel, problem.split(":", 1)[0], problem.split(": ", 1)[-1], group, tag="layer")
         for cfg in reader.configs:
             if cfg.architecture in ("amd64", "386"):
                 text = f"image config declares {cfg.platform}: the saved image is x86-only"

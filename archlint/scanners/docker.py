@@ -80,9 +80,12 @@ class DockerScanner(Scanner):
             return
         lines = text.splitlines()
         found: list[sites.BuildSite] = []
+        problems: list[tuple[int, str]] = []
         for doc in docs:
-            found.extend(_sites_of(f.kind, doc, f.rel, lines))
+            found.extend(_sites_of(f.kind, doc, f.rel, lines, problems))
         out.extend(found)
+        for line, problem in problems:
+            yield Finding(rule="ARCH002", message=f"{f.kind}: {problem}", path=f.rel, line=line, key=f"shape:{line}")
 
     def _dockerfile(self, f: SourceFile, facts: Facts, st: state.PlacementState) -> Iterable[Finding]:
         text, err = _text(f)
@@ -94,6 +97,8 @@ class DockerScanner(Scanner):
         except DockerfileError as e:
             yield Finding(rule="ARCH002", message=f"Dockerfile: {e}", path=f.rel, line=e.line, key="dockerfile")
             return
+        for line, problem in df.problems:
+            yield Finding(rule="ARCH002", message=f"Dockerfile: {problem}", path=f.rel, line=line, key=f"df:{line}")
         if not df.stages:
             yield Finding(rule="ARCH002", message="Dockerfile has no FROM instruction", path=f.rel, key="no-from")
             return
@@ -138,9 +143,11 @@ def referenced_dockerfiles(ctx: ScanContext, found: list[sites.BuildSite], known
     return out
 
 
-def _sites_of(kind: str, doc: Any, rel: str, lines: list[str]) -> list[sites.BuildSite]:
+def _sites_of(
+    kind: str, doc: Any, rel: str, lines: list[str], problems: list[tuple[int, str]]
+) -> list[sites.BuildSite]:
     if kind == k.SKAFFOLD:
-        return sites.skaffold_sites([doc], rel, lines)
+        return sites.skaffold_sites([doc], rel, lines, problems)
     if kind == k.COMPOSE:
         return sites.compose_sites([doc], rel, lines)
     if kind == k.GITHUB_WORKFLOW:

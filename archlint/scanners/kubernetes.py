@@ -18,7 +18,16 @@ from archlint.images import name_of
 from archlint.k8s import checks, chunks, pool, schedule, validate
 from archlint.k8s.crds import dig
 from archlint.k8s.edits import Op, document_key, ops_to_edits, remember_documents, remember_documents_by_key
-from archlint.k8s.objects import POD_SPEC_PATHS, KObject, PodTemplate, images, objects, pod_templates, type_problems
+from archlint.k8s.objects import (
+    POD_SPEC_PATHS,
+    KObject,
+    PodTemplate,
+    images,
+    objects,
+    pod_templates,
+    shape_problems,
+    type_problems,
+)
 from archlint.k8s.profile import ClusterProfile, load_profile
 from archlint.k8s.render import helm
 from archlint.k8s.render import renders as rendering
@@ -266,6 +275,10 @@ class KubernetesScanner(Scanner):
             yield from _problems(doc, f.rel)
             if doc.data is None or raw_only:
                 continue
+            for key_path, problem in shape_problems(doc.data):
+                line, col = doc.locate_key(key_path)
+                yield Finding(rule="ARCH002", message=problem, path=f.rel, line=line, column=col,
+                              key=f"shape:{'.'.join(map(str, key_path))}")  # fmt: skip
             for obj in objects(doc):
                 yield from self._object(obj, run, where, validate_schema=not doc.problems)
 

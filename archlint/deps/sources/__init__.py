@@ -22,7 +22,9 @@ from archlint.deps.sources import (
     uv_lock,
 )
 from archlint.deps.sources.interface import SourceError, SourceParseError, SourceResult
+from archlint.facts import Dependency
 from archlint.findings import Finding
+from archlint.nesting import ABSURD_NUMBER
 from archlint.scanning import ScanContext, SourceFile
 
 Parser = Callable[[SourceFile, ScanContext, SourceResult], None]
@@ -75,7 +77,26 @@ def parse_file(f: SourceFile, ctx: ScanContext) -> SourceResult:
                 key=f"parse:{e.message}",
             )
         )
+    result.dependencies = drop_absurd(result.dependencies, result.findings)
+    if result.requires_python and ABSURD_NUMBER.search(result.requires_python):
+        result.findings.append(Finding(rule="ARCH002", message="requires-python holds a number hundreds of digits "
+                                       "long; ignored", path=f.rel, line=1, key="absurd:requires-python"))  # fmt: skip
+        result.requires_python = None
+    result.python_versions = [v for v in result.python_versions if not ABSURD_NUMBER.search(v)]
     return result
+
+
+def drop_absurd(deps: list[Dependency], findings: list[Finding]) -> list[Dependency]:
+    """Dependencies whose version, specifier, marker or file names hold a number no installer
+    can compare (hundreds of digits) are reported (ARCH002) and left out of the checks."""
+    kept = []
+    for d in deps:
+        if ABSURD_NUMBER.search(" ".join((d.version or "", d.specifier, d.marker or "", *d.files))):
+            findings.append(Finding(rule="ARCH002", message=f"{d.name}: a version number hundreds of digits long; "
+                                    "not checked", path=d.path, line=d.line or 1, key=f"absurd:{d.name}"))  # fmt: skip
+        else:
+            kept.append(d)
+    return kept
 
 
 __all__ = ["KINDS", "PARSERS", "SourceError", "SourceParseError", "SourceResult", "parse_file"]

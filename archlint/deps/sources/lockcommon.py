@@ -42,10 +42,26 @@ def entry_at(entries: list[Entry], i: int) -> Entry:
 
 
 def file_name(url_or_path: object) -> str | None:
+    """The file name at the end of a URL or path; raises ValueError for a URL that cannot be
+    parsed (`http://[::1` is an invalid IPv6 host)."""
     if not isinstance(url_or_path, str) or not url_or_path:
         return None
     name = PurePosixPath(urllib.parse.unquote(urllib.parse.urlparse(url_or_path).path)).name
     return name or None
+
+
+def file_names(values: Iterable[object], result: SourceResult, rel: str, entry: Entry, what: str) -> list[str]:
+    """`file_name` of each value; an unparsable URL is an ARCH002 on the entry, and skipped."""
+    out = []
+    for v in values:
+        try:
+            name = file_name(v)
+        except ValueError as e:
+            bad_entry(result, rel, entry, what, f"invalid URL {str(v)[:200]!r} ({e})")
+            continue
+        if name:
+            out.append(name)
+    return out
 
 
 def hash_strings(hashes: object) -> list[str]:

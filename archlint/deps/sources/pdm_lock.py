@@ -9,7 +9,7 @@ from archlint.deps.sources.lockcommon import (
     as_table,
     bad_entry,
     entry_at,
-    file_name,
+    file_names,
     hash_strings,
     locked,
     strings,
@@ -49,7 +49,7 @@ def parse(f: SourceFile, ctx: ScanContext, result: SourceResult) -> None:
             file_list = tables(pkg.get("files"))
         else:
             file_list = tables(old_files.get((canonicalize_name(pkg["name"]), str(pkg.get("version", "")))))
-        files = [n for n in (file_name(d.get("file") or d.get("url")) for d in file_list) if n]
+        files = file_names((d.get("file") or d.get("url") for d in file_list), result, f.rel, entry, "pdm.lock")
         hashes = [h for d in file_list for h in hash_strings(d.get("hash"))]
         url = None
         if isinstance(pkg.get("git"), str):

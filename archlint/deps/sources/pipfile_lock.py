@@ -11,6 +11,7 @@ from archlint.deps.sources.lockcommon import Entry, as_table, bad_entry, locked,
 from archlint.deps.sources.python_version import major_minor
 from archlint.deps.sources.specifiers import pinned_version
 from archlint.deps.sources.tomltext import TomlText
+from archlint.nesting import deep_line, long_number_line
 from archlint.scanning import ScanContext, SourceFile
 
 SECTIONS = ("default", "develop")
@@ -22,6 +23,10 @@ def parse(f: SourceFile, ctx: ScanContext, result: SourceResult) -> None:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise SourceParseError(f"invalid JSON: {e.msg}", e.lineno, e.colno) from None
+    except RecursionError:
+        raise SourceParseError("invalid JSON: arrays or objects nested too deeply", deep_line(text)) from None
+    except ValueError:  # a number past CPython's digit limit
+        raise SourceParseError("invalid JSON: a number too long to read", long_number_line(text)) from None
     if not isinstance(data, dict):
         raise SourceParseError("Pipfile.lock must be a JSON object")
     meta = as_table(data.get("_meta"))

@@ -12,7 +12,7 @@ from archlint.deps.sources.lockcommon import (
     as_table,
     bad_entry,
     entry_at,
-    file_name,
+    file_names,
     hash_strings,
     locked,
     tables,
@@ -43,7 +43,7 @@ def parse(f: SourceFile, ctx: ScanContext, result: SourceResult) -> None:
             continue
         name = canonicalize_name(pkg["name"])
         file_list = tables(pkg.get("files")) if "files" in pkg else tables(by_name.get(name))
-        files = [n for n in (file_name(d.get("file")) for d in file_list) if n]
+        files = file_names((d.get("file") for d in file_list), result, f.rel, entry, "poetry.lock")
         hashes = [h for d in file_list for h in hash_strings(d.get("hash"))]
         url, editable = _source(pkg.get("source"), result)
         result.dependencies.append(

@@ -10,7 +10,7 @@ from archlint.deps.sources.lockcommon import (
     Entry,
     bad_entry,
     entry_at,
-    file_name,
+    file_names,
     hash_strings,
     locked,
     tables,
@@ -68,7 +68,8 @@ def _from_pylock(lock: Any, rel: str, entries: list[Entry], result: SourceResult
         if pkg.index:
             result.add_index(pkg.index)
         dists = [d for d in [pkg.sdist, *(pkg.wheels or ())] if d is not None]
-        files = [n for n in (d.name or file_name(d.url or d.path) for d in dists) if n]
+        files = [d.name for d in dists if d.name]
+        files += file_names((d.url or d.path for d in dists if not d.name), result, rel, entry, "pylock.toml")
         hashes = [h for d in dists for h in hash_strings(dict(d.hashes))]
         url = None
         editable = False
@@ -110,7 +111,9 @@ def _from_raw(data: dict[str, Any], rel: str, entries: list[Entry], result: Sour
             result.add_index(pkg["index"])
         sdist = pkg.get("sdist")
         dists = ([sdist] if isinstance(sdist, dict) else []) + tables(pkg.get("wheels"))
-        files = [n for n in (d.get("name") or file_name(d.get("url") or d.get("path")) for d in dists) if n]
+        files = [d["name"] for d in dists if isinstance(d.get("name"), str) and d["name"]]
+        unnamed = (d.get("url") or d.get("path") for d in dists if not (isinstance(d.get("name"), str) and d["name"]))
+        files += file_names(unnamed, result, rel, entry, "pylock.toml")
         hashes = [h for d in dists for h in hash_strings(d.get("hashes"))]
         url = None
         editable = False

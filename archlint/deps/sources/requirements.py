@@ -193,6 +193,10 @@ def _include(
     emit: bool,
 ) -> None:
     flag = "-c" if constraint else "-r"
+    if "\0" in target:  # no file system accepts it (open() raises ValueError)
+        if emit:
+            walk.finding("ARCH002", f"{flag} {target!r}: an include path with a NUL byte", rel, line, f"nul:{target!r}")
+        return
     if target.lower().startswith("file:"):
         target = urllib.request.url2pathname(urllib.parse.urlparse(target).path)
     elif _SCHEME.match(target):

@@ -18,7 +18,7 @@ def pinned_version(specifier: str) -> str | None:
     if m:  # the common case in lockfiles, without building a SpecifierSet
         try:
             Version(m.group(1))
-        except InvalidVersion:
+        except ValueError:  # InvalidVersion, or a number past CPython's int() digit limit
             return None
         return m.group(1)
     try:

@@ -14,6 +14,7 @@ except ImportError:  # pragma: no cover
     import tomllib as _toml  # type: ignore[no-redef]
 
 from archlint.deps.sources.interface import SourceParseError
+from archlint.nesting import deep_line, long_number_line
 
 _ERR_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
 _ERR_END = re.compile(r"\(at end of document\)")
@@ -24,6 +25,8 @@ _HEADER = re.compile(r"""^[ \t]*\[(\[?)[ \t]*([A-Za-z0-9_\-"'. \t]+?)[ \t]*\]\]?
 def loads(text: str) -> dict[str, Any]:
     try:
         return _toml.loads(text)
+    except RecursionError:  # tomli refuses past 400 levels, the stdlib parser at the stack's end
+        raise SourceParseError("invalid TOML: arrays or inline tables nested too deeply", deep_line(text)) from None
     except _toml.TOMLDecodeError as e:
         m = _ERR_POS.search(str(e))
         msg = _ERR_POS.sub("", str(e)).strip()
@@ -35,6 +38,8 @@ def loads(text: str) -> dict[str, Any]:
                 f"invalid TOML: {msg}", text.count("\n") + (0 if text.endswith("\n") else 1)
             ) from None
         raise SourceParseError(f"invalid TOML: {msg}") from None
+    except ValueError:  # a number past CPython's digit limit: int() refuses it inside the parser
+        raise SourceParseError("invalid TOML: a number too long to read", long_number_line(text)) from None
 
 
 def _norm_header(raw: str) -> str:

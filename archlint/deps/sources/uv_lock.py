@@ -16,7 +16,7 @@ from archlint.deps.sources.lockcommon import (
     as_table,
     bad_entry,
     entry_at,
-    file_name,
+    file_names,
     hash_strings,
     locked,
     strings,
@@ -68,9 +68,9 @@ def parse(f: SourceFile, ctx: ScanContext, result: SourceResult) -> None:
         for dist in [pkg.get("sdist"), *tables(pkg.get("wheels"))]:
             if not isinstance(dist, dict):
                 continue
-            name = file_name(dist.get("filename") or dist.get("url") or dist.get("path"))
-            if name:
-                files.append(name)
+            files += file_names(
+                [dist.get("filename") or dist.get("url") or dist.get("path")], result, f.rel, entry, "uv.lock"
+            )
             hashes.extend(hash_strings(dist.get("hash")))
         result.dependencies.append(
             locked(

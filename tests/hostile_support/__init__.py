@@ -1,0 +1,1 @@
+"""Hostile inputs, generated on demand (tests/hostile_corpus_test.py, bench/hostile_bench.py)."""

@@ -240,3 +240,56 @@ def test_random_corruption_never_raises() -> None:
             data = data[: rng.randrange(16, len(data))]
         ex = examine(BytesSource(bytes(data)), Limits())
         assert ex.header is not None or ex.problems
+
+
+def _pyelftools_isa(data: bytes) -> int | None:
+    """The x86-64 ISA bitmap of a relocatable object, the slow complete way (the oracle)."""
+    import io
+
+    from elftools.elf.sections import NoteSection
+
+    bits = None
+    for section in ELFFile(io.BytesIO(data)).iter_sections():
+        if isinstance(section, NoteSection) and section.name == ".note.gnu.property":
+            for note in section.iter_notes():
+                if note["n_type"] == "NT_GNU_PROPERTY_TYPE_0":
+                    for prop in note["n_desc"]:
+                        if prop["pr_type"] == "GNU_PROPERTY_X86_ISA_1_NEEDED":
+                            bits = (bits or 0) | prop["pr_data"]
+    return bits
+
+
+def _relocatable_objects() -> list[tuple[str, bytes]]:
+    """Every relocatable object the fixtures hold, and the members of the interpreter's own
+    static library (real gcc output with and without GNU property notes) when it is installed."""
+    import sysconfig
+
+    out = []
+    names = ("x86_64/libhello.a", "x86_64/libkernel_v3.a", "i386/libhello.a", "aarch64/libhello.a",
+             "armhf/libhello.a", "mixed/libmixed.a")  # fmt: skip
+    archives = [FIXTURES / "elf" / p for p in names]
+    libdir, library = sysconfig.get_config_var("LIBPL"), sysconfig.get_config_var("LIBRARY")
+    if libdir and library and (Path(libdir) / library).is_file():
+        archives.append(Path(libdir) / library)
+    for a in archives:
+        if not a.is_file():
+            continue
+        for m in ArReader(BytesSource(a.read_bytes()), Limits()).members():
+            data = m.source.pread(0, m.source.size)
+            if data.startswith(elf.MAGIC) and elf.parse_header(data, len(data)).type == elf.ET_REL:
+                out.append((f"{a.name}!{m.name}", data))
+    out.append(("hello.o", load("x86_64/hello.o")))
+    return out
+
+
+def test_relocatable_isa_level_matches_pyelftools_on_every_object() -> None:
+    objs = _relocatable_objects()
+    assert len(objs) >= 5
+    with_notes = 0
+    for name, data in objs:
+        h = elf.parse_header(data, len(data))
+        d = inspect_relocatable(BytesSource(data), h, Limits())
+        assert d.problems == [] and d.skipped == [], name
+        assert d.isa_needed == _pyelftools_isa(data), name
+        with_notes += d.isa_needed is not None
+    assert with_notes >= 1  # the comparison covers objects that carry the note, not only ones without

@@ -38,7 +38,7 @@ class Examined:
 
 def examine(src: Source, limits: Limits, head: bytes | None = None, deep: bool = True) -> Examined:
     """Read the 64-byte header; read further only for x86 files when `deep` (relocatable x86
-    objects through pyelftools). Never raises for bad data."""
+    objects through their section table). Never raises for bad data."""
     try:
         if head is None or len(head) < elf.HEADER_BYTES:
             head = src.pread(0, elf.HEADER_BYTES)

@@ -1,60 +1,20 @@
-"""Relocatable objects (`.o`, static-archive members) through pyelftools' section table.
+"""Relocatable objects (`.o`, static-archive members): the ISA level from their section table.
 
 Objects have no program headers, so the GNU property note that carries the x86-64 ISA level
-(`gcc -mneeded`) is found by section. The section count is capped before pyelftools sees the file,
-and every pyelftools error becomes a problem on the result rather than an exception.
+(`gcc -mneeded`) is found by section. A direct reader (three reads: the section table, the
+section names, the note) does it: pyelftools builds an object per section and per field, which
+took 1.2 s for the 147 members of libpython3.11.a against 0.01 s here. pyelftools stays the oracle
+in the tests (tests/binaries_elf_test.py compares both on every object the fixtures and the
+interpreter's own static library hold). The section count is capped before anything is read, and
+every malformation becomes a problem on the result rather than an exception.
 """
 
 from __future__ import annotations
 
-import io
 import struct
-from typing import IO, cast
-
-from elftools.common.exceptions import ELFError
-from elftools.elf.elffile import ELFFile
-from elftools.elf.sections import NoteSection
 
 from archlint.binaries.elf import ElfDetails, ElfHeader
 from archlint.binaries.interface import LimitExceeded, Limits, Malformed, Source
-
-
-class SourceIO(io.RawIOBase):
-    """A seekable read-only file object over a bounded `Source` (what pyelftools wants). It
-    serves at most `budget` bytes in at most `budget // 16` reads: pyelftools reads names 64
-    bytes at a time until a NUL, so a run of non-NUL bytes must end somewhere."""
-
-    def __init__(self, src: Source, budget: int = 1 << 62) -> None:
-        self._src = src
-        self._pos = 0
-        self._budget = budget
-        self._calls = budget // 16
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._src.size}[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
-
-    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
-        self._calls -= 1
-        if self._calls < 0 or len(b) > self._budget:
-            raise LimitExceeded("the section table and its strings take more reading than the cap allows")
-        data = self._src.pread(self._pos, len(b))
-        self._budget -= len(data)
-        n = len(data)
-        b[:n] = data
-        self._pos += n
-        return n
-
 
 SHDR0_SIZE = {32: (0x14, "I"), 64: (0x20, "Q")}  # offset and format of sh_size in section header 0
 
@@ -71,6 +31,44 @@ def section_count(src: Source, h: ElfHeader) -> int:
     return int(struct.unpack(h.fmt + fmt, raw)[0])
 
 
+SHT_NOTE = 7
+NT_GNU_PROPERTY_TYPE_0 = 5
+GNU_PROPERTY_X86_ISA_1_NEEDED = 0xC0008002
+SHN_XINDEX = 0xFFFF
+MAX_SHSTRTAB = 1 << 20
+# Section header layout per class: (struct format, size) of name, type, offset, size, link fields.
+_SHDR = {64: ("IIQQQQIIQQ", 64), 32: ("IIIIIIIIII", 40)}
+_SH_NAME, _SH_TYPE, _SH_OFFSET, _SH_SIZE, _SH_LINK = 0, 1, 4, 5, 6
+
+
+def _align(n: int, a: int) -> int:
+    return (n + a - 1) & ~(a - 1)
+
+
+def _isa_from_notes(data: bytes, h: ElfHeader) -> int | None:
+    """GNU_PROPERTY_X86_ISA_1_NEEDED bits of a .note.gnu.property section's bytes."""
+    fmt, pos, bits = h.fmt, 0, None
+    prop_align = 8 if h.bits == 64 else 4
+    while pos + 12 <= len(data):
+        namesz, descsz, ntype = struct.unpack_from(fmt + "III", data, pos)
+        name_at = pos + 12
+        desc_at = name_at + _align(namesz, 4)
+        end = desc_at + descsz
+        if end > len(data):
+            raise Malformed("a note runs past the end of its section")
+        if ntype == NT_GNU_PROPERTY_TYPE_0 and data[name_at : name_at + namesz].rstrip(b"\0") == b"GNU":
+            p = desc_at
+            while p + 8 <= end:
+                pr_type, pr_datasz = struct.unpack_from(fmt + "II", data, p)
+                if p + 8 + pr_datasz > end:
+                    raise Malformed("a GNU property runs past the end of its note")
+                if pr_type == GNU_PROPERTY_X86_ISA_1_NEEDED and pr_datasz == 4:
+                    bits = (bits or 0) | struct.unpack_from(fmt + "I", data, p + 8)[0]
+                p += 8 + _align(pr_datasz, prop_align)
+        pos = _align(end, prop_align)
+    return bits
+
+
 def inspect_relocatable(src: Source, h: ElfHeader, limits: Limits) -> ElfDetails:
     d = ElfDetails()
     shnum = section_count(src, h)
@@ -78,29 +76,48 @@ def inspect_relocatable(src: Source, h: ElfHeader, limits: Limits) -> ElfDetails
         extended = " (counted in section 0: extended numbering)" if shnum != h.shnum else ""
         d.skipped.append(f"{shnum} section headers{extended} (more than {limits.max_section_headers})")
         return d
-    if h.table_problems(limits):
+    if h.table_problems(limits) or not shnum or not h.shoff:
         return d  # reported by the caller from the header alone
-    # What a well-formed object within the caps needs: its section headers, their names and the
-    # notes; the rest of the file is never read.
-    budget = limits.max_section_headers * (max(h.shentsize, 64) + 4096) + 16 * limits.max_note_bytes
+    fmt, size = _SHDR[h.bits]
+    if h.shentsize != size:
+        d.problems.append(f"section table: entry size {h.shentsize} (expected {size})")
+        return d
     try:
-        elffile = ELFFile(cast(IO[bytes], SourceIO(src, budget)))
-        for section in elffile.iter_sections():
-            if not isinstance(section, NoteSection) or section.name != ".note.gnu.property":
+        table = src.pread(h.shoff, shnum * size)
+        if len(table) < shnum * size:
+            raise Malformed("the section table runs past the end of the file")
+        shdrs = [struct.unpack_from(h.fmt + fmt, table, i * size) for i in range(shnum)]
+        raw = src.pread(0x3E if h.bits == 64 else 0x32, 2)
+        if len(raw) < 2:
+            raise Malformed("truncated ELF header")
+        strndx = struct.unpack(h.fmt + "H", raw)[0]
+        if strndx == SHN_XINDEX:
+            strndx = shdrs[0][_SH_LINK]  # extended numbering: the index lives in section 0
+        notes = [s for s in shdrs if s[_SH_TYPE] == SHT_NOTE]
+        if not notes:
+            return d
+        if not 0 < strndx < shnum:
+            raise Malformed(f"section name table index {strndx} out of range")
+        names_hdr = shdrs[strndx]
+        if names_hdr[_SH_SIZE] > MAX_SHSTRTAB:
+            d.skipped.append(f"section name table of {names_hdr[_SH_SIZE]} bytes")
+            return d
+        names = src.pread(names_hdr[_SH_OFFSET], names_hdr[_SH_SIZE])
+        for sh in notes:
+            end = names.find(b"\0", sh[_SH_NAME])
+            if names[sh[_SH_NAME] : end if end >= 0 else len(names)] != b".note.gnu.property":
                 continue
-            if section["sh_size"] > limits.max_note_bytes:
-                d.skipped.append(f"note section of {section['sh_size']} bytes")
+            if sh[_SH_SIZE] > limits.max_note_bytes:
+                d.skipped.append(f"note section of {sh[_SH_SIZE]} bytes")
                 continue
-            for note in section.iter_notes():
-                if note["n_type"] != "NT_GNU_PROPERTY_TYPE_0":
-                    continue
-                for prop in note["n_desc"]:
-                    if prop["pr_type"] == "GNU_PROPERTY_X86_ISA_1_NEEDED" and isinstance(prop["pr_data"], int):
-                        d.isa_needed = (d.isa_needed or 0) | prop["pr_data"]
+            data = src.pread(sh[_SH_OFFSET], sh[_SH_SIZE])
+            if len(data) < sh[_SH_SIZE]:
+                raise Malformed("a note section runs past the end of the file")
+            bits = _isa_from_notes(data, h)
+            if bits is not None:
+                d.isa_needed = (d.isa_needed or 0) | bits
     except LimitExceeded as e:
         d.skipped.append(str(e))
-    except (ELFError, Malformed, struct.error, ValueError, KeyError, TypeError) as e:
+    except (Malformed, struct.error, ValueError) as e:
         d.problems.append(f"section table: {e}")
-    except Exception as e:  # construct's StreamError/ConstError and friends on hostile bytes
-        d.problems.append(f"section table: {type(e).__name__}: {e}")
     return d

@@ -167,7 +167,11 @@ def _as_nobody() -> list[str] | None:
         return None
     prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
     try:
-        probe = subprocess.run([*prefix, sys.executable, "-c", "import archlint"], capture_output=True, check=False)
+        # From "/", as the test runs it: the installed package must be readable for nobody, not
+        # merely the checkout that happens to be the current directory.
+        probe = subprocess.run(
+            [*prefix, sys.executable, "-c", "import archlint"], capture_output=True, check=False, cwd="/"
+        )
     except OSError:
         return None
     return prefix if probe.returncode == 0 else None

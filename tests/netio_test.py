@@ -10,13 +10,14 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from net_support.hostile import DRIP_BODY, DRIP_HEADERS, MODES, SILENT, RawServer, answer
+from net_support.quiet import QuietHTTPServer
 
 from archlint.netio import ERROR_BODY_BYTES, DeadlineExceeded, DeadlineSession, ResponseTooLarge
 
@@ -66,7 +67,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class Served:
     def __init__(self, context: ssl.SSLContext | None = None) -> None:
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd = QuietHTTPServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
         self.httpd.owner = self  # type: ignore[attr-defined]
         if context is not None:

@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 from net_support import hostile
+from net_support.quiet import QuietHTTPServer
 from packaging.utils import canonicalize_name
 
 RECORDED = Path(__file__).resolve().parents[2] / "fixtures" / "deps" / "index"
@@ -277,7 +278,7 @@ class IndexServer:
                     except (BrokenPipeError, ConnectionResetError):
                         pass
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = QuietHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self

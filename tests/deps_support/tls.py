@@ -8,9 +8,11 @@ import ipaddress
 import ssl
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+
+from net_support.quiet import QuietHTTPServer
 
 
 def _ca(name: str) -> tuple[Any, Any]:
@@ -99,7 +101,7 @@ def https_server(directory: Path) -> Iterator[tuple[str, Path, Path]]:
             self.end_headers()
             self.wfile.write(body)
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd = QuietHTTPServer(("127.0.0.1", 0), Handler)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(chain)
     httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)

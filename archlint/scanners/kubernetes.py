@@ -160,7 +160,7 @@ class KubernetesScanner(Scanner):
         manifests = [f for f in files if f.kind == k.KUBERNETES]
         jobs = chunks.plan(manifests, renders.covered)
         try:
-            results = pool.map_jobs(lambda job: self._file_job(job, run), jobs, [j.size for j in jobs])
+            results = pool.map_jobs(lambda job: self._file_job(job, run), jobs, [j.size for j in jobs], run.ctx.workers)
         finally:
             chunks.TEXTS.clear()
         offset = 0  # documents before this chunk in its file (files read in chunks number per chunk)

@@ -61,7 +61,7 @@ class NativeScanner(Scanner):
                     summaries[f.rel] = cached
                     continue
             todo.append(f)
-        results = analyze_all([(f.path, f.kind, f.data) for f in todo], max_bytes, self.workers, cache)
+        results = analyze_all([(f.path, f.kind, f.data) for f in todo], max_bytes, self.workers or ctx.workers, cache)
         for f, res in zip(todo, results, strict=True):
             outcome = res.outcome
             if index is not None and res.key is not None and f.data is None:

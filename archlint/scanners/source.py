@@ -58,7 +58,7 @@ class SourceScanner(Scanner):
                     tick()
                     continue
             todo.append(i)
-        with Workers(self.workers) as workers:
+        with Workers(self.workers or ctx.workers) as workers:
             jobs = [(files[i].path, files[i].kind, files[i].data) for i in todo]
             probes = workers.probe(jobs, max_bytes, cache.base if cache else None)
             pending: list[tuple[int, str, bytes]] = []

@@ -138,3 +138,21 @@ def test_artifacts_only_in_comments_skip_libcst() -> None:
     src = "# downloads tool-linux-amd64.tar.gz on x86 hosts\nimport platform\nARCH = platform.machine()\n"
     assert "ARCH405" in wanted_codes(src.encode())
     assert not astfilter.artifact_possible(ast.parse(src))
+
+
+def test_libcst_is_not_imported_when_the_ast_rules_everything_out(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    # A prefilter candidate (x86 value, machine call, exit nearby) with no gate shape.
+    (tmp_path / "m.py").write_text(
+        "import platform, sys\nARCH = platform.machine()\nTOL = 1e-3 if ARCH == 'x86_64' else 1e-2\n"
+        "if not sys.argv:\n    raise SystemExit(1)\n"
+    )
+    code = (
+        "import sys\nfrom archlint.main import main\n"
+        f"rc = main(['check', {str(tmp_path)!r}, '--offline', '--no-cache', '-q'])\n"
+        "print('libcst' in sys.modules, rc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.split()[-2:] == ["False", "0"]

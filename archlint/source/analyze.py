@@ -8,23 +8,15 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import functools
-import gc
 import json
 import re
 import warnings
-from collections.abc import Sequence
-
-import libcst as cst
 
 from archlint.scanning import NOTEBOOK
 from archlint.source import astfilter
-from archlint.source.context import Context
 from archlint.source.decode import decode
-from archlint.source.interface import FileResult, Hit, SourceRule, UndecodableSource
+from archlint.source.interface import FileResult, Hit, UndecodableSource
 from archlint.source.prefilter import notebook_may_match, wanted_codes
-from archlint.source.rules import all_rules
-from archlint.source.walker import Walker
 
 DEFAULT_MAX_BYTES = 1024 * 1024  # larger files that could match are skipped with an ARCH499 info
 # (the scanner keeps its own copy so that importing it does not import libcst)
@@ -33,15 +25,9 @@ _BRACKETS = re.compile(r"[^][(){}]+")
 _MAGIC = re.compile(r"^(\s*)(?:[%!]|\S.*\?$)")
 
 
-@functools.cache
-def _walker(rules: tuple[SourceRule, ...]) -> Walker:
-    return Walker(rules)
-
-
-def wanted(data: bytes) -> tuple[SourceRule, ...]:
+def wanted(data: bytes) -> frozenset[str]:
     """The rules whose raw-bytes prefilter matches: only these run, and none means no parse."""
-    codes = wanted_codes(data)
-    return tuple(r for r in all_rules() if r.code in codes) if codes else ()
+    return wanted_codes(data)
 
 
 def analyze(kind: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> FileResult:
@@ -72,37 +58,23 @@ def _too_large(size: int, limit: int) -> Hit:
 MAX_EXPR_DEPTH = 100  # libcst's parser slows down cubically with expression nesting (f(f(f(…))), a.b.c…)
 
 
-def analyze_text(text: str, rules: Sequence[SourceRule], fixable: bool = True) -> list[Hit]:
+def analyze_text(text: str, codes: frozenset[str], fixable: bool = True) -> list[Hit]:
     screened, tree = _screen(text)
     if screened is not None:
         return [screened]
     if tree is not None:
         # The AST the screen built anyway rules out most prefilter candidates (astfilter.py);
         # only what is left is worth the depth check and libcst's parse.
-        keep = astfilter.narrow(tree, frozenset(r.code for r in rules))
-        rules = [r for r in rules if r.code in keep]
-        if not rules:
+        codes = astfilter.narrow(tree, codes)
+        if not codes:
             return []
         complex_ = _too_complex(tree)
         if complex_ is not None:
             return [complex_]
-    # A parse allocates a million objects and no cycles: the cyclic GC, triggered over and over
-    # by the allocations alone, would cost more than the parse (measured 3.5x on platform.py).
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        try:
-            module = cst.parse_module(text)
-        except cst.ParserSyntaxError as e:
-            return [_unparsable(e)]
-        except (RecursionError, MemoryError):
-            return [Hit("ARCH499", "not analysed: nested too deeply to parse", 1, key="too-deep")]
-        ctx = Context(module, fixable=fixable)
-        _walker(tuple(rules)).run(module, ctx)
-        return ctx.hits()
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+    # libcst (0.1 s to import) only now: most runs never get here.
+    from archlint.source.cstpass import run_rules
+
+    return run_rules(text, codes, fixable)
 
 
 def _screen(text: str) -> tuple[Hit | None, ast.Module | None]:
@@ -121,10 +93,11 @@ def _screen(text: str) -> tuple[Hit | None, ast.Module | None]:
             warnings.simplefilter("ignore")
             tree = ast.parse(text)
     except SyntaxError as se:
-        try:  # newer syntax than this interpreter's that libcst knows: let libcst decide
-            cst.parse_module(text)
+        from archlint.source.cstpass import libcst_parses
+
+        if libcst_parses(text):  # newer syntax than this interpreter's that libcst knows: let libcst decide
             return None, None
-        except Exception:
+        else:
             line = se.lineno or 1
             return Hit("ARCH002", f"syntax error: {se.msg}", line, se.offset or 1, key="syntax"), None
     except (RecursionError, MemoryError, ValueError):
@@ -176,12 +149,6 @@ def _max_bracket_depth(text: str) -> int:
         elif depth:
             depth -= 1
     return best
-
-
-def _unparsable(e: cst.ParserSyntaxError) -> Hit:
-    # Python accepted it (see _screen): libcst's grammar lags behind the interpreter's.
-    first = str(e.message).splitlines()[0] if e.message else "unsupported syntax"
-    return Hit("ARCH499", f"not analysed: libcst cannot parse line {e.raw_line} ({first})", e.raw_line, key="libcst")
 
 
 # --- notebooks -----------------------------------------------------------------------------------

@@ -25,6 +25,10 @@ ARM_COUNTERPART = {
     "linux-x86_64": "linux-aarch64",
 }
 
+EXIT_CALLS = frozenset(
+    {"sys.exit", "exit", "quit", "os._exit", "os.abort", "os.kill", "SystemExit"}
+)  # calls that end the process
+
 # x86 CPU feature flags as /proc/cpuinfo (and py-cpuinfo) spell them.
 X86_FLAGS = re.compile(
     r"^(?:avx|avx2|avx512\w*|avx_vnni\w*|amx\w*|sse4[._]?[12]|sse3|ssse3|fma|fma3|f16c|bmi1|bmi2|popcnt|movbe|sse4a)$",

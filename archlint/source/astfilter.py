@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from archlint.source import arch
-from archlint.source.nodes import EXIT_CALLS
+from archlint.source.arch import EXIT_CALLS
 
 GATE = "ARCH403"
 ARTIFACT = "ARCH405"

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from archlint.source.arch import EXIT_CALLS
+
 # Calls that end the process (or the import of a module) on the path they sit on.
-EXIT_CALLS = frozenset({"sys.exit", "exit", "quit", "os._exit", "os.abort", "os.kill", "SystemExit"})
 # Raising these skips a test; a test that skips on arm64 does not keep a workload off arm64.
 _SKIPS = ("SkipTest", "skip", "Skipped", "SkipException")
 

@@ -147,7 +147,7 @@ def _open_output(path: str | None) -> IO[str]:
 def cmd_check(args: argparse.Namespace) -> int:
     from archlint import engine, fixes
     from archlint.chatter import Chatter
-    from archlint.report import emit, model, text
+    from archlint.report import emit, model
 
     if args.statistics:
         emit.check_statistics(args.format)
@@ -217,7 +217,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     fail_on = Severity.parse(args.fail_on or result.ctx.config.get("fail-on") or "error")
     out = _open_output(args.output)
     try:
-        style = emit.Style(color=text.use_color(args.color, out), show_fixes=args.show_fixes, quiet=args.quiet,
+        style = emit.Style(color=emit.use_color(args.color, out), show_fixes=args.show_fixes, quiet=args.quiet,
                            fail_on=fail_on.label)  # fmt: skip
         if args.statistics:
             emit.emit_statistics(report, args.format, out, style)

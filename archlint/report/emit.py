@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -20,6 +21,17 @@ class Style:
     show_fixes: bool = False
     quiet: bool = False
     fail_on: str = "error"
+
+
+def use_color(flag: str, out: IO[str]) -> bool:
+    """--color always/never, else NO_COLOR (no-color.org), FORCE_COLOR (force-color.org), a terminal."""
+    if flag in ("always", "never"):
+        return flag == "always"
+    if os.environ.get("NO_COLOR"):  # set and not empty
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return out.isatty()
 
 
 def check_statistics(fmt: str) -> None:

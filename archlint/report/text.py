@@ -35,16 +35,6 @@ FIX_MARK = {"safe": "[*]", "unsafe": "[~]"}
 DEFAULT_WIDTH = 80
 
 
-def use_color(flag: str, out: IO[str]) -> bool:
-    if flag in ("always", "never"):
-        return flag == "always"
-    if os.environ.get("NO_COLOR"):  # no-color.org: set and not empty
-        return False
-    if os.environ.get("FORCE_COLOR"):  # force-color.org
-        return True
-    return out.isatty()
-
-
 def width_for(out: IO[str]) -> int:
     columns = os.environ.get("COLUMNS", "")
     if columns.isdigit() and int(columns) > 0:

@@ -30,9 +30,7 @@ class NativeScanner(Scanner):
 
     def scan(self, files: Sequence[SourceFile], ctx: ScanContext, facts: Facts) -> Iterable[Finding]:
         from archlint.native.cache import SummaryCache
-        from archlint.native.findings import tree_hits
         from archlint.native.interface import Summary
-        from archlint.native.pool import analyze_all
 
         max_bytes = int(ctx.config.get("native-max-bytes", DEFAULT_MAX_BYTES))
         # setup.py and pyproject.toml belong to other scanners' kinds; their build settings matter
@@ -61,7 +59,13 @@ class NativeScanner(Scanner):
                     summaries[f.rel] = cached
                     continue
             todo.append(f)
-        results = analyze_all([(f.path, f.kind, f.data) for f in todo], max_bytes, self.workers or ctx.workers, cache)
+        if todo:
+            from archlint.native.pool import analyze_all
+
+            results = analyze_all([(f.path, f.kind, f.data) for f in todo], max_bytes, self.workers or ctx.workers,
+                                  cache)  # fmt: skip
+        else:
+            results = []
         for f, res in zip(todo, results, strict=True):
             outcome = res.outcome
             if index is not None and res.key is not None and f.data is None:
@@ -75,6 +79,11 @@ class NativeScanner(Scanner):
                                    key="unreadable"))  # fmt: skip
         if index is not None:
             index.save()
+
+        if not out and all(not (s.uses or s.hits or s.defines or s.macros) for s in summaries.values()):
+            return out  # nothing x86 anywhere (a warm run over an unchanged tree): no tree pass to load
+
+        from archlint.native.findings import tree_hits
 
         def read(rel: str) -> bytes | None:
             try:

@@ -20,6 +20,8 @@ from archlint.scanners import needed, scanners_for
 from archlint.scanning import KUBERNETES, MAX_READ_BYTES, ScanContext, SourceFile, internal_error
 
 STDIN = "-"
+# Scanners from this order on read the facts of those before them (image verdicts, placement).
+FACT_CONSUMERS = 30
 STDIN_REL = "<stdin>"
 
 
@@ -129,13 +131,24 @@ def run(opts: Options) -> Result:
     # `--select ARCH4` runs the source scanner alone: rules nobody asked for cost nothing.
     only = needed(active, {r.code: r.area for r in cat.rules})
     progress.install(opts.progress)
+    scanners = scanners_for({f.kind for f in files}, only)
+    mine = {id(s): [f for f in files if f.kind in s.kinds] for s in scanners}
+    # Scanners that overlap (the source scanner's worker pool) start first, while this is the only
+    # thread so the pool can fork, and are collected just before the first scanner that reads
+    # their facts: the pool works while the others run here.
+    begun = [s for s in scanners if s.overlaps and mine[id(s)]]
+    order = [s for s in scanners if s not in begun]
+    for s in begun:
+        at = next((i for i, o in enumerate(order) if o.order >= FACT_CONSUMERS), len(order))
+        order.insert(at, s)
     try:
-        for scanner in scanners_for({f.kind for f in files}, only):
-            mine = [f for f in files if f.kind in scanner.kinds]
+        for s in begun:
+            s.begin(mine[id(s)], ctx, facts)
+        for scanner in order:
             if opts.progress:
-                opts.progress.begin(scanner.name, len(mine))
+                opts.progress.begin(scanner.name, len(mine[id(scanner)]))
             try:
-                raw.extend(scanner.scan(mine, ctx, facts))
+                raw.extend(scanner.scan(mine[id(scanner)], ctx, facts))
             except FatalError:  # a bad config value a scanner validates (cluster pools): exit 2
                 raise
             except Exception as e:
@@ -146,6 +159,8 @@ def run(opts: Options) -> Result:
                 if opts.progress:
                     opts.progress.end()
     finally:
+        for s in begun:
+            s.abort()  # a run that ended early must not leave the pool behind
         progress.install(None)
         if opts.progress:
             opts.progress.close()

@@ -159,6 +159,15 @@ class Scanner(abc.ABC):
     name: ClassVar[str]
     kinds: ClassVar[frozenset[str]]
     order: ClassVar[int] = 50
+    # True: `begin` starts background work before any other scanner runs, `scan` collects it
+    # later (the engine runs the scanners in between); `abort` ends it if `scan` never came.
+    overlaps: ClassVar[bool] = False
+
+    def begin(self, files: Sequence[SourceFile], ctx: ScanContext, facts: Facts) -> None:  # noqa: B027
+        """Start background work (only for `overlaps` scanners)."""
+
+    def abort(self) -> None:  # noqa: B027
+        """End background work that `begin` started and `scan` did not collect."""
 
     @abc.abstractmethod
     def scan(self, files: Sequence[SourceFile], ctx: ScanContext, facts: Facts) -> Iterable[Finding]:

@@ -71,7 +71,9 @@ def analyze_all(
     """Results in the order of `jobs`. `workers`: None decides by the amount of work, 1 forces
     in-process, n > 1 forces a pool of n (tests, benchmarks)."""
     n = workers or _cpus()
-    use_pool = workers != 1 and n > 1 and (workers is not None or (len(jobs) >= POOL_MIN_FILES and _can_fork()))
+    # Never fork while another thread runs (the source scanner's pool may be working meanwhile):
+    # a forked child can inherit a lock that thread held.
+    use_pool = workers != 1 and n > 1 and _can_fork() and (workers is not None or len(jobs) >= POOL_MIN_FILES)
     if use_pool and "fork" in multiprocessing.get_all_start_methods():
         chunks = [list(jobs[i : i + CHUNK]) for i in range(0, len(jobs), CHUNK)]
         base = cache.base if cache is not None else None

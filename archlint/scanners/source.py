@@ -9,16 +9,16 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from archlint import scanning as k
 from archlint.facts import Evidence, Facts
 from archlint.findings import Applicability, Edit, Finding, Fix, Severity
 from archlint.progress import tick
 from archlint.scanning import ScanContext, Scanner, SourceFile
-from archlint.source.cache import ResultCache
+from archlint.source.cache import ResultCache, StatIndex
 from archlint.source.interface import FileResult, Hit
-from archlint.source.pool import Workers
+from archlint.source.pool import Probed, Workers
 
 DEFAULT_MAX_BYTES = 1024 * 1024  # larger files that could match are skipped with an ARCH499 info
 
@@ -28,24 +28,38 @@ class SourceScanner(Scanner):
     kinds = frozenset({k.PYTHON, k.NOTEBOOK})
     order = 20
 
+    # Begun first by the engine and collected just before the scanners that use its evidence.
+    overlaps = True
+
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers  # None: decide by the amount of work (see source/pool.py)
+        self._started: _Started | None = None
 
-    def scan(self, files: Sequence[SourceFile], ctx: ScanContext, facts: Facts) -> Iterable[Finding]:
+    def begin(self, files: Sequence[SourceFile], ctx: ScanContext, facts: Facts) -> None:
+        """Hand the files to the worker pool now; `scan` collects the results later. The engine
+        calls this before any other scanner (while it is the only thread, so the pool can fork),
+        and the other scanners run while the workers read and parse."""
+        if self._started is None:
+            self._started = self._start(files, ctx)
+
+    def abort(self) -> None:
+        if self._started is not None:
+            self._started.workers.__exit__(None, None, None)
+            self._started = None
+
+    def _start(self, files: Sequence[SourceFile], ctx: ScanContext) -> _Started:
         max_bytes = int(ctx.config.get("source-max-bytes", DEFAULT_MAX_BYTES))
         cache = ResultCache.open(ctx.cache_dir, max_bytes)
-        index = cache.index(ctx.root) if cache else None
-        results: dict[int, FileResult] = {}
-        todo: list[int] = []
+        st = _Started(max_bytes, cache, cache.index(ctx.root) if cache else None, Workers(self.workers or ctx.workers))
         for i, f in enumerate(files):
-            if index is not None and f.data is None:
+            if st.index is not None and f.data is None:
                 # Warm path: an unchanged file is answered from its stat, without reading it.
                 try:
-                    st = os.stat(f.path)
+                    stat = os.stat(f.path)
                 except OSError as e:
-                    yield _unreadable(f, e.strerror or str(e))
+                    st.early.append(_unreadable(f, e.strerror or str(e)))
                     continue
-                stat_hit = index.get(str(f.path), st.st_size, st.st_mtime_ns)
+                stat_hit = st.index.get(str(f.path), stat.st_size, stat.st_mtime_ns)
                 known = stat_hit[0] if stat_hit is not None else None
                 if stat_hit is not None:
                     f.may_suppress = stat_hit[1]
@@ -54,15 +68,22 @@ class SourceScanner(Scanner):
                     continue
                 cached = cache.get(known) if cache and known else None
                 if cached is not None:
-                    results[i] = cached
+                    st.results[i] = cached
                     tick()
                     continue
-            todo.append(i)
-        with Workers(self.workers or ctx.workers) as workers:
-            jobs = [(files[i].path, files[i].kind, files[i].data) for i in todo]
-            probes = workers.probe(jobs, max_bytes, cache.base if cache else None)
+            st.todo.append(i)
+        jobs = [(files[i].path, files[i].kind, files[i].data) for i in st.todo]
+        st.collect = st.workers.start_probe(jobs, max_bytes, cache.base if cache else None)
+        return st
+
+    def scan(self, files: Sequence[SourceFile], ctx: ScanContext, facts: Facts) -> Iterable[Finding]:
+        st, self._started = self._started or self._start(files, ctx), None
+        with st.workers as workers:
+            yield from st.early
+            cache, index, results = st.cache, st.index, st.results
+            probes = st.collect()
             pending: list[tuple[int, str, bytes]] = []
-            for i, pr in zip(todo, probes, strict=True):
+            for i, pr in zip(st.todo, probes, strict=True):
                 f = files[i]
                 if pr.error is not None:
                     yield _unreadable(f, pr.error)
@@ -80,7 +101,7 @@ class SourceScanner(Scanner):
                     results[i] = cached
                 else:
                     pending.append((i, pr.key, pr.data))
-            computed = workers.analyze([(files[i].kind, data) for i, _, data in pending], max_bytes)
+            computed = workers.analyze([(files[i].kind, data) for i, _, data in pending], st.max_bytes)
         for (i, key, _), result in zip(pending, computed, strict=True):
             results[i] = result
             if cache:
@@ -95,6 +116,20 @@ class SourceScanner(Scanner):
                         Evidence(f.rel, hit.line, hit.evidence or hit.message, blocks_arm64=hit.blocks, rule=hit.rule)
                     )
                 yield _finding(f.rel, hit)
+
+
+@dataclasses.dataclass
+class _Started:
+    """A source scan handed to the workers, waiting to be collected."""
+
+    max_bytes: int
+    cache: ResultCache | None
+    index: StatIndex | None
+    workers: Workers
+    results: dict[int, FileResult] = dataclasses.field(default_factory=dict)
+    todo: list[int] = dataclasses.field(default_factory=list)
+    early: list[Finding] = dataclasses.field(default_factory=list)  # unreadable files met before the pool
+    collect: Callable[[], list[Probed]] = lambda: []
 
 
 def _unreadable(f: SourceFile, reason: str) -> Finding:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -148,17 +148,39 @@ class Workers:
     ) -> list[Probed]:
         """Probe every job. On the pool (large inputs), candidates come back already analysed
         (`result` set, cache consulted and filled); in-process, with their bytes for `analyze`."""
+        return self.start_probe(jobs, max_bytes, cache_dir)()
+
+    def start_probe(
+        self, jobs: Sequence[tuple[Path, str, bytes | None]], max_bytes: int, cache_dir: Path | None = None
+    ) -> Callable[[], list[Probed]]:
+        """`probe`, in two steps: the work goes to the pool now (the caller goes on with other
+        scanners meanwhile), the returned function collects it. In-process, the work is done
+        when collected."""
         ex = self._pool(len(jobs) >= PROBE_MIN_FILES)
         if ex is not None:
             chunks = [list(jobs[i : i + PROBE_CHUNK]) for i in range(0, len(jobs), PROBE_CHUNK)]
             try:
-                out: list[Probed] = []
-                for part in ex.map(_probe_chunk, [(c, max_bytes, cache_dir) for c in chunks]):
-                    out.extend(part)
-                    tick(len(part))
-                return out
+                parts = ex.map(_probe_chunk, [(c, max_bytes, cache_dir) for c in chunks])  # submits every chunk
             except (BrokenProcessPool, OSError):
-                self._broken = True  # a worker died (OOM killer, fork refused): go on in-process
+                self._broken = True
+            else:
+
+                def collect() -> list[Probed]:
+                    try:
+                        out: list[Probed] = []
+                        for part in parts:
+                            out.extend(part)
+                            tick(len(part))
+                        return out
+                    except (BrokenProcessPool, OSError):
+                        self._broken = True  # a worker died (OOM killer, fork refused): go on in-process
+                        return self._probe_here(jobs, max_bytes)
+
+                return collect
+        return lambda: self._probe_here(jobs, max_bytes)
+
+    @staticmethod
+    def _probe_here(jobs: Sequence[tuple[Path, str, bytes | None]], max_bytes: int) -> list[Probed]:
         done = []
         for p, k, d in jobs:
             done.append(probe(p, k, d, max_bytes))

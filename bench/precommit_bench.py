@@ -4,7 +4,7 @@
 
 The tree is what a commit hook sees in a small service: a requirements file with ten real pins
 (one x86-only), five Python modules, a Dockerfile and a Deployment. Each row is a separate process,
-as pre-commit runs it; the best of N runs is shown next to the target (well under 1 s) and two
+as pre-commit runs it; the best of N runs is shown next to the target (0.3 s) and two
 baselines: `python -c pass` (the interpreter floor) and `ruff check` on the same tree (a fast,
 native pre-commit hook). "in-process" is the engine alone, without interpreter start and imports.
 """
@@ -24,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-TARGET = 1.0
+TARGET = 0.3  # issue: a warm pre-commit run under 0.3 s
 
 REQUIREMENTS = """\
 flask==3.0.3

@@ -27,17 +27,18 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import requests
 from packaging.metadata import parse_email
 from packaging.utils import canonicalize_name
 
 from archlint import __version__
 from archlint.atomic import write_atomic
-from archlint.deps.index import sessions
 from archlint.deps.index.interface import DistFile, IndexServiceError, Offline
-from archlint.netio import ResponseTooLarge
+
+if TYPE_CHECKING:
+    import requests
 
 TAIL = 64 * 1024  # first range request: the zip's last 64 KiB (EOCD, central directory, often METADATA)
 NO_RANGE_LIMIT = 1024 * 1024  # a host without Range support: read a wheel whole up to this size
@@ -171,15 +172,26 @@ class MetadataSource:
         self.cache = cache
         self.timeout = timeout
         self.offline = offline
-        # Every request under one total deadline (netio); bodies capped per call below.
-        self.session = sessions.session(8, workers, timeout, MAX_CENTRAL_DIRECTORY + 1024)
-        self.session.headers.update({"User-Agent": f"archlint/{__version__}", "Accept-Encoding": "identity"})
+        self.workers = workers
+        self._session: Any = None  # made on the first request: an offline run never imports requests
         self._lock = threading.Lock()
         self._no_range: set[str] = set()  # hosts seen ignoring Range
         self.stats = {"requests": 0, "bytes": 0, "cache_hits": 0}
 
+    @property
+    def session(self) -> Any:
+        with self._lock:
+            if self._session is None:
+                from archlint.deps.index import sessions
+
+                # Every request under one total deadline (netio); bodies capped per call below.
+                self._session = sessions.session(8, self.workers, self.timeout, MAX_CENTRAL_DIRECTORY + 1024)
+                self._session.headers.update({"User-Agent": f"archlint/{__version__}", "Accept-Encoding": "identity"})
+            return self._session
+
     def close(self) -> None:
-        self.session.close()
+        if self._session is not None:
+            self._session.close()
 
     def cached(self, f: DistFile) -> CoreMetadata | None:
         """The metadata if the disk cache has it (never the network)."""
@@ -227,10 +239,15 @@ class MetadataSource:
     ) -> requests.Response:
         """The answer, its body read (at most `max_bytes`) under the request's total deadline; with
         `stream`, the body is the caller's to read (the deadline still covers it until close)."""
+        import requests
+
+        from archlint.netio import ResponseTooLarge
+
         with self._lock:
             self.stats["requests"] += 1
+        session = self.session
         try:
-            return self.session.request("GET", url, headers=headers or {}, max_bytes=max_bytes, stream_body=stream)
+            return session.request("GET", url, headers=headers or {}, max_bytes=max_bytes, stream_body=stream)
         except requests.Timeout:
             raise MetadataUnavailable(f"{_host(url)}: no complete answer within {self.timeout:g}s") from None
         except ResponseTooLarge:
@@ -240,6 +257,8 @@ class MetadataSource:
 
     def _body(self, resp: requests.Response, limit: int, url: str) -> bytes | None:
         """The body, or None when it is longer than `limit` (the connection is dropped)."""
+        import requests
+
         chunks, size = [], 0
         try:
             for chunk in resp.iter_content(1 << 16):
@@ -660,6 +679,8 @@ class _Bounded(io.RawIOBase):
         return True
 
     def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        import requests
+
         if not self._buf:
             try:
                 self._buf = next(self._it)

@@ -8,7 +8,7 @@ from packaging.utils import canonicalize_name
 
 from archlint.deps.index.cache import HttpCache
 from archlint.deps.index.interface import Offline, PackageIndex, Project
-from archlint.deps.index.simple_json import releases
+from archlint.deps.index.pages import releases
 from archlint.deps.index.urls import host_of
 
 

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 
 from archlint import interrupts
-from archlint.deps.index.simple_json import DEFAULT_TIMEOUT
+from archlint.deps.index.pages import DEFAULT_TIMEOUT
 from archlint.deps.vulns.answers import AnswerCache
 from archlint.deps.vulns.interface import Advisory, OfflineVulnerabilities, VulnerabilitySource
 from archlint.scanning import ScanContext

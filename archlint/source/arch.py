@@ -25,9 +25,16 @@ ARM_COUNTERPART = {
     "linux-x86_64": "linux-aarch64",
 }
 
-EXIT_CALLS = frozenset(
-    {"sys.exit", "exit", "quit", "os._exit", "os.abort", "os.kill", "SystemExit"}
-)  # calls that end the process
+# Calls that end the process.
+EXIT_CALLS = frozenset({"sys.exit", "exit", "quit", "os._exit", "os.abort", "os.kill", "SystemExit"})
+
+
+def is_exit_call(name: str, aliases: dict[str, str]) -> bool:
+    """Does the dotted call name (`sys.exit`, an alias `bye` of it) end the process?"""
+    head, _, rest = name.partition(".")
+    full = aliases.get(head, head) + ("." + rest if rest else "")
+    return full in EXIT_CALLS or name in EXIT_CALLS
+
 
 # x86 CPU feature flags as /proc/cpuinfo (and py-cpuinfo) spell them.
 X86_FLAGS = re.compile(

@@ -18,7 +18,6 @@ import re
 from collections.abc import Iterable, Iterator
 
 from archlint.source import arch
-from archlint.source.arch import EXIT_CALLS
 
 GATE = "ARCH403"
 ARTIFACT = "ARCH405"
@@ -142,11 +141,7 @@ def _is_exit(stmt: ast.stmt, aliases: dict[str, str]) -> bool:
         return True
     if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
         name = _dotted(stmt.value.func)
-        if name is None:
-            return False
-        head, _, rest = name.partition(".")
-        full = aliases.get(head, head) + ("." + rest if rest else "")
-        return full in EXIT_CALLS or name in EXIT_CALLS
+        return name is not None and arch.is_exit_call(name, aliases)
     return False
 
 

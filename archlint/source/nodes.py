@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from archlint.source.arch import EXIT_CALLS
+from archlint.source.arch import is_exit_call
 
 # Calls that end the process (or the import of a module) on the path they sit on.
 # Raising these skips a test; a test that skips on arm64 does not keep a workload off arm64.
@@ -143,11 +143,7 @@ def is_exit(stmt: cst.CSTNode, resolve: dict[str, str]) -> bool:
         return not _raise_is_skip(stmt)
     if isinstance(stmt, cst.Expr) and isinstance(stmt.value, cst.Call):
         name = dotted(stmt.value.func)
-        if name is None:
-            return False
-        head, _, rest = name.partition(".")
-        full = resolve.get(head, head) + ("." + rest if rest else "")
-        return full in EXIT_CALLS or name in EXIT_CALLS
+        return name is not None and is_exit_call(name, resolve)
     return False
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import io
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -22,13 +22,27 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _isolate_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The same isolation for module- and session-scoped fixtures, which run before any
+    function-scoped one: a report built once per module must not read the user's cache (an
+    earlier online run there changes what `--offline` knows) or the real index."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ARCHLINT_RAISE", "1")
+        mp.setenv("ARCHLINT_CACHE_DIR", str(tmp_path_factory.mktemp("session-cache")))
+        for var in ("PIP_EXTRA_INDEX_URL", "UV_INDEX_URL", "NO_COLOR", "REGISTRY_AUTH_FILE", "ARCHLINT_WORKERS"):
+            mp.delenv(var, raising=False)
+        mp.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _isolate(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     # Crashes must fail tests, not turn into ARCH004 findings; no test may touch the user's cache
     # or pick up a developer's index settings.
     monkeypatch.setenv("ARCHLINT_RAISE", "1")
     monkeypatch.setenv("ARCHLINT_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-    for var in ("PIP_EXTRA_INDEX_URL", "UV_INDEX_URL", "NO_COLOR", "REGISTRY_AUTH_FILE"):
+    for var in ("PIP_EXTRA_INDEX_URL", "UV_INDEX_URL", "NO_COLOR", "REGISTRY_AUTH_FILE", "ARCHLINT_WORKERS"):
         monkeypatch.delenv(var, raising=False)
     # A safety net: a test that scans dependencies without --offline or its own index gets a closed
     # loopback port (statuses become "unknown"), never the real PyPI.

@@ -24,7 +24,7 @@ from archlint.source.rules import all_rules
 def _both(source: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[list[object], list[object]]:
     narrowed = list(analyze_mod.analyze("python", source).hits)
     with monkeypatch.context() as m:
-        m.setattr(astfilter, "narrow", lambda tree, codes: codes)
+        m.setattr(astfilter, "narrow", lambda tree, codes, text=None: codes)
         full = list(analyze_mod.analyze("python", source).hits)
     return narrowed, full
 
@@ -119,6 +119,8 @@ def test_stdlib_candidates_give_the_same_hits(monkeypatch) -> None:
 
 
 ARTIFACTS = [
+    # Joined, the token runs into the next literal ("...amd64k"): the rule reads each part alone.
+    "URL = ('https://example.com/tool-linux-amd64' 'k')\n",
     # Implicit concatenation: the rule reads each part, the AST holds them joined.
     "URL = ('https://dl.k8s.io/release/v1.30.0/bin/linux/amd64/'\n       'kubectl')\n",
     "LOADER = '/lib64/ld-linux-' 'x86-64.so.2'\n",
@@ -129,15 +131,28 @@ ARTIFACTS = [
 
 @pytest.mark.parametrize("source", ARTIFACTS, ids=range(len(ARTIFACTS)))
 def test_artifact_shapes_are_never_ruled_out(source: str, monkeypatch) -> None:
-    assert astfilter.artifact_possible(ast.parse(source))
+    assert astfilter.artifact_possible(ast.parse(source), source)
     narrowed, full = _both(source.encode(), monkeypatch)
     assert narrowed == full
 
 
-def test_artifacts_only_in_comments_skip_libcst() -> None:
-    src = "# downloads tool-linux-amd64.tar.gz on x86 hosts\nimport platform\nARCH = platform.machine()\n"
+@pytest.mark.parametrize(
+    "src",
+    [
+        "# downloads tool-linux-amd64.tar.gz on x86 hosts\nimport platform\nARCH = platform.machine()\n",
+        # Build-configuration data (CPython's _sysconfigdata): triplets that name no fetched artifact.
+        "build_time_vars = {'HOST_GNU_TYPE': 'x86_64-pc-linux-gnu', 'MULTIARCH': 'x86_64-linux-gnu',\n"
+        "    'EXT_SUFFIX': '.cpython-311-x86_64-linux-gnu.so'}\n",
+        # A docstring: the rule leaves strings that are a statement of their own alone.
+        'def fetch():\n    """Downloads https://example.com/tool-linux-amd64.tar.gz on x86 hosts."""\n',
+    ],
+    ids=["comment", "sysconfig-data", "docstring"],
+)
+def test_artifact_candidates_the_rule_would_not_report_skip_libcst(src: str, monkeypatch) -> None:
     assert "ARCH405" in wanted_codes(src.encode())
-    assert not astfilter.artifact_possible(ast.parse(src))
+    assert not astfilter.artifact_possible(ast.parse(src), src)
+    narrowed, full = _both(src.encode(), monkeypatch)
+    assert narrowed == full
 
 
 def test_libcst_is_not_imported_when_the_ast_rules_everything_out(tmp_path: Path) -> None:

@@ -65,7 +65,7 @@ def analyze_text(text: str, codes: frozenset[str], fixable: bool = True) -> list
     if tree is not None:
         # The AST the screen built anyway rules out most prefilter candidates (astfilter.py);
         # only what is left is worth the depth check and libcst's parse.
-        codes = astfilter.narrow(tree, codes)
+        codes = astfilter.narrow(tree, codes, text)
         if not codes:
             return []
         complex_ = _too_complex(tree)

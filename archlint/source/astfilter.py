@@ -14,7 +14,9 @@ rule example and a corpus comparison to that effect.
 from __future__ import annotations
 
 import ast
+import io
 import re
+import tokenize
 from collections.abc import Iterable, Iterator
 
 from archlint.source import arch
@@ -176,23 +178,58 @@ def gate_possible(tree: ast.Module) -> bool:
     return False
 
 
-def artifact_possible(tree: ast.Module) -> bool:
+def _literal_text(node: ast.Constant | ast.JoinedStr) -> str | None:
+    """The text the rule reads (nodes.literal_text): an f-string's literal parts with `{}` for
+    each field; None for bytes (read loosely below)."""
+    if isinstance(node, ast.JoinedStr):
+        parts = [p.value if isinstance(p, ast.Constant) and isinstance(p.value, str) else "{}" for p in node.values]
+        return "".join(parts)
+    return node.value if isinstance(node.value, str) else None
+
+
+def _concatenated(node: ast.AST, text: str) -> bool:
+    """Is this literal several literals side by side ("a" "b")? libcst reads each on its own,
+    the AST holds them joined; when unsure, say yes (the rule then decides)."""
+    seg = ast.get_source_segment(text, node)
+    if seg is None:
+        return True
+    kinds = {tokenize.STRING, getattr(tokenize, "FSTRING_START", -1)}
+    try:
+        n = sum(1 for t in tokenize.generate_tokens(io.StringIO(seg).readline) if t.type in kinds)
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        return True
+    return n != 1
+
+
+def artifact_possible(tree: ast.Module, text: str | None = None) -> bool:
     """Could ARCH405 (an x86-only artifact named in a string) report anything in `tree`? The
-    raw-bytes prefilter also matches comments and names; the rule reads string literals only."""
+    raw-bytes prefilter also matches comments and names; the rule reads string literals only,
+    not docstrings (strings that are a statement of their own), and `arch.artifact` decides."""
+    skip: set[int] = set()
     for node in _walk(tree):
-        if isinstance(node, ast.Constant):
-            v = node.value
-            if isinstance(v, bytes):
-                v = v.decode("latin-1")
-            if isinstance(v, str) and _ARTIFACT_TOKEN.search(v):
+        if isinstance(node, ast.Expr) and isinstance(node.value, (ast.Constant, ast.JoinedStr)):
+            skip.add(id(node.value))  # a docstring-like statement: the rule leaves it alone
+        elif isinstance(node, ast.JoinedStr):
+            skip.update(id(p) for p in node.values)  # read as part of the f-string
+        if id(node) in skip or not isinstance(node, (ast.Constant, ast.JoinedStr)):
+            continue
+        if isinstance(node, ast.Constant) and isinstance(node.value, bytes):
+            if _ARTIFACT_TOKEN.search(node.value.decode("latin-1")):
                 return True
+            continue
+        value = _literal_text(node)
+        if value is None or not _ARTIFACT_TOKEN.search(value):
+            continue
+        if arch.artifact(value) is not None or text is None or _concatenated(node, text):
+            return True
     return False
 
 
-def narrow(tree: ast.Module, codes: frozenset[str]) -> frozenset[str]:
-    """`codes` without the rules the AST rules out."""
+def narrow(tree: ast.Module, codes: frozenset[str], text: str | None = None) -> frozenset[str]:
+    """`codes` without the rules the AST rules out (`text`: the module's source, which lets
+    the artifact check tell joined literals apart)."""
     if GATE in codes and not gate_possible(tree):
         codes = codes - {GATE}
-    if ARTIFACT in codes and not artifact_possible(tree):
+    if ARTIFACT in codes and not artifact_possible(tree, text):
         codes = codes - {ARTIFACT}
     return codes

@@ -1,5 +1,5 @@
 """The cache cannot hurt a run. Every entry of a warm cache (package index pages, source results and
-their stat index, registry answers) is damaged one way at a time — truncated, garbage, a 5-byte
+their stat index, native summaries, registry answers) is damaged one way at a time — truncated, garbage, a 5-byte
 marshal bomb, a FIFO, a symlink to /dev/zero, a directory — and `archlint check`, run as users run
 it (a subprocess, under a memory limit and a time limit), reports exactly what a `--no-cache` run
 reports; the damaged entries are whole again afterwards. Concurrent runs sharing one cache agree
@@ -32,6 +32,7 @@ RUN_TIMEOUT = 120  # a FIFO entry used to block the run forever
 REQUIREMENTS = "numpy==1.19.5\nrequests==2.31.0\nonnxruntime-gpu==1.17.0\n"
 APP = "import mkl\nimport numpy\n\nmkl.set_num_threads(4)\n"
 WORKER = "import platform\n\nif platform.machine() == 'x86_64':\n    import intel_extension_for_pytorch\n"
+KERNEL = "#include <immintrin.h>\nvoid add(float *a) { _mm256_storeu_ps(a, _mm256_setzero_ps()); }\n"
 DEPLOYMENT = """\
 apiVersion: apps/v1
 kind: Deployment
@@ -75,6 +76,8 @@ def tree(tmp_path_factory: pytest.TempPathFactory, index_server: IndexServer, re
     (root / "requirements.txt").write_text(REQUIREMENTS)
     (root / "app" / "main.py").write_text(APP)
     (root / "app" / "worker.py").write_text(WORKER)
+    (root / "ext").mkdir()
+    (root / "ext" / "k.c").write_text(KERNEL)  # the native scanner's summary cache gets damaged too
     (root / "deploy" / "api.yaml").write_text(DEPLOYMENT.format(image=registry.ref("archlint/amd64only:1.0")))
     (root / "archlint.toml").write_text(f'index-url = "{index_server.url}"\nosv-url = "{index_server.osv_url}"\n')
     for p in root.rglob("*"):  # old enough for the source scan's stat index to record them
@@ -93,7 +96,7 @@ def warm_cache(tree: Path, expected: dict[str, Any], tmp_path_factory: pytest.Te
     cache = tmp_path_factory.mktemp("warm") / "cache"
     assert essence(run(tree, "--cache-dir", str(cache))) == expected
     kinds = {p.relative_to(cache).parts[0] for p in entries(cache)}
-    assert {"index-v1", "source", "registry"} <= kinds, kinds  # every cache has entries to damage
+    assert {"index-v1", "source", "native", "registry"} <= kinds, kinds  # every cache has entries to damage
     return cache
 
 

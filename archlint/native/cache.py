@@ -4,7 +4,7 @@ nothing), so a warm run over an unchanged tree neither reads nor analyses its fi
 
 Summaries depend only on a file's kind and bytes (and the size limit), never on the tree: the
 tree context is computed afresh each run (archlint/native/tree.py) from the cached summaries.
-Cache trouble (read-only, corrupt entry) degrades to recomputing, as in archlint/source/cache.py.
+Cache trouble (read-only, corrupt or planted entry) degrades to recomputing, as in archlint/source/cache.py.
 """
 
 from __future__ import annotations
@@ -12,15 +12,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
 from archlint import __version__
-from archlint.atomic import write_atomic
 from archlint.catalogue import rules_dir
 from archlint.native.interface import Summary, Use
-from archlint.source.cache import StatIndex, content_key
+from archlint.source.cache import EntryCache
 from archlint.source.interface import EditSpec, FixSpec
 
 
@@ -58,38 +56,20 @@ def from_json(d: dict[str, Any]) -> Summary:
     )
 
 
-class SummaryCache:
-    def __init__(self, directory: Path, max_bytes: int) -> None:
-        self.base = directory
-        self.directory = directory / "native" / analysis_version()
-        self.salt = f"native\0{max_bytes}\0".encode()
-        self.writable = True
+class SummaryCache(EntryCache[Summary]):
+    """The same hardened entries as the source scanner's (archlint/cachefile.py)."""
 
-    @classmethod
-    def open(cls, cache_dir: Path | None, max_bytes: int) -> SummaryCache | None:
-        return None if cache_dir is None else cls(Path(cache_dir), max_bytes)
+    namespace = "native"
+    version = staticmethod(analysis_version)
 
-    def key(self, kind: str, data: bytes) -> str:
-        return content_key(kind, data, self.salt)
+    @staticmethod
+    def decode(doc: dict[str, Any]) -> Summary:
+        return from_json(doc)
 
-    def _path(self, key: str) -> Path:
-        return self.directory / key[:2] / f"{key}.json"
+    @staticmethod
+    def encode(result: Summary) -> dict[str, Any]:
+        return to_json(result)
 
-    def get(self, key: str) -> Summary | None:
-        try:
-            with open(self._path(key), "rb") as fh:
-                return from_json(json.loads(fh.read()))
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-
-    def put(self, key: str, summary: Summary) -> None:
-        if not self.writable:
-            return
-        try:
-            write_atomic(self._path(key), json.dumps(to_json(summary), separators=(",", ":")).encode(), private=True)
-        except OSError:
-            self.writable = False
-
-    def index(self, root: Path) -> StatIndex:
-        scope = hashlib.blake2b(str(root).encode(), digest_size=8).hexdigest()
-        return StatIndex(self.directory / f"index-{scope}.json", self)  # type: ignore[arg-type]
+    @staticmethod
+    def salt_for(max_bytes: int) -> bytes:
+        return f"native\0{max_bytes}\0".encode()

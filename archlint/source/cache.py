@@ -13,7 +13,7 @@ import hashlib
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Generic, TypeVar
 
 from archlint import __version__
 from archlint.cachefile import read_entry, write_entry
@@ -47,6 +47,8 @@ def content_key(kind: str, data: bytes, salt: bytes) -> str:
     return h.hexdigest()
 
 
+T = TypeVar("T")
+C = TypeVar("C", bound="EntryCache[Any]")
 MAX_ENTRY_BYTES = 16 * 1024 * 1024  # one file's hits
 MAX_INDEX_BYTES = 256 * 1024 * 1024  # (path, size, mtime) of every file of a tree
 
@@ -56,16 +58,38 @@ def _write(path: Path, payload: bytes) -> None:
         raise OSError(f"cannot write {path}")
 
 
-class ResultCache:
+class EntryCache(Generic[T]):
+    """Content key -> one scanner's result for a file, as a small JSON entry under
+    `<cache>/<namespace>/<version>/`; read and written through `archlint.cachefile`. Subclasses
+    say how a result becomes JSON and back."""
+
+    namespace: ClassVar[str]
+
     def __init__(self, directory: Path, max_bytes: int) -> None:
-        self.base = directory  # what ResultCache.open() was given (workers reopen it)
-        self.directory = directory / "source" / ruleset_version()
-        self.salt = salt(max_bytes)
+        self.base = directory  # what open() was given (pool workers reopen it)
+        self.directory = directory / self.namespace / self.version()
+        self.salt = self.salt_for(max_bytes)
         self.writable = True
 
     @classmethod
-    def open(cls, cache_dir: Path | None, max_bytes: int) -> ResultCache | None:
+    def open(cls: type[C], cache_dir: Path | None, max_bytes: int) -> C | None:
         return None if cache_dir is None else cls(Path(cache_dir), max_bytes)
+
+    @staticmethod
+    def version() -> str:
+        raise NotImplementedError
+
+    @staticmethod
+    def salt_for(max_bytes: int) -> bytes:
+        return salt(max_bytes)
+
+    @staticmethod
+    def decode(doc: dict[str, Any]) -> T:
+        raise NotImplementedError
+
+    @staticmethod
+    def encode(result: T) -> dict[str, Any]:
+        raise NotImplementedError
 
     def key(self, kind: str, data: bytes) -> str:
         return content_key(kind, data, self.salt)
@@ -73,26 +97,39 @@ class ResultCache:
     def _path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.json"
 
-    def get(self, key: str) -> FileResult | None:
+    def get(self, key: str) -> T | None:
         data = read_entry(self._path(key), MAX_ENTRY_BYTES)
         if data is None:
             return None
         try:
-            return FileResult.from_json(json.loads(data))
+            return self.decode(json.loads(data))
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
-            return None
+            return None  # another layout, or damage the checksum did not catch: a miss
 
-    def put(self, key: str, result: FileResult) -> None:
+    def put(self, key: str, result: T) -> None:
         if not self.writable:
             return
         try:
-            _write(self._path(key), json.dumps(result.to_json(), separators=(",", ":")).encode())
+            _write(self._path(key), json.dumps(self.encode(result), separators=(",", ":")).encode())
         except OSError:
             self.writable = False  # read-only or full: stop trying for this run
 
     def index(self, root: Path) -> StatIndex:
         scope = hashlib.blake2b(str(root).encode(), digest_size=8).hexdigest()
         return StatIndex(self.directory / f"index-{scope}.json", self)
+
+
+class ResultCache(EntryCache[FileResult]):
+    namespace = "source"
+    version = staticmethod(ruleset_version)
+
+    @staticmethod
+    def decode(doc: dict[str, Any]) -> FileResult:
+        return FileResult.from_json(doc)
+
+    @staticmethod
+    def encode(result: FileResult) -> dict[str, Any]:
+        return result.to_json()
 
 
 class StatIndex:
@@ -103,7 +140,7 @@ class StatIndex:
 
     RACY_NS = 2_000_000_000
 
-    def __init__(self, path: Path, cache: ResultCache) -> None:
+    def __init__(self, path: Path, cache: EntryCache[Any]) -> None:
         self.path = path
         self.cache = cache
         self.entries: dict[str, list[Any]] = {}

@@ -52,7 +52,6 @@ class DependencyScanner(Scanner):
             check = DependencyCheck(ctx, facts, index, vulns, _lines(deps, ctx), metadata, resolve=ctx.resolve)
             yield from check.run(deps, target_sets)
         finally:
-            vulns.close()
             index.close()
             metadata.close()
 

@@ -24,7 +24,6 @@ class LazyVulnerabilities(VulnerabilitySource):
         self._make = make
         self._source: VulnerabilitySource | None = None
         self._lock = threading.Lock()
-        self._warming: threading.Thread | None = None
         self._answers = answers
 
     def _get(self) -> VulnerabilitySource:
@@ -44,27 +43,6 @@ class LazyVulnerabilities(VulnerabilitySource):
         if self._answers is not None:
             self._answers.put(name, version, ads)
         return ads
-
-    def warm_up(self) -> None:
-        """Start the import in the background, overlapping it with the index requests."""
-        if self._warming is None:
-            self._warming = threading.Thread(target=self._warm, name="archlint-vulns-warm-up")
-            self._warming.start()
-
-    def _warm(self) -> None:
-        try:
-            self._get()
-        except Exception:  # the first real query makes the same call and reports what failed
-            return
-
-    def close(self) -> None:
-        # pip-audit's import runs `python -m pip --version` (pip-api). A warm-up thread left
-        # running when archlint exits would orphan that child, whose BrokenPipeError traceback
-        # then lands on the user's terminal; a live thread also keeps the source scanner from
-        # forking its pool. So the thread is always joined before the scan ends.
-        if self._warming is not None:
-            self._warming.join()
-            self._warming = None
 
 
 def make_vulnerability_source(ctx: ScanContext) -> VulnerabilitySource:

@@ -24,11 +24,6 @@ class VulnerabilitySource(abc.ABC):
     def advisories(self, name: str, version: str) -> list[Advisory]:
         """Known advisories affecting name==version; raises VulnerabilityServiceError."""
 
-    def warm_up(self) -> None:  # noqa: B027 - optional hook
-        """Prepare for queries that are likely to come (no network)."""
-
-    def close(self) -> None:  # noqa: B027 - optional hook
-        """Wait for whatever `warm_up` started: nothing may outlive the scan."""
 
 
 class OfflineVulnerabilities(VulnerabilitySource):

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from archlint.facts import Facts
 from archlint.findings import Finding
+from archlint.workers import configured
 
 if TYPE_CHECKING:
     from archlint.config import Config
@@ -61,17 +62,6 @@ MAX_READ_BYTES = 64 * 1024 * 1024
 CACHE_BYTES = 256 * 1024
 
 
-def env_workers() -> int | None:
-    raw = os.environ.get("ARCHLINT_WORKERS", "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit() or not 1 <= int(raw) <= 256:
-        from archlint.errors import FatalError
-
-        raise FatalError(f"ARCHLINT_WORKERS={raw!r}: expected a whole number of worker processes from 1 to 256")
-    return int(raw)
-
-
 class FileTooLarge(Exception):
     pass
 
@@ -116,7 +106,7 @@ class ScanContext:
     # Worker processes of the fork pools (source, native, manifests): None decides by the amount
     # of work, 1 runs in-process, n > 1 forces n (env ARCHLINT_WORKERS: CI containers whose CPU
     # quota is smaller than the cores they see, and the tests that compare both paths).
-    workers: int | None = field(default_factory=lambda: env_workers())
+    workers: int | None = field(default_factory=lambda: configured())
 
     def rel(self, path: Path) -> str:
         try:

@@ -38,6 +38,7 @@ sys.path.insert(0, str(REPO))
 
 import yaml  # noqa: E402
 
+from archlint import workers  # noqa: E402
 from archlint.config import Config  # noqa: E402
 from archlint.facts import Facts  # noqa: E402
 from archlint.k8s import pool  # noqa: E402
@@ -214,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(("archlint read (libyaml events + lines)", t_read, ""))
         # Big files are cut into chunks, so even one file can go to the pool.
         pooled = pool.will_pool(max(len(paths), pool.MIN_FILES), int(size * 1e6))
-        how = f"fork pool of {pool._cpus()}" if pooled else "one process"
+        how = f"fork pool of {workers.cpus()}" if pooled else "one process"
         rows.append(("archlint Kubernetes scanner (all of it)", best(scanner, args.repeat, "scanner"), how))
         saved = pool.MIN_BYTES
         pool.MIN_BYTES = 1 << 60  # the same, without the pool

@@ -399,6 +399,7 @@ def test_diff_shows_the_fix_and_writes_nothing(cli: Cli, tmp_path: Path) -> None
 
 
 def test_pool_and_in_process_agree(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from archlint import workers
     from archlint.k8s import pool
 
     names = ["deployments.yaml", "helm-output.yaml", "list.yaml", "rollout.yaml", "cronjob.yaml", "manifest.json"]
@@ -416,7 +417,7 @@ def test_pool_and_in_process_agree(cli: Cli, tmp_path: Path, monkeypatch: pytest
 
     monkeypatch.setattr(pool, "ProcessPoolExecutor", spy)
     _, pooled = check(cli, root, str(root))
-    if pool._cpus() > 1 and pool._can_fork():
+    if workers.cpus() > 1 and workers.can_fork():
         assert calls, "the pool was not used"
     assert pooled["findings"] == alone["findings"]
     assert pooled["workloads"] == alone["workloads"]

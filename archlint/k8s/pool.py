@@ -8,14 +8,13 @@ only the file's findings, workloads and suppression regions travel back, pickled
 from __future__ import annotations
 
 import multiprocessing
-import os
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from archlint.interrupts import ignore_in_worker
+from archlint.workers import can_fork, cpus
 
 MIN_FILES = 2
 MIN_BYTES = 1024 * 1024  # below this, starting workers costs more than it saves
@@ -27,14 +26,6 @@ R = TypeVar("R")
 _FN: Callable[[Any], Any] | None = None
 
 
-def _cpus() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-def _can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
-
-
 def _call(job: Any) -> Any:
     assert _FN is not None
     return _FN(job)
@@ -42,16 +33,16 @@ def _call(job: Any) -> Any:
 
 def will_pool(n_jobs: int, total_bytes: int) -> bool:
     """Would map_jobs (with workers=None) use a pool for this much work?"""
-    return _cpus() >= 2 and _can_fork() and n_jobs >= MIN_FILES and total_bytes >= MIN_BYTES
+    return cpus() >= 2 and can_fork() and n_jobs >= MIN_FILES and total_bytes >= MIN_BYTES
 
 
 def map_jobs(fn: Callable[[J], R], jobs: Sequence[J], sizes: Sequence[int], workers: int | None = None) -> list[R]:
     """fn over jobs, in order: on a fork pool when the work is big enough (or `workers` > 1
     asks for one), in-process otherwise or when the pool breaks."""
     global _FN
-    n = workers or _cpus()
+    n = workers or cpus()
     big = len(jobs) >= MIN_FILES and sum(sizes) >= MIN_BYTES
-    if n < 2 or workers == 1 or not _can_fork() or (workers is None and not big):
+    if n < 2 or workers == 1 or not can_fork() or (workers is None and not big):
         return [fn(j) for j in jobs]
     _FN = fn
     results: list[Any] = [None] * len(jobs)

@@ -18,7 +18,8 @@ from archlint.native.cache import SummaryCache
 from archlint.native.interface import Summary
 from archlint.native.prefilter import may_match
 from archlint.scanning import internal_error
-from archlint.source.pool import _can_fork, _cpus, read_with_stat
+from archlint.source.pool import read_with_stat
+from archlint.workers import can_fork, cpus
 
 POOL_MIN_FILES = 400
 CHUNK = 64
@@ -70,10 +71,10 @@ def analyze_all(
 ) -> list[Result]:
     """Results in the order of `jobs`. `workers`: None decides by the amount of work, 1 forces
     in-process, n > 1 forces a pool of n (tests, benchmarks)."""
-    n = workers or _cpus()
+    n = workers or cpus()
     # Never fork while another thread runs (the source scanner's pool may be working meanwhile):
     # a forked child can inherit a lock that thread held.
-    use_pool = workers != 1 and n > 1 and _can_fork() and (workers is not None or len(jobs) >= POOL_MIN_FILES)
+    use_pool = workers != 1 and n > 1 and can_fork() and (workers is not None or len(jobs) >= POOL_MIN_FILES)
     if use_pool and "fork" in multiprocessing.get_all_start_methods():
         chunks = [list(jobs[i : i + CHUNK]) for i in range(0, len(jobs), CHUNK)]
         base = cache.base if cache is not None else None

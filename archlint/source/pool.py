@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -27,6 +26,7 @@ from archlint.source.cache import ResultCache, content_key, salt
 from archlint.source.interface import FileResult, Hit
 from archlint.source.prefilter import notebook_may_match, wanted_codes
 from archlint.suppress import may_suppress
+from archlint.workers import can_fork, cpus
 
 PROBE_MIN_FILES = 400  # reading + prefiltering fewer files is faster than starting workers
 PROBE_CHUNK = 64
@@ -107,14 +107,6 @@ def _analyze(args: tuple[str, bytes, int]) -> FileResult:
     return analyze_safely(*args)
 
 
-def _cpus() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-def _can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
-
-
 class Workers:
     """A lazily started fork pool shared by both phases. `workers`: None decides by the amount
     of work, 1 forces in-process, n > 1 forces a pool of n (tests, benchmarks)."""
@@ -134,8 +126,8 @@ class Workers:
     def _pool(self, wanted: bool) -> Executor | None:
         if self._broken or self.requested == 1:
             return None
-        n = self.requested or _cpus()
-        if n < 2 or (self.requested is None and (not wanted or not _can_fork())):
+        n = self.requested or cpus()
+        if n < 2 or (self.requested is None and (not wanted or not can_fork())):
             return None
         if self._ex is None:
             self._ex = ProcessPoolExecutor(

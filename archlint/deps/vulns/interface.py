@@ -25,7 +25,6 @@ class VulnerabilitySource(abc.ABC):
         """Known advisories affecting name==version; raises VulnerabilityServiceError."""
 
 
-
 class OfflineVulnerabilities(VulnerabilitySource):
     """Answers nothing, on purpose: callers say 'vulnerability status unknown'."""
 

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from archlint.subprocesses import run_captured
+from archlint.workers import cpus
 
 JOB_TIMEOUT = 120.0  # seconds for one render
 TOTAL_TIMEOUT = 300.0  # seconds for all renders of one run
@@ -33,8 +34,7 @@ class Outcome:
     error: str = ""  # why it failed: the tool's error line, a timeout, a missing program
 
 
-def workers() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+workers = cpus  # renders at once: one per CPU
 
 
 def _run(cmd: Command, deadline: float, timeout: float) -> Outcome:

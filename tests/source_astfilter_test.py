@@ -1,6 +1,7 @@
 """The AST filter only spares libcst parses: with it and without it, every result is the same.
 
-It must be a superset of each rule it narrows (ARCH403 gates): "maybe" where the rule finds
+It must be a superset of each rule it narrows (ARCH403 gates, ARCH405 artifacts, ARCH406
+container platforms): "maybe" where the rule finds
 nothing is fine, "no" where the rule would report is a missed blocker. Checked on every rule
 example, on shapes written to probe it, and on every prefilter candidate of the interpreter's
 own standard library (real code)."""
@@ -62,6 +63,14 @@ GATES = [
     "        if not platform.machine().startswith(('x86', 'amd64')):\n            raise SystemExit('x86 only')\n",
     # An assert inside a function, on os.uname().
     "import os\ndef check():\n    assert os.uname().machine in ('x86_64', 'amd64'), 'x86 only'\n",
+    # The machine call under an alias, imported inside the function that tests it.
+    "import sys\ndef main():\n    from platform import machine as m\n    if m().lower() != 'x86_64':\n"
+    "        sys.exit('x86 only')\n",
+    # A name assigned the machine in another function, and a substring test the other way round.
+    "import platform, sys\ndef probe():\n    global cpu\n    cpu = str(platform.machine())\n"
+    "def main():\n    if 'x86' not in cpu:\n        sys.exit(1)\n",
+    # os.uname()[4] through a name.
+    "import os, sys\nu = os.uname()\nif u[4] != 'x86_64':\n    sys.exit(1)\n",
 ]
 
 
@@ -77,6 +86,13 @@ NOT_GATES = [
     "import platform\nif platform.machine() == 'x86_64':\n    TOL = 1e-6\nelse:\n    TOL = 1e-3\n",
     # An exit far from any x86 test.
     "import sys, platform\nARCH = platform.machine()\nif not sys.argv:\n    sys.exit(1)\nprint(ARCH == 'x86_64')\n",
+    # x86 names compared with something that is not the machine (CPython's _osx_support: the
+    # -arch flags of a universal build), and an exit in that chain.
+    "def fat(archs):\n    if archs == ('arm64', 'x86_64'):\n        return 'universal2'\n"
+    "    elif archs == ('i386', 'x86_64'):\n        return 'intel'\n    else:\n"
+    "        raise ValueError(archs)\n",
+    # Two comparisons chained: the rule reads one comparison at a time.
+    "import platform\nif 'x86' == platform.machine() == 'x86_64':\n    raise SystemExit(1)\n",
 ]
 
 
@@ -126,6 +142,10 @@ ARTIFACTS = [
     "LOADER = '/lib64/ld-linux-' 'x86-64.so.2'\n",
     "VERSION = '1.22.1'\nURL = f'https://go.dev/dl/go{VERSION}.linux-amd64.tar.gz'\n",
     "WHEEL = b'numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.whl'\n",
+    # Joined, no artifact; one part names one on its own.
+    "URL = ('see ' 'https://dl.k8s.io/release/v1.30.0/bin/linux/amd64/kubectl')\n",
+    # An f-string part among plain ones: read loosely.
+    "V = '1'\nURL = ('https://go.dev/dl/' f'go{V}.linux-amd64' '.tar.gz')\n",
 ]
 
 
@@ -143,10 +163,12 @@ def test_artifact_shapes_are_never_ruled_out(source: str, monkeypatch) -> None:
         # Build-configuration data (CPython's _sysconfigdata): triplets that name no fetched artifact.
         "build_time_vars = {'HOST_GNU_TYPE': 'x86_64-pc-linux-gnu', 'MULTIARCH': 'x86_64-linux-gnu',\n"
         "    'EXT_SUFFIX': '.cpython-311-x86_64-linux-gnu.so'}\n",
+        # Side by side, the parts name no artifact and neither does their join (test_sysconfig).
+        "VARS = ('var6=${var3}/lib/python3.5/config-$(VAR2)$(var5)-'\n        'x86_64-linux-gnu')\n",
         # A docstring: the rule leaves strings that are a statement of their own alone.
         'def fetch():\n    """Downloads https://example.com/tool-linux-amd64.tar.gz on x86 hosts."""\n',
     ],
-    ids=["comment", "sysconfig-data", "docstring"],
+    ids=["comment", "sysconfig-data", "concatenated-parts", "docstring"],
 )
 def test_artifact_candidates_the_rule_would_not_report_skip_libcst(src: str, monkeypatch) -> None:
     assert "ARCH405" in wanted_codes(src.encode())
@@ -171,3 +193,27 @@ def test_libcst_is_not_imported_when_the_ast_rules_everything_out(tmp_path: Path
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.split()[-2:] == ["False", "0"]
+
+
+DOCKER = [
+    # A platform flag in an argv list, joined from two literals, and through `+`.
+    "import subprocess\nsubprocess.run(['docker', 'build', '--platform', 'linux/amd64', '.'])\n",
+    "import os\nos.system('docker buildx build ' '--platform=linux/amd64 .')\n",
+    "import subprocess\nsubprocess.run(['docker', 'run', '--platform=' + 'linux/amd64', 'img'])\n",
+    "import docker\ndocker.from_env().images.pull('acme/api', platform=f'linux/amd64')\n",
+]
+
+
+@pytest.mark.parametrize("source", DOCKER, ids=range(len(DOCKER)))
+def test_docker_platform_shapes_are_never_ruled_out(source: str, monkeypatch) -> None:
+    assert astfilter.docker_possible(ast.parse(source))
+    narrowed, full = _both(source.encode(), monkeypatch)
+    assert narrowed == full and any(getattr(h, "rule", "") == "ARCH406" for h in full)
+
+
+def test_a_download_url_naming_linux_amd64_is_no_docker_platform(monkeypatch) -> None:
+    src = "import subprocess\nsubprocess.run(['curl', '-LO', 'https://dl.k8s.io/v1.30.0/bin/linux/amd64/kubectl'])\n"
+    assert "ARCH406" in wanted_codes(src.encode())
+    assert not astfilter.docker_possible(ast.parse(src))
+    narrowed, full = _both(src.encode(), monkeypatch)
+    assert narrowed == full

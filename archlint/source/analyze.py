@@ -13,7 +13,7 @@ import re
 import warnings
 
 from archlint.scanning import NOTEBOOK
-from archlint.source import astfilter
+from archlint.source import astartifacts, astfilter
 from archlint.source.decode import decode
 from archlint.source.interface import FileResult, Hit, UndecodableSource
 from archlint.source.prefilter import notebook_may_match, wanted_codes
@@ -55,6 +55,7 @@ def _too_large(size: int, limit: int) -> Hit:
     )
 
 
+_ARTIFACT_ONLY = frozenset({astfilter.ARTIFACT})
 MAX_EXPR_DEPTH = 100  # libcst's parser slows down cubically with expression nesting (f(f(f(…))), a.b.c…)
 
 
@@ -71,6 +72,10 @@ def analyze_text(text: str, codes: frozenset[str], fixable: bool = True) -> list
         complex_ = _too_complex(tree)
         if complex_ is not None:
             return [complex_]
+        if codes == _ARTIFACT_ONLY:
+            hits = astartifacts.artifact_hits(tree, text)  # exact where it answers: no libcst
+            if hits is not None:
+                return hits
     # libcst (0.1 s to import) only now: most runs never get here.
     from archlint.source.cstpass import run_rules
 

@@ -25,6 +25,19 @@ ARM_COUNTERPART = {
     "linux-x86_64": "linux-aarch64",
 }
 
+# Calls whose value is the machine's architecture name (or a platform string holding it), and
+# names that hold it by convention; the AST filter and the libcst rules read the same lists.
+MACHINE_CALLS = frozenset(
+    {"platform.machine", "platform.processor", "platform.platform", "sysconfig.get_platform",
+     "distutils.util.get_platform", "sysconfig.get_host_platform", "distutils.util.get_host_platform"}
+)  # fmt: skip
+UNAME_CALLS = frozenset({"os.uname", "platform.uname"})
+MACHINE_NAMES = frozenset({"machine", "arch", "cpu_arch", "host_arch", "target_arch", "machine_arch"})
+CASE_METHODS = frozenset({"lower", "upper", "strip", "casefold", "rstrip", "lstrip"})
+
+# A container platform that is amd64 alone: the value of `platform=`, or a `--platform` flag.
+AMD64_ONLY = re.compile(r"^(?:--platform[=\s]+)?linux/amd64(?:/v\d)?$|--platform[=\s]+linux/amd64(?:/v\d)?(?:\s|$)")
+
 # Calls that end the process.
 EXIT_CALLS = frozenset({"sys.exit", "exit", "quit", "os._exit", "os.abort", "os.kill", "SystemExit"})
 

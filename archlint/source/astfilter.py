@@ -3,8 +3,10 @@
 The raw-bytes prefilter lets through every file that mentions an x86 name near a comparison,
 an exit and a machine call: on a large third-party corpus about one file in two hundred, almost
 none of which holds an architecture gate (platform tags in packaging, test tolerances per
-machine). libcst parses those at ~1 MB/s; CPython's parser, already run on them, is ~10x
-faster. So a rule whose shape can be ruled out on the AST is dropped before libcst is asked.
+machine), URLs that name linux/amd64 but are no container platform, build variables that name
+a triplet but no artifact. libcst parses those at ~1 MB/s; CPython's parser, already run on
+them, is ~10x faster. So a rule whose shape can be ruled out on the AST (ARCH403 gates, ARCH405
+artifacts, ARCH406 container platforms) is dropped before libcst is asked.
 
 Each check here must be a superset of its rule: it may say "maybe" where the rule finds
 nothing, never "no" where the rule would report. tests/source_astfilter_test.py holds every
@@ -23,16 +25,17 @@ from archlint.source import arch
 
 GATE = "ARCH403"
 ARTIFACT = "ARCH405"
+DOCKER = "ARCH406"
 # Every token arch._ARTIFACTS can match, without their context conditions, anchors or lookaheads:
 # the rule reads each part of an implicit concatenation on its own, the AST holds them joined,
 # and a token inside a part is still inside the join.
-_ARTIFACT_TOKEN = re.compile(
+ARTIFACT_TOKEN = re.compile(
     r"(?i)ld-linux-x86-64|x86_64-linux-|x86_64-(?:unknown|pc)-linux|linux[-_.](?:amd64|x86[-_]64|x64)"
     r"|/(?:x86_64|amd64)/|_amd64\.(?:deb|snap)|\.x86_64\.rpm|_x86_64\.whl|amd64/"
 )
 
 
-def _walk(node: ast.AST) -> Iterator[ast.AST]:
+def walk_nodes(node: ast.AST) -> Iterator[ast.AST]:
     """ast.walk without its per-node generators (3x faster on large modules)."""
     stack = [node]
     ast_t = ast.AST
@@ -59,24 +62,21 @@ def _dotted(node: ast.expr) -> str | None:
 
 
 def _x86_literal(node: ast.expr) -> bool:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return arch.is_x86_value(node.value)
+    """A string (bytes too: the rule reads their text) or a container of them, one of which
+    names x86 (the rule wants all of them to)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)):
+        v = node.value
+        return arch.is_x86_value(v if isinstance(v, str) else v.decode("latin-1"))
     if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
         return any(_x86_literal(e) for e in node.elts)
     return False
 
 
-def _is_x86_leaf(node: ast.AST) -> bool:
-    """A comparison or startswith/endswith test with an x86 value on one side: the only
-    leaves whose polarity can be X86 or OTHER (Context.machine_leaf)."""
-    if isinstance(node, ast.Compare):
-        return _x86_literal(node.left) or any(_x86_literal(c) for c in node.comparators)
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-        return node.func.attr in ("startswith", "endswith") and bool(node.args) and _x86_literal(node.args[0])
-    return False
+_EQUALITY = (ast.Eq, ast.NotEq, ast.In, ast.NotIn)
+_IDENTITY = (ast.Is, ast.IsNot)
 
 
-class _Module:
+class ModuleFacts:
     """What the gate check needs from a module, from a walk over its statements only.
 
     Expressions are looked into only where a gate could be: If and Assert tests, and the values
@@ -84,9 +84,12 @@ class _Module:
 
     def __init__(self, tree: ast.Module) -> None:
         self.assigned: dict[str, list[ast.expr]] = {}  # name -> every value assigned to it
-        self.aliases: dict[str, str] = {}  # local name -> what it was imported as (the walker's ctx.aliases)
+        # local name -> everything it was imported as anywhere (the walker's ctx.aliases holds
+        # one at a time, as it meets the imports)
+        self.aliases: dict[str, set[str]] = {}
         self.blocks: list[list[ast.stmt]] = []  # every statement list: bodies, else branches, handlers, cases
         self._x86: dict[str, bool] = {}
+        self._machine: dict[str, bool] = {}
         stack: list[list[ast.stmt]] = [tree.body]
         while stack:
             block = stack.pop()
@@ -110,14 +113,14 @@ class _Module:
                 elif isinstance(stmt, ast.Import):
                     for a in stmt.names:
                         if a.asname:
-                            self.aliases[a.asname] = a.name
+                            self.aliases.setdefault(a.asname, set()).add(a.name)
                         else:
                             head = a.name.split(".", 1)[0]
-                            self.aliases[head] = head
+                            self.aliases.setdefault(head, set()).add(head)
                 elif isinstance(stmt, ast.ImportFrom) and stmt.module and not stmt.level:
                     for a in stmt.names:
                         if a.name != "*":
-                            self.aliases[a.asname or a.name] = f"{stmt.module}.{a.name}"
+                            self.aliases.setdefault(a.asname or a.name, set()).add(f"{stmt.module}.{a.name}")
 
     def _is_x86_name(self, name: str) -> bool:
         """Was `name` ever assigned a test on x86 values (the walker's flow-insensitive bool_vars),
@@ -128,22 +131,83 @@ class _Module:
             hit = self._x86[name] = any(self.mentions_x86(v) for v in self.assigned.get(name, ()))
         return hit
 
+    def qualified(self, func: ast.expr) -> set[str]:
+        """Every name a call's dotted name can stand for: itself, and through each import of its
+        head (the walker qualifies with the one in force where it stands)."""
+        name = _dotted(func)
+        if name is None:
+            return set()
+        head, dot, rest = name.partition(".")
+        return {name, *(target + dot + rest for target in self.aliases.get(head, ()))}
+
+    def machine_possible(self, expr: ast.expr) -> bool:
+        """Superset of Context.is_machine: could this expression be the machine's name?"""
+        if isinstance(expr, ast.Name):
+            return expr.id.lower() in arch.MACHINE_NAMES or self._is_machine_name(expr.id)
+        if isinstance(expr, ast.Call):
+            func = expr.func
+            if isinstance(func, ast.Attribute) and func.attr in arch.CASE_METHODS:
+                return self.machine_possible(func.value)
+            names = self.qualified(func)
+            if names & arch.MACHINE_CALLS:
+                return True
+            return "str" in names and bool(expr.args) and self.machine_possible(expr.args[0])
+        if isinstance(expr, ast.Attribute):
+            return expr.attr.lower() in arch.MACHINE_NAMES  # `.machine` of a uname result is among them
+        if isinstance(expr, ast.Subscript):  # os.uname()[4]
+            idx = expr.slice
+            return isinstance(idx, ast.Constant) and type(idx.value) is int and idx.value == 4
+        return False
+
+    def _is_machine_name(self, name: str) -> bool:
+        """Was `name` ever assigned the machine's name (the walker's flow-insensitive machine_vars)?"""
+        hit = self._machine.get(name)
+        if hit is None:
+            self._machine[name] = False  # a cycle (a = b; b = a) proves nothing
+            hit = self._machine[name] = any(self.machine_possible(v) for v in self.assigned.get(name, ()))
+        return hit
+
+    def is_x86_leaf(self, node: ast.AST) -> bool:
+        """Superset of Context.machine_leaf giving X86 or OTHER: one comparison (or a startswith/
+        endswith test) between the machine's name and x86 values."""
+        if isinstance(node, ast.Compare):
+            if len(node.ops) != 1:
+                return False
+            op, left, right = node.ops[0], node.left, node.comparators[0]
+            if not isinstance(op, _EQUALITY) and not isinstance(op, _IDENTITY):
+                return False
+            if _x86_literal(right) and self.machine_possible(left):
+                return True
+            return isinstance(op, _EQUALITY) and _x86_literal(left) and self.machine_possible(right)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            return (
+                node.func.attr in ("startswith", "endswith")
+                and bool(node.args)
+                and _x86_literal(node.args[0])
+                and self.machine_possible(node.func.value)
+            )
+        return False
+
     def mentions_x86(self, expr: ast.AST) -> bool:
-        for sub in _walk(expr):
-            if _is_x86_leaf(sub):
+        for sub in walk_nodes(expr):
+            if self.is_x86_leaf(sub):
                 return True
             if isinstance(sub, ast.Name) and sub.id in self.assigned and self._is_x86_name(sub.id):
                 return True
         return False
 
 
-def _is_exit(stmt: ast.stmt, aliases: dict[str, str]) -> bool:
-    """Superset of nodes.is_exit: every raise (skips included), and calls of the exit functions."""
+def _is_exit(stmt: ast.stmt, aliases: dict[str, set[str]]) -> bool:
+    """Superset of nodes.is_exit: every raise (skips included), and calls of the exit functions
+    (under any of the names their head was imported as)."""
     if isinstance(stmt, ast.Raise):
         return True
     if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
         name = _dotted(stmt.value.func)
-        return name is not None and arch.is_exit_call(name, aliases)
+        if name is None:
+            return False
+        head = name.split(".", 1)[0]
+        return arch.is_exit_call(name, {}) or any(arch.is_exit_call(name, {head: t}) for t in aliases.get(head, ()))
     return False
 
 
@@ -154,13 +218,13 @@ def _chain(node: ast.If) -> Iterator[ast.If]:
         cur = cur.orelse[0] if len(cur.orelse) == 1 and isinstance(cur.orelse[0], ast.If) else None
 
 
-def _any_exit(stmts: Iterable[ast.stmt], aliases: dict[str, str]) -> bool:
+def _any_exit(stmts: Iterable[ast.stmt], aliases: dict[str, set[str]]) -> bool:
     return any(_is_exit(s, aliases) for s in stmts)
 
 
 def gate_possible(tree: ast.Module) -> bool:
     """Could ARCH403 (an architecture gate that exits on arm64) report anything in `tree`?"""
-    mod = _Module(tree)
+    mod = ModuleFacts(tree)
     aliases = mod.aliases
     for block in mod.blocks:
         for i, stmt in enumerate(block):
@@ -187,18 +251,42 @@ def _literal_text(node: ast.Constant | ast.JoinedStr) -> str | None:
     return node.value if isinstance(node.value, str) else None
 
 
-def _concatenated(node: ast.AST, text: str) -> bool:
-    """Is this literal several literals side by side ("a" "b")? libcst reads each on its own,
-    the AST holds them joined; when unsure, say yes (the rule then decides)."""
+def token_value(token: str) -> str | None:
+    """A plain string token's text as the rule reads it (nodes.simple_value); None for an
+    f-string or anything unexpected."""
+    i = 0
+    while i < len(token) and token[i] not in "'\"":
+        i += 1
+    prefix = token[:i].lower()
+    if "f" in prefix or i == len(token):
+        return None
+    q = 3 if token[i : i + 3] in ('"""', "'''") else 1
+    body = token[i + q : len(token) - q]
+    if "\\" not in body or "r" in prefix:
+        return body
+    try:
+        value = ast.literal_eval(token)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return value.decode("latin-1") if isinstance(value, bytes) else value if isinstance(value, str) else None
+
+
+def _parts_name_artifact(node: ast.AST, text: str) -> bool:
+    """Several literals side by side ("a" "b"): libcst reads each on its own, the AST holds
+    them joined. Does any part name an artifact? When unsure (an f-string part), say yes."""
     seg = ast.get_source_segment(text, node)
     if seg is None:
         return True
     kinds = {tokenize.STRING, getattr(tokenize, "FSTRING_START", -1)}
     try:
-        n = sum(1 for t in tokenize.generate_tokens(io.StringIO(seg).readline) if t.type in kinds)
+        tokens = [t for t in tokenize.generate_tokens(io.StringIO(seg).readline) if t.type in kinds]
     except (tokenize.TokenError, SyntaxError, ValueError):
         return True
-    return n != 1
+    for t in tokens:
+        value = token_value(t.string) if t.type == tokenize.STRING else None
+        if value is None or arch.artifact(value) is not None:
+            return True
+    return False
 
 
 def artifact_possible(tree: ast.Module, text: str | None = None) -> bool:
@@ -206,7 +294,7 @@ def artifact_possible(tree: ast.Module, text: str | None = None) -> bool:
     raw-bytes prefilter also matches comments and names; the rule reads string literals only,
     not docstrings (strings that are a statement of their own), and `arch.artifact` decides."""
     skip: set[int] = set()
-    for node in _walk(tree):
+    for node in walk_nodes(tree):
         if isinstance(node, ast.Expr) and isinstance(node.value, (ast.Constant, ast.JoinedStr)):
             skip.add(id(node.value))  # a docstring-like statement: the rule leaves it alone
         elif isinstance(node, ast.JoinedStr):
@@ -214,13 +302,30 @@ def artifact_possible(tree: ast.Module, text: str | None = None) -> bool:
         if id(node) in skip or not isinstance(node, (ast.Constant, ast.JoinedStr)):
             continue
         if isinstance(node, ast.Constant) and isinstance(node.value, bytes):
-            if _ARTIFACT_TOKEN.search(node.value.decode("latin-1")):
+            if ARTIFACT_TOKEN.search(node.value.decode("latin-1")):
                 return True
             continue
         value = _literal_text(node)
-        if value is None or not _ARTIFACT_TOKEN.search(value):
+        if value is None or not ARTIFACT_TOKEN.search(value):
             continue
-        if arch.artifact(value) is not None or text is None or _concatenated(node, text):
+        if arch.artifact(value) is not None or text is None or _parts_name_artifact(node, text):
+            return True
+    return False
+
+
+def docker_possible(tree: ast.Module) -> bool:
+    """Could ARCH406 (a container built or run for linux/amd64 alone) report anything? The rule
+    reports a literal (or the text of an f-string, or of literals side by side) that is such a
+    platform once stripped; the prefilter also passes URLs and lists naming linux/amd64."""
+    for node in walk_nodes(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)):
+            v = node.value
+            value: str | None = v if isinstance(v, str) else v.decode("latin-1")
+        elif isinstance(node, ast.JoinedStr):
+            value = _literal_text(node)
+        else:
+            continue
+        if value is not None and "linux/amd64" in value and arch.AMD64_ONLY.search(value.strip()):
             return True
     return False
 
@@ -232,4 +337,6 @@ def narrow(tree: ast.Module, codes: frozenset[str], text: str | None = None) -> 
         codes = codes - {GATE}
     if ARTIFACT in codes and not artifact_possible(tree, text):
         codes = codes - {ARTIFACT}
+    if DOCKER in codes and not docker_possible(tree):
+        codes = codes - {DOCKER}
     return codes

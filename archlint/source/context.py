@@ -22,13 +22,10 @@ from archlint.source.positions import spans
 X86, OTHER, ARM, NOTARM = "x86", "other", "arm", "notarm"  # polarity: what a true test implies
 _FLIP = {X86: OTHER, OTHER: X86, ARM: NOTARM, NOTARM: ARM}
 
-MACHINE_CALLS = frozenset(
-    {"platform.machine", "platform.processor", "platform.platform", "sysconfig.get_platform",
-     "distutils.util.get_platform", "sysconfig.get_host_platform", "distutils.util.get_host_platform"}
-)  # fmt: skip
-UNAME_CALLS = frozenset({"os.uname", "platform.uname"})
-_MACHINE_NAMES = frozenset({"machine", "arch", "cpu_arch", "host_arch", "target_arch", "machine_arch"})
-_CASE_METHODS = frozenset({"lower", "upper", "strip", "casefold", "rstrip", "lstrip"})
+MACHINE_CALLS = arch.MACHINE_CALLS
+UNAME_CALLS = arch.UNAME_CALLS
+_MACHINE_NAMES = arch.MACHINE_NAMES
+_CASE_METHODS = arch.CASE_METHODS
 _OS_NAMES = frozenset({"sys.platform", "os.name"})
 _NON_LINUX = ("win32", "nt", "cygwin", "darwin", "msys", "java")
 

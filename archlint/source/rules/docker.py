@@ -6,13 +6,14 @@ import re
 
 import libcst as cst
 
+from archlint.source import arch
 from archlint.source.context import Context
 from archlint.source.interface import Example, SourceRule
 from archlint.source.nodes import literal_text, strings_in
 
 _TOOLS = re.compile(r"(?:^|[\s/])(?:docker|buildx|podman|nerdctl|buildah)(?:\s|$)")
 _PLATFORM_FLAG = re.compile(r"--platform(?:[=\s]+|$)")
-_AMD64_ONLY = re.compile(r"^(?:--platform[=\s]+)?linux/amd64(?:/v\d)?$|--platform[=\s]+linux/amd64(?:/v\d)?(?:\s|$)")
+_AMD64_ONLY = arch.AMD64_ONLY
 
 
 class DockerAmd64Platform(SourceRule):

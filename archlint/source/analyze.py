@@ -13,7 +13,7 @@ import re
 import warnings
 
 from archlint.scanning import NOTEBOOK
-from archlint.source import astartifacts, astfilter
+from archlint.source import astfilter
 from archlint.source.decode import decode
 from archlint.source.interface import FileResult, Hit, UndecodableSource
 from archlint.source.prefilter import notebook_may_match, wanted_codes
@@ -73,6 +73,8 @@ def analyze_text(text: str, codes: frozenset[str], fixable: bool = True) -> list
         if complex_ is not None:
             return [complex_]
         if codes == _ARTIFACT_ONLY:
+            from archlint.source import astartifacts  # tokenize: 5 ms to import, rarely needed
+
             hits = astartifacts.artifact_hits(tree, text)  # exact where it answers: no libcst
             if hits is not None:
                 return hits

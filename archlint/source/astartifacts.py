@@ -16,7 +16,7 @@ import io
 import tokenize
 
 from archlint.source import arch
-from archlint.source.astfilter import ARTIFACT_TOKEN, ModuleFacts, token_value, walk_nodes
+from archlint.source.astfilter import ARTIFACT_TOKEN, ModuleFacts, SourceLines, token_value, walk_nodes
 from archlint.source.interface import Hit
 
 CODE = "ARCH405"
@@ -55,17 +55,6 @@ def _arm_possible(tokens: list[tokenize.TokenInfo]) -> bool:
     return False
 
 
-class _Lines:
-    """UTF-8 byte columns (the AST's) to character columns (libcst's and tokenize's)."""
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.split("\n")
-
-    def col(self, line: int, byte_col: int) -> int:
-        s = self.lines[line - 1]
-        return byte_col if s.isascii() else len(s.encode("utf-8")[:byte_col].decode("utf-8", "replace"))
-
-
 def artifact_hits(tree: ast.Module, text: str) -> list[Hit] | None:
     """The ARCH405 hits of a module, or None when only libcst can say."""
     if "\r" in text:
@@ -74,7 +63,7 @@ def artifact_hits(tree: ast.Module, text: str) -> list[Hit] | None:
     if tokens is None or _arm_possible(tokens):
         return None
     strings = {t.start: t for t in tokens if t.type == tokenize.STRING}
-    lines = _Lines(text)
+    lines = SourceLines(text)
     facts = ModuleFacts(tree)
     found: list[tuple[tuple[int, int], tokenize.TokenInfo, str, bool]] = []  # (start, token, artifact, in order)
     parents: dict[int, ast.AST] = {}

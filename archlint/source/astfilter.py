@@ -18,7 +18,6 @@ from __future__ import annotations
 import ast
 import io
 import re
-import tokenize
 from collections.abc import Iterable, Iterator
 
 from archlint.source import arch
@@ -271,10 +270,39 @@ def token_value(token: str) -> str | None:
     return value.decode("latin-1") if isinstance(value, bytes) else value if isinstance(value, str) else None
 
 
-def _parts_name_artifact(node: ast.AST, text: str) -> bool:
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+class SourceLines:
+    """A module's lines, split once: node segments and character columns from the AST's UTF-8
+    byte offsets (ast.get_source_segment splits the whole text again on every call)."""
+
+    def __init__(self, text: str) -> None:
+        # CPython numbers lines after \r\n and lone \r too
+        self.lines = _LINE_BREAK.split(text) if "\r" in text else text.split("\n")
+
+    def col(self, line: int, byte_col: int) -> int:
+        s = self.lines[line - 1]
+        return byte_col if s.isascii() else len(s.encode("utf-8")[:byte_col].decode("utf-8", "replace"))
+
+    def segment(self, node: ast.AST) -> str | None:
+        line, end = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
+        col, end_col = getattr(node, "col_offset", None), getattr(node, "end_col_offset", None)
+        if line is None or end is None or col is None or end_col is None or end > len(self.lines):
+            return None
+        if line == end:
+            return self.lines[line - 1].encode("utf-8")[col:end_col].decode("utf-8", "replace")
+        first = self.lines[line - 1].encode("utf-8")[col:].decode("utf-8", "replace")
+        last = self.lines[end - 1].encode("utf-8")[:end_col].decode("utf-8", "replace")
+        return "\n".join([first, *self.lines[line : end - 1], last])
+
+
+def _parts_name_artifact(node: ast.AST, lines: SourceLines) -> bool:
     """Several literals side by side ("a" "b"): libcst reads each on its own, the AST holds
     them joined. Does any part name an artifact? When unsure (an f-string part), say yes."""
-    seg = ast.get_source_segment(text, node)
+    import tokenize  # 5 ms to import; most runs never get here
+
+    seg = lines.segment(node)
     if seg is None:
         return True
     kinds = {tokenize.STRING, getattr(tokenize, "FSTRING_START", -1)}
@@ -294,6 +322,7 @@ def artifact_possible(tree: ast.Module, text: str | None = None) -> bool:
     raw-bytes prefilter also matches comments and names; the rule reads string literals only,
     not docstrings (strings that are a statement of their own), and `arch.artifact` decides."""
     skip: set[int] = set()
+    lines = SourceLines(text) if text is not None else None
     for node in walk_nodes(tree):
         if isinstance(node, ast.Expr) and isinstance(node.value, (ast.Constant, ast.JoinedStr)):
             skip.add(id(node.value))  # a docstring-like statement: the rule leaves it alone
@@ -308,7 +337,7 @@ def artifact_possible(tree: ast.Module, text: str | None = None) -> bool:
         value = _literal_text(node)
         if value is None or not ARTIFACT_TOKEN.search(value):
             continue
-        if arch.artifact(value) is not None or text is None or _parts_name_artifact(node, text):
+        if arch.artifact(value) is not None or lines is None or _parts_name_artifact(node, lines):
             return True
     return False
 

@@ -12,8 +12,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-import pathspec
-
 # CPython versions with manylinux/musllinux wheels worth checking; a newer one needs a new
 # archlint (its wheel tags and markers are computed from this list).
 PYTHON_MINORS = range(8, 15)
@@ -73,6 +71,8 @@ def _each(check: Callable[[str], str | None]) -> Callable[[str | list[str]], str
 
 def patterns(v: list[str]) -> str | None:
     """gitignore-style patterns, compiled as discovery compiles them."""
+    import pathspec  # only a config with patterns pays for the import
+
     for p in v:
         try:
             pathspec.GitIgnoreSpec.from_lines([p])

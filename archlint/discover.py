@@ -8,14 +8,16 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from archlint import scanning as k
 from archlint.findings import Finding
 from archlint.gitignored import GitView
 from archlint.k8s.render.charts import chart_of
 from archlint.scanning import SourceFile
+
+if TYPE_CHECKING:
+    import pathspec
 
 # Directories never descended into while walking (an explicitly named path is still scanned).
 _DEFAULT_EXCLUDED_NAMES = frozenset(
@@ -293,6 +295,12 @@ def _gitignore(directory: Path) -> pathspec.PathSpec | None:
         lines = gi.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
+    return _spec(lines)
+
+
+def _spec(lines: list[str]) -> pathspec.PathSpec:
+    import pathspec  # 17 ms to import: a tree without .gitignore or excludes never needs it
+
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
@@ -306,7 +314,7 @@ def discover(
     """Walk `paths`. Excludes skip what the walk finds; a file named explicitly is scanned
     anyway unless `force_exclude` (as pre-commit passes every staged file by name)."""
     out = Discovery()
-    spec = pathspec.GitIgnoreSpec.from_lines(excludes) if excludes else None
+    spec = _spec(excludes) if excludes else None
     walker = _Walker(root=Path(os.path.abspath(root)), excludes=spec, respect_gitignore=respect_gitignore, out=out)
     if respect_gitignore:
         named = [walker.rel(Path(os.path.abspath(p))) for p in paths if os.path.isdir(p)]

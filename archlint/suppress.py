@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import io
 import re
-import tokenize
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from archlint.catalogue import Catalogue, Rule
 from archlint.findings import Finding
 from archlint.usage import did_you_mean
+
+if TYPE_CHECKING:
+    import pathspec
 
 # A bare noqa comment suppresses everything on the line; `# noqa: A, B` only those codes.
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Za-z0-9_-]+(?:[\s,]+[A-Za-z0-9_-]+)*))?", re.IGNORECASE)
@@ -65,6 +66,8 @@ def _parse(text: str) -> tuple[frozenset[str] | None, int, bool] | None:
 def _python_comments(text: str) -> list[tuple[int, int, str]] | None:
     """(line, column, comment) of every real comment, so `"# noqa: X"` inside a string is not a
     suppression; None when the file does not tokenize (then every `#` counts, as for other kinds)."""
+    import tokenize  # 5 ms to import: most runs have no suppression comment to read
+
     out = []
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
@@ -280,7 +283,12 @@ def build(
         here = None if finding_lines is None else finding_lines.get(path, set())
         for sup in scan_comments(path, text, kind, here, ours if finding_lines is not None else None):
             lines[(sup.path, sup.line)].append(sup)
-    per_file = [
-        (pathspec.GitIgnoreSpec.from_lines([pattern]), pattern, codes) for pattern, codes in per_file_ignores.items()
-    ]
+    per_file = []
+    if per_file_ignores:
+        import pathspec  # 17 ms to import: only a config with per-file-ignores needs it
+
+        per_file = [
+            (pathspec.GitIgnoreSpec.from_lines([pattern]), pattern, codes)
+            for pattern, codes in per_file_ignores.items()
+        ]
     return Suppressor(catalogue, dict(lines), regions, per_file)

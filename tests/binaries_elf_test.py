@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from elftools.elf.dynamic import DynamicSegment
 from elftools.elf.elffile import ELFFile
+from elftools.elf.enums import ENUM_E_MACHINE
 from elftools.elf.segments import InterpSegment, NoteSegment
 
 from archlint.binaries import elf
@@ -51,7 +52,7 @@ def test_header_matches_pyelftools(rel: str, family: str, bits: int, arch: str) 
         assert (h.family, h.bits, h.arch) == (family, bits, arch)
         assert h.bits == ref.elfclass
         assert h.little == ref.little_endian
-        assert f"EM_{h.machine}" == ref["e_machine"] or elf._MACHINE_ENUM[h.machine] == ref["e_machine"]
+        assert ENUM_E_MACHINE[ref["e_machine"]] == h.machine
         assert (h.phnum, h.shnum, h.phoff, h.shoff) == (ref["e_phnum"], ref["e_shnum"], ref["e_phoff"], ref["e_shoff"])
     assert h.table_problems(Limits()) == []
 
@@ -293,3 +294,11 @@ def test_relocatable_isa_level_matches_pyelftools_on_every_object() -> None:
         assert d.isa_needed == _pyelftools_isa(data), name
         with_notes += d.isa_needed is not None
     assert with_notes >= 1  # the comparison covers objects that carry the note, not only ones without
+
+
+def test_rare_machines_are_named_as_pyelftools_names_them() -> None:
+    from elftools.elf.descriptions import describe_e_machine
+
+    assert elf.machine_name(62) == "x86-64"  # the common ones without pyelftools
+    assert elf.machine_name(ENUM_E_MACHINE["EM_SPARC32PLUS"]) == describe_e_machine("EM_SPARC32PLUS")
+    assert elf.machine_name(0xFFFE) == "unknown machine 65534"

@@ -14,9 +14,6 @@ import struct
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from elftools.elf.descriptions import describe_e_machine
-from elftools.elf.enums import ENUM_E_MACHINE
-
 from archlint.binaries.interface import LimitExceeded, Limits, Malformed, Source
 
 MAGIC = b"\x7fELF"
@@ -35,7 +32,6 @@ _SHORT = {
     2: "sparc", 8: "mips", 20: "ppc", 21: "ppc64", 22: "s390", 43: "sparcv9", 50: "ia64", 243: "riscv",
     258: "loongarch",
 }  # fmt: skip
-_MACHINE_ENUM = {v: k for k, v in ENUM_E_MACHINE.items() if isinstance(v, int)}
 _TYPES = {0: "untyped file", 1: "relocatable object", 2: "executable", 3: "shared object", 4: "core dump"}
 ET_REL, ET_EXEC, ET_DYN = 1, 2, 3
 
@@ -53,7 +49,11 @@ def machine_name(machine: int) -> str:
     short = _SHORT.get(machine)
     if short:
         return short
-    enum = _MACHINE_ENUM.get(machine)
+    # pyelftools' names for the rest (18 ms to import: only a rare machine pays it)
+    from elftools.elf.descriptions import describe_e_machine
+    from elftools.elf.enums import ENUM_E_MACHINE
+
+    enum = {v: k for k, v in ENUM_E_MACHINE.items() if isinstance(v, int)}.get(machine)
     return describe_e_machine(enum) if enum else f"unknown machine {machine}"
 
 

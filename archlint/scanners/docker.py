@@ -8,7 +8,6 @@ import posixpath
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-import pathspec
 from packaging.utils import canonicalize_name
 
 from archlint import scanning as k
@@ -123,7 +122,11 @@ def referenced_dockerfiles(ctx: ScanContext, found: list[sites.BuildSite], known
     inside the tree, regular files, not excluded by the config, not already of another kind."""
     other = {f.rel for f in ctx.files}
     excludes = [*ctx.config.str_list("exclude"), *ctx.config.str_list("extend-exclude")]
-    spec = pathspec.GitIgnoreSpec.from_lines(excludes) if excludes else None
+    spec = None
+    if excludes:
+        import pathspec  # only a config with excludes needs it
+
+        spec = pathspec.GitIgnoreSpec.from_lines(excludes)
     out: list[SourceFile] = []
     for rel in sorted({s.dockerfile for s in found if s.dockerfile}):
         if rel in known or rel in other or rel.startswith("../") or rel == ".." or "*" in rel:

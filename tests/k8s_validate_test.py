@@ -92,3 +92,45 @@ def test_version_resolution(wanted: str | None, ok: bool) -> None:
     else:
         with pytest.raises(v.UnsupportedVersion):
             v.resolve_version(wanted)
+
+
+def test_the_bundle_read_directly_is_what_kubernetes_validate_reads() -> None:
+    from kubernetes_validate import utils as kv
+
+    assert v._bundle() is not None
+    assert v.versions() == kv.all_versions()
+    name = f"v{VERSION}-local-strict/deployment-apps-v1.json"
+    assert v._schema(name, VERSION) == kv.schema_contents(f"kubernetes-json-schema/{name}", VERSION)
+
+
+def test_a_package_laid_out_otherwise_goes_through_its_own_functions(monkeypatch) -> None:
+    obj = fixture_objects()[0]
+    bad = mutations(obj)[1]
+    direct = (v.versions(), v.validate(obj, VERSION), v.validate(bad, VERSION))
+    for f in (v._bundle, v.versions, v._definitions, v.validator):
+        f.cache_clear()
+    monkeypatch.setattr(v, "_bundle", lambda: None)
+    try:
+        assert (v.versions(), v.validate(obj, VERSION), v.validate(bad, VERSION)) == direct
+        assert direct[1] == [] and direct[2]  # valid, and invalid with messages
+    finally:
+        for f in (v.versions, v._definitions, v.validator):
+            f.cache_clear()
+
+
+def test_valid_manifests_never_import_jsonschema(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "deploy.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  selector:\n    matchLabels:\n"
+        "      app: api\n  template:\n    metadata:\n      labels:\n        app: api\n    spec:\n"
+        "      containers:\n      - name: api\n        image: python:3.12-slim\n"
+    )
+    code = (
+        "import sys\nfrom archlint.main import main\n"
+        f"rc = main(['check', {str(tmp_path)!r}, '--offline', '--no-cache', '-q'])\n"
+        "print(','.join(m for m in ('jsonschema', 'kubernetes_validate', 'referencing') if m in sys.modules) or 'none')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.split()[-1] == "none"

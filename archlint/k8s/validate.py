@@ -11,26 +11,74 @@ invalid object valid.
 from __future__ import annotations
 
 import functools
+import importlib.util
+import json
+import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
-from kubernetes_validate import utils as kv
-from referencing import Registry, Resource
+if TYPE_CHECKING:
+    import jsonschema
 
 Check = Callable[[Any], bool]
 MAX_ERRORS_PER_OBJECT = 5
+_VERSION_DIR = re.compile(r"^v([^-]*).*")
 
 
 class UnsupportedVersion(ValueError):
     pass
 
 
+class _BadSchema(ValueError):
+    pass
+
+
+def _kv() -> Any:
+    from kubernetes_validate import utils
+
+    return utils
+
+
+@functools.cache
+def _bundle() -> str | None:
+    """The schema bundle kubernetes-validate ships, found without importing it: its code brings
+    jsonschema and referencing (60 ms), which only an object the compiled check rejects needs.
+    None when the package is laid out otherwise; then its own functions read the schemas."""
+    spec = importlib.util.find_spec("kubernetes_validate")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        bundle = os.path.join(location, "kubernetes-json-schema")
+        if os.path.isdir(bundle):
+            return bundle
+    return None
+
+
+def _schema(filename: str, version: str) -> Any:
+    """kubernetes-validate's schema_contents: FileNotFoundError when there is no such schema."""
+    bundle = _bundle()
+    if bundle is None:
+        kv = _kv()
+        try:
+            return kv.schema_contents(f"kubernetes-json-schema/{filename}", version)
+        except kv.InvalidSchemaError as e:
+            raise _BadSchema(str(e)) from None
+    with open(os.path.join(bundle, filename), encoding="utf-8") as fh:
+        try:
+            return json.load(fh)
+        except ValueError as e:
+            raise _BadSchema(f"cannot parse schema {filename}") from e
+
+
 @functools.cache
 def versions() -> list[str]:
-    return list(kv.all_versions())
+    """The bundled schema versions, oldest first (kubernetes-validate's all_versions)."""
+    bundle = _bundle()
+    if bundle is None:
+        return list(_kv().all_versions())
+    from packaging.version import Version
+
+    return sorted((_VERSION_DIR.sub(r"\1", n) for n in os.listdir(bundle) if _VERSION_DIR.match(n)), key=Version)
 
 
 def _mm(v: str) -> tuple[int, ...]:
@@ -59,9 +107,7 @@ def _mm_s(v: str) -> str:
 
 @functools.cache
 def _definitions(version: str) -> dict[str, Any]:
-    defs: dict[str, Any] = kv.schema_contents(
-        f"kubernetes-json-schema/v{version}-local-strict/_definitions.json", version
-    )
+    defs: dict[str, Any] = _schema(f"v{version}-local-strict/_definitions.json", version)
     return defs
 
 
@@ -73,8 +119,23 @@ def _schema_name(kind: str, api_version: str) -> str:
 @dataclass
 class Validator:
     fast: Check
-    slow: jsonschema.protocols.Validator
     version: str
+    schema: dict[str, Any] = field(repr=False)
+    defs: dict[str, Any] = field(repr=False)
+    _slow: jsonschema.protocols.Validator | None = field(default=None, repr=False)
+
+    @property
+    def slow(self) -> jsonschema.protocols.Validator:
+        """jsonschema, for the exact messages of an object the compiled check rejects."""
+        if self._slow is None:
+            import jsonschema
+            from referencing import Registry, Resource
+
+            registry: Registry[Any] = Resource.from_contents(self.defs) @ (
+                Resource.from_contents(self.schema) @ Registry()
+            )
+            self._slow = jsonschema.Draft202012Validator(self.schema, registry=registry)
+        return self._slow
 
 
 _KIND = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,62}$")
@@ -87,15 +148,12 @@ def validator(version: str, kind: str, api_version: str) -> Validator | None:
     if not _KIND.match(kind) or not _API_VERSION.match(api_version):
         return None  # not a name the bundle could hold (and never a path to open)
     try:
-        schema = kv.schema_contents(f"kubernetes-json-schema/v{version}-local-strict/{_schema_name(kind, api_version)}",
-                                    version)  # fmt: skip
-    except (FileNotFoundError, kv.InvalidSchemaError):
+        schema = _schema(f"v{version}-local-strict/{_schema_name(kind, api_version)}", version)
+    except (FileNotFoundError, _BadSchema):
         return None
     defs = _definitions(version)
-    registry: Registry[Any] = Resource.from_contents(defs) @ (Resource.from_contents(schema) @ Registry())
-    slow = jsonschema.Draft202012Validator(schema, registry=registry)
     fast = _Compiler(defs.get("$defs", {})).compile(schema)
-    return Validator(fast, slow, _mm_s(version))
+    return Validator(fast, _mm_s(version), schema, defs)
 
 
 @dataclass

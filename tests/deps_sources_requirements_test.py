@@ -59,8 +59,28 @@ def test_main_file_names_versions_lines() -> None:
 
 
 def test_constraint_file_entries_are_not_dependencies() -> None:
-    names = {d.name for d in parse(MAIN).dependencies}
-    assert "werkzeug" not in names  # only in constraints.txt
+    r = parse(MAIN)
+    assert "werkzeug" not in {d.name for d in r.dependencies}  # only in constraints.txt
+    # ...but they are kept as constraints, for the tree below every requirement
+    got = {(c.name, c.specifier, c.marker, c.path, c.line) for c in r.constraints}
+    assert got == {
+        ("flask", "==3.0.3", None, "requirements/constraints.txt", 1),
+        ("werkzeug", "==3.0.4", None, "requirements/constraints.txt", 2),
+    }
+
+
+def test_constraints_with_ranges_and_markers(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("-c c.txt\nnumpy\nscipy\n")
+    (tmp_path / "c.txt").write_text('numpy==1.26.4; python_version < "3.9"\nscipy>=1.11,<2\nurllib3<2\n')
+    r = parse("requirements.txt", tmp_path)
+    d = {x.name: x for x in r.dependencies}
+    # A pin that holds only under a marker is not the requirement's version on every target.
+    assert d["numpy"].version is None and d["scipy"].version is None
+    assert [(c.name, c.specifier, c.marker) for c in r.constraints] == [
+        ("numpy", "==1.26.4", 'python_version < "3.9"'),
+        ("scipy", "<2,>=1.11", None),
+        ("urllib3", "<2", None),
+    ]
 
 
 def test_hashes_extras_markers() -> None:

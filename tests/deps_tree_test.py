@@ -309,3 +309,37 @@ def test_pip_backtracks_to_an_older_release(cli: Cli, server: IndexServer, tmp_p
     for target, label in ((Target("linux/amd64", "3.11"), AMD), (Target("linux/arm64", "3.11"), ARM)):
         assert resolved(report, label) == pip_resolves(reqs, target)
     assert rc == 0 and not [f for f in report["findings"] if f["rule"] in ("ARCH110", "ARCH112")]
+
+
+def test_a_constraints_file_narrows_a_package_below_the_requirements(
+    cli: Cli, server: IndexServer, tmp_path: Path
+) -> None:
+    # pip applies -c lines to every package of the install set, not only to those written in the
+    # file: starlette is fastapi's dependency, and its constraint sends pip back to an older fastapi.
+    root = repo(tmp_path, "-c constraints.txt\nfastapi>=0.115\n", server)
+    (root / "constraints.txt").write_text("starlette==1.4.1\nnumpy<1  # constrains nothing installed\n")
+    rc, report = check(cli, root)
+    deps = tree(report)
+    # a constraint alone installs nothing (the constraints file's own scan checks its lines)
+    assert all(d["path"] == "constraints.txt" for d in report["dependencies"] if d["name"] == "numpy")
+    assert deps["starlette"]["resolved"] == {ARM: "1.4.1", AMD: "1.4.1"} and deps["starlette"]["direct"] is False
+    assert deps["fastapi"]["resolved"][ARM] != "0.165.0"
+    for target, label in ((Target("linux/amd64", "3.11"), AMD), (Target("linux/arm64", "3.11"), ARM)):
+        assert resolved(report, label) == pip_resolves(["-r", str(root / "requirements.txt")], target)
+    assert rc == 0
+
+    # A marker that holds on no target leaves the newest fastapi; the cached tree is not reused.
+    (root / "constraints.txt").write_text('starlette==1.4.1; python_version < "3.8"\n')
+    _, report = check(cli, root)
+    assert tree(report)["fastapi"]["resolved"][ARM] == "0.165.0"
+    assert resolved(report, ARM) == pip_resolves(["fastapi>=0.115"], Target("linux/arm64", "3.11"))
+
+
+def test_a_constraint_no_release_meets(cli: Cli, server: IndexServer, tmp_path: Path) -> None:
+    root = repo(tmp_path, "-c constraints.txt\nfastapi>=0.115\nstarlette>=0.40\n", server)
+    (root / "constraints.txt").write_text("starlette<0.1\n")
+    rc, report = check(cli, root)
+    assert pip_resolves(["-r", str(root / "requirements.txt")], Target("linux/arm64", "3.11")) is None
+    # Not an arm64 gap (nothing installs anywhere): an info on the line, the gate stays open.
+    (f,) = [f for f in report["findings"] if f["path"] == "requirements.txt" and f["rule"] == "ARCH109"]
+    assert rc == 0 and f["line"] == 3 and "<0.1" in f["message"] and "not an arm64 gap" in f["message"]

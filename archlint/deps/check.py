@@ -14,6 +14,7 @@ import posixpath
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from archlint.catalogue import knowledge
@@ -25,7 +26,8 @@ from archlint.deps.resolve.fetch import Fetcher
 from archlint.deps.resolve.finder import Releases, explain
 from archlint.deps.resolve.memo import TreeMemo
 from archlint.deps.resolve.tree import Direct, Node, TreeResult, resolve_many
-from archlint.deps.targets import ARM64, TargetSet
+from archlint.deps.sources.interface import Constraint
+from archlint.deps.targets import ARM64, TargetSet, marker_applies
 from archlint.deps.upgrade import suggest
 from archlint.deps.verdicts import Verdicts
 from archlint.deps.vulns.interface import VulnerabilitySource
@@ -66,6 +68,7 @@ class DependencyCheck:
         lines: Mapping[str, list[str]],
         metadata: MetadataSource | None = None,
         resolve: bool = True,
+        constraints: Mapping[str, Sequence[Constraint]] | None = None,
     ) -> None:
         self.ctx = ctx
         self.facts = facts
@@ -75,6 +78,35 @@ class DependencyCheck:
         self.metadata = metadata  # core metadata and sdist listings (None: neither is read)
         self.resolve = resolve and metadata is not None  # --no-resolve: only the requirements as written
         self.verdicts = Verdicts(facts, lines, index)
+        self.constraints = constraints or {}  # requirements file -> its -c lines
+        self._unconditional_memo: dict[str, dict[str, SpecifierSet]] = {}
+
+    def _unconditional(self, path: str) -> dict[str, SpecifierSet]:
+        """The -c lines of `path` that hold on every target (no marker)."""
+        known = self._unconditional_memo.get(path)
+        if known is not None:
+            return known
+        out = self._unconditional_memo[path] = {}
+        for c in self.constraints.get(path, ()):
+            if c.marker is None:
+                try:
+                    out[c.name] = out.get(c.name, SpecifierSet()) & SpecifierSet(c.specifier)
+                except InvalidSpecifier:
+                    continue
+        return out
+
+    def _constraints(self, path: str, t: Target) -> dict[str, SpecifierSet]:
+        """What the -c lines of `path` allow of each package on `t` (their markers evaluated)."""
+        out: dict[str, SpecifierSet] = {}
+        for c in self.constraints.get(path, ()):
+            if not marker_applies(c.marker, t):
+                continue
+            try:
+                spec = SpecifierSet(c.specifier)
+            except InvalidSpecifier:
+                continue  # the constraints file's own scan reports the line
+            out[c.name] = out.get(c.name, SpecifierSet()) & spec
+        return out
 
     def run(self, deps: Sequence[Dependency], target_sets: Mapping[str, TargetSet]) -> Iterator[Finding]:
         kb = x86_only()
@@ -86,6 +118,7 @@ class DependencyCheck:
         for dep in deps:
             ts = target_sets[posixpath.dirname(dep.path) or "."]
             w = Work(dep, applicable(dep.marker, ts.targets), kb=kb.get(dep.name))
+            w.constraint = self._unconditional(dep.path).get(dep.name)
             if not any(t.platform == ARM64 for t in w.targets):
                 dep.status = NOT_APPLICABLE
                 dep.reason = f"the marker {dep.marker!r} excludes every arm64 target"
@@ -183,7 +216,7 @@ class DependencyCheck:
             if dep.source in LOCK_SOURCES or w.releases is None:
                 continue
             groups.setdefault((dep.path, dep.line if dep.source == "dockerfile" else None), []).append(w)
-        jobs: list[tuple[Target, list[Direct]]] = []
+        jobs: list[tuple[Target, list[Direct], dict[str, SpecifierSet]]] = []
         owners: list[tuple[list[Work], Target]] = []
         for ws in groups.values():
             if all(w.hashes is not None for w in ws):
@@ -196,13 +229,13 @@ class DependencyCheck:
                     if t in w.targets and spec is not None:
                         directs.append(Direct(w.dep.name, spec, frozenset(w.dep.extras)))
                 if directs:
-                    jobs.append((t, directs))
+                    jobs.append((t, directs, self._constraints(ws[0].dep.path, t)))
                     owners.append((ws, t))
         if not jobs:
             return []
         memo = self._memo()
-        keys = [memo.key(t, d) for t, d in jobs] if memo else []
-        results: list[TreeResult | None] = [memo.get(k, t) for k, (t, _) in zip(keys, jobs, strict=True)] if (
+        keys = [memo.key(t, d, c) for t, d, c in jobs] if memo else []
+        results: list[TreeResult | None] = [memo.get(k, t) for k, (t, _, _) in zip(keys, jobs, strict=True)] if (
             memo) else [None] * len(jobs)  # fmt: skip
         misses = [i for i, r in enumerate(results) if r is None]
         fetcher = Fetcher(self.index, self.metadata)

@@ -41,6 +41,7 @@ class Work:
     tree_unknown: list[tuple[str, str, str]] = field(default_factory=list)
     tree_failed: str | None = None  # direct: pip could not resolve the tree (per arm64 target)
     conflicts: list[tuple[Target, str, str]] = field(default_factory=list)  # direct: (target, package, why)
+    constraint: SpecifierSet | None = None  # what the -c lines without a marker allow of it
 
     @property
     def transitive(self) -> bool:
@@ -60,12 +61,14 @@ class Work:
         return next((p.version for p in self.picks.values() if p.version), None)
 
     def specifier(self) -> SpecifierSet | None:
-        """The requirement's specifier, narrowed to a -c constraint's pin; None when it does not parse."""
+        """The requirement's specifier, narrowed to its -c constraints; None when it does not parse."""
         dep = self.dep
         try:
             spec = SpecifierSet(dep.specifier or "")
         except InvalidSpecifier:
             return None
+        if self.constraint is not None:
+            spec &= self.constraint
         if dep.version and not any(s.operator in ("==", "===") for s in spec):
             try:
                 spec &= SpecifierSet(f"=={dep.version}")

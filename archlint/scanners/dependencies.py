@@ -15,6 +15,7 @@ from archlint.deps import targets as tg
 from archlint.deps.check import DependencyCheck
 from archlint.deps.index import make_index, make_metadata
 from archlint.deps.sources import SourceResult, parse_file
+from archlint.deps.sources.interface import Constraint
 from archlint.deps.vulns import make_vulnerability_source
 from archlint.facts import Dependency, Facts, Target
 from archlint.findings import Finding
@@ -49,7 +50,14 @@ class DependencyScanner(Scanner):
         metadata = make_metadata(ctx)
         vulns = make_vulnerability_source(ctx)
         try:
-            check = DependencyCheck(ctx, facts, index, vulns, _lines(deps, ctx), metadata, resolve=ctx.resolve)
+            # A -c file narrows every package of the install sets its requirements file makes.
+            constraints: dict[str, list[Constraint]] = {}
+            for _, r in results:
+                if r.constraints:
+                    for path in {d.path for d in r.dependencies}:
+                        constraints.setdefault(path, []).extend(r.constraints)
+            check = DependencyCheck(ctx, facts, index, vulns, _lines(deps, ctx), metadata, resolve=ctx.resolve,
+                                    constraints=constraints)  # fmt: skip
             yield from check.run(deps, target_sets)
         finally:
             index.close()

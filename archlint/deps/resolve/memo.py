@@ -14,10 +14,11 @@ import hashlib
 import marshal
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from archlint import __version__
@@ -36,10 +37,12 @@ class TreeMemo:
         self.index = index
         self.urls = tuple(index_urls)
 
-    def key(self, target: Target, directs: Sequence[Direct]) -> str:
+    def key(self, target: Target, directs: Sequence[Direct], constraints: Mapping[str, SpecifierSet] | None = None
+            ) -> str:  # fmt: skip
         parts = [str(_FORMAT), __version__, target.platform, target.python, target.libc, target.libc_version,
                  *self.urls]  # fmt: skip
         parts += sorted(f"{d.name}[{','.join(sorted(d.extras))}]{d.specifier}" for d in directs)
+        parts += sorted(f"-c {name}{spec}" for name, spec in (constraints or {}).items())
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
     def _path(self, key: str) -> Path:

@@ -66,8 +66,10 @@ class TooMuchWork(Exception):
 
 class Provider(AbstractProvider):
     def __init__(self, fetcher: Fetcher, target: Target, placeholders: bool = False, metadata_budget: int = 1000,
-                 seen: set[tuple[str, Version]] | None = None, missing_only: bool = False) -> None:  # fmt: skip
+                 seen: set[tuple[str, Version]] | None = None, missing_only: bool = False,
+                 constraints: Mapping[str, SpecifierSet] | None = None) -> None:  # fmt: skip
         self.fetcher = fetcher
+        self.constraints = dict(constraints or {})  # name -> what a -c file allows (pip's Constraint)
         self.target = target
         self.placeholders = placeholders
         # Placeholders only for what one requirement on it alone cannot install here (a blocker);
@@ -146,7 +148,7 @@ class Provider(AbstractProvider):
             if all(self.python in r.specifier for r in reqs):
                 return [Cand(PYTHON, self.python)]
             return [Cand(PYTHON, None)] if self.placeholders and not self.missing_only else []
-        spec = SpecifierSet()
+        spec = self.constraints.get(name, SpecifierSet())
         exact: set[Version] = set()
         for r in reqs:
             spec &= r.specifier
@@ -194,18 +196,22 @@ class Provider(AbstractProvider):
         if isinstance(ans, IndexServiceError):
             return True
         finder = ans.finder(self.target)
-        return any(next(finder.matches(r.specifier), None) is None for r in reqs if r.exact is None)
+        allowed = self.constraints.get(reqs[0].name if reqs else "", SpecifierSet())
+        return any(next(finder.matches(r.specifier & allowed), None) is None for r in reqs if r.exact is None)
 
     def _why_missing(self, name: str, ans: Releases | IndexServiceError, spec: SpecifierSet, reqs: list[Req]) -> str:
         if isinstance(ans, IndexServiceError):
             self.errors.add(name)
             return str(ans)
         finder = ans.finder(self.target)
-        if len(reqs) > 1 and all(next(finder.matches(r.specifier), None) is not None for r in reqs):
+        allowed = self.constraints.get(name)
+        wants = [f"{r.parent or 'the requirements'} wants {name}{r.specifier or ''}" for r in reqs]
+        if allowed is not None:
+            wants.append(f"a constraints file allows {name}{allowed}")
+        if len(wants) > 1 and all(next(finder.matches(r.specifier), None) is not None for r in reqs) and (
+                allowed is None or next(finder.matches(allowed), None) is not None):  # fmt: skip
             self.conflicts.add(name)
-            wants = "; ".join(dict.fromkeys(f"{r.parent or 'the requirements'} wants {name}{r.specifier or ''}"
-                                            for r in reqs))  # fmt: skip
-            return f"no release satisfies every requirement on it ({wants})"
+            return f"no release satisfies every requirement on it ({'; '.join(dict.fromkeys(wants))})"
         return explain(ans, spec, self.target)
 
     def is_satisfied_by(self, requirement: Req, candidate: Cand) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,7 +71,8 @@ class Direct:
     exact_pin: Version | None = None
 
 
-def resolve_tree(fetcher: Fetcher, target: Target, directs: Sequence[Direct]) -> TreeResult:
+def resolve_tree(fetcher: Fetcher, target: Target, directs: Sequence[Direct],
+                 constraints: Mapping[str, SpecifierSet] | None = None) -> TreeResult:  # fmt: skip
     """pip's resolution, with a placeholder where a package cannot be installed on this target at
     all (a blocker: no release a requirement on it allows has a file here); conflicts between
     requirements are backtracked over, as pip does. No placeholder pinned: that is pip's answer.
@@ -79,8 +80,10 @@ def resolve_tree(fetcher: Fetcher, target: Target, directs: Sequence[Direct]) ->
     search runs (bounded) unless it cannot help, and if it finds a way around, that is the answer
     (older versions on this target), else pip fails and the blockers are reported with their
     chains. A conflict that no backtracking resolves is named by a last pass with placeholders
-    for anything."""
-    locked = verify_pins(fetcher, target, directs)
+    for anything. `constraints` (a -c file's, by name) narrow whatever package they name, as pip's
+    do, and bring nothing in."""
+    cons = dict(constraints or {})
+    locked = verify_pins(fetcher, target, directs) if not cons else None
     if locked is not None:
         locked.looked_up = {d.name for d in directs}
         return locked
@@ -89,7 +92,8 @@ def resolve_tree(fetcher: Fetcher, target: Target, directs: Sequence[Direct]) ->
         fetcher.speculate(d.name, d.specifier, d.extras, [target])
     out = TreeResult(target)
     order = {r.key: i for i, r in enumerate(reqs)}
-    first = Provider(fetcher, target, placeholders=True, missing_only=True, metadata_budget=FIRST_BUDGET)
+    first = Provider(fetcher, target, placeholders=True, missing_only=True, metadata_budget=FIRST_BUDGET,
+                     constraints=cons)  # fmt: skip
     first.order = order
     try:
         result = Resolver(first, BaseReporter()).resolve(reqs, max_rounds=MAX_ROUNDS)
@@ -110,7 +114,7 @@ def resolve_tree(fetcher: Fetcher, target: Target, directs: Sequence[Direct]) ->
         _collect(out, result, first, directs)
         out.pip_fails = reason
         return out
-    search = Provider(fetcher, target, seen=first.fetched, metadata_budget=BACKTRACK_BUDGET)
+    search = Provider(fetcher, target, seen=first.fetched, metadata_budget=BACKTRACK_BUDGET, constraints=cons)
     search.order = order
     try:
         exact = Resolver(search, BaseReporter()).resolve(reqs, max_rounds=MAX_ROUNDS)
@@ -134,7 +138,7 @@ def _name_conflicts(out: TreeResult, fetcher: Fetcher, target: Target, reqs: lis
                     directs: Sequence[Direct], first: Provider) -> TreeResult:  # fmt: skip
     """pip fails (or archlint gave up): a pass with placeholders for anything names what conflicts."""
     out.looked_up |= first.looked_up
-    naming = Provider(fetcher, target, placeholders=True)
+    naming = Provider(fetcher, target, placeholders=True, constraints=first.constraints)
     naming.order = order
     try:
         named = Resolver(naming, BaseReporter()).resolve(reqs, max_rounds=MAX_ROUNDS)
@@ -337,7 +341,7 @@ def _why(provider: Provider, name: str, criterion: object) -> str:
     if isinstance(ans, IndexServiceError):
         return str(ans)
     assert isinstance(ans, Releases)
-    spec = SpecifierSet()
+    spec = provider.constraints.get(name, SpecifierSet())
     for r in reqs:
         spec &= r.specifier
     return provider._why_missing(name, ans, spec, reqs)
@@ -351,19 +355,22 @@ def _base(key: str) -> str:
     return key.split("[", 1)[0]
 
 
-def resolve_many(fetcher: Fetcher, jobs: Sequence[tuple[Target, Sequence[Direct]]], workers: int = 4
-                 ) -> list[TreeResult]:  # fmt: skip
-    """Resolve several (target, requirements) jobs, a few at a time: each mostly waits on the fetcher."""
+Job = tuple[Target, Sequence[Direct], Mapping[str, SpecifierSet]]  # target, requirements, constraints
+
+
+def resolve_many(fetcher: Fetcher, jobs: Sequence[Job], workers: int = 4) -> list[TreeResult]:
+    """Resolve several jobs, a few at a time: each mostly waits on the fetcher."""
     if len(jobs) <= 1:
-        return [_guarded(fetcher, t, d) for t, d in jobs]
+        return [_guarded(fetcher, *job) for job in jobs]
     with ThreadPoolExecutor(max_workers=min(workers, len(jobs)), thread_name_prefix="archlint-resolve") as pool:
-        return list(pool.map(lambda job: _guarded(fetcher, job[0], job[1]), jobs))
+        return list(pool.map(lambda job: _guarded(fetcher, *job), jobs))
 
 
-def _guarded(fetcher: Fetcher, target: Target, directs: Sequence[Direct]) -> TreeResult:
+def _guarded(fetcher: Fetcher, target: Target, directs: Sequence[Direct],
+             constraints: Mapping[str, SpecifierSet]) -> TreeResult:  # fmt: skip
     """A bug in one tree must not cost the whole dependency report: that tree is said to be unknown."""
     try:
-        return resolve_tree(fetcher, target, directs)
+        return resolve_tree(fetcher, target, directs, constraints)
     except Exception as e:
         if os.environ.get("ARCHLINT_RAISE"):
             raise

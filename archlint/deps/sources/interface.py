@@ -22,6 +22,18 @@ PYLOCK = "pylock.toml"
 PIPFILE_LOCK = "Pipfile.lock"
 
 
+@dataclass(frozen=True)
+class Constraint:
+    """A `-c` file's line: pip narrows any package of the install set with that name to it
+    (direct or pulled in below), and installs nothing for it alone."""
+
+    name: str  # PEP 503-normalised
+    specifier: str
+    marker: str | None
+    path: str  # the constraints file, repo-relative
+    line: int
+
+
 @dataclass
 class SourceResult:
     """Everything one file says about the Python environment it describes."""
@@ -31,6 +43,7 @@ class SourceResult:
     index_urls: list[str] = field(default_factory=list)  # --index-url, [[tool.uv.index]], lock sources...
     requires_python: str | None = None  # a PEP 440 specifier (">=3.10"), when the file states one
     python_versions: list[str] = field(default_factory=list)  # "3.11" (major.minor) from .python-version etc.
+    constraints: list[Constraint] = field(default_factory=list)  # from -c files (requirements files)
 
     def add_index(self, url: object) -> None:
         if isinstance(url, str) and url.strip() and url.strip() not in self.index_urls:

@@ -26,7 +26,7 @@ from packaging.utils import (
 from pip_requirements_parser import InstallRequirement, RequirementsFile
 
 from archlint import scanning as k
-from archlint.deps.sources.interface import REQUIREMENTS, SourceResult
+from archlint.deps.sources.interface import REQUIREMENTS, Constraint, SourceResult
 from archlint.deps.sources.specifiers import pinned_version
 from archlint.facts import Dependency
 from archlint.findings import Finding
@@ -176,8 +176,10 @@ def _parse_one(
         dep = _dependency(req, path, rel, lines)
         dep.hashes = (*dep.hashes, *hashes.get(dep.line or 0, ()))
         if constraint:
-            if dep.version and dep.url is None:
+            if dep.version and dep.url is None and dep.marker is None:
                 walk.constraints.setdefault(dep.name, dep.version)
+            if dep.url is None:
+                walk.result.constraints.append(Constraint(dep.name, dep.specifier, dep.marker, rel, dep.line or 1))
         elif emit:
             walk.result.dependencies.append(dep)
 

@@ -343,3 +343,19 @@ def test_a_constraint_no_release_meets(cli: Cli, server: IndexServer, tmp_path: 
     # Not an arm64 gap (nothing installs anywhere): an info on the line, the gate stays open.
     (f,) = [f for f in report["findings"] if f["path"] == "requirements.txt" and f["rule"] == "ARCH109"]
     assert rc == 0 and f["line"] == 3 and "<0.1" in f["message"] and "not an arm64 gap" in f["message"]
+
+
+def test_a_file_and_its_includes_are_one_install_set(cli: Cli, server: IndexServer, tmp_path: Path) -> None:
+    # requirements-base.txt is checked on its own, and installed with requirements.txt, which
+    # includes it: pip resolves both files' lines together, so the base's starlette pin sends
+    # it back to an older fastapi.
+    root = repo(tmp_path, "-r requirements-base.txt\nfastapi>=0.115\n", server)
+    (root / "requirements-base.txt").write_text("starlette==1.4.1\n")
+    rc, report = check(cli, root)
+    fastapi = tree(report)["fastapi"]
+    assert fastapi["path"] == "requirements.txt" and fastapi["resolved"][ARM] != "0.165.0"
+    for target, label in ((Target("linux/amd64", "3.11"), AMD), (Target("linux/arm64", "3.11"), ARM)):
+        assert resolved(report, label) == pip_resolves(["-r", str(root / "requirements.txt")], target)
+    # The base's own line is reported once, on the base.
+    assert [d["path"] for d in report["dependencies"] if d["name"] == "starlette"] == ["requirements-base.txt"]
+    assert rc == 0

@@ -69,6 +69,7 @@ class DependencyCheck:
         metadata: MetadataSource | None = None,
         resolve: bool = True,
         constraints: Mapping[str, Sequence[Constraint]] | None = None,
+        companions: Mapping[str, Sequence[Dependency]] | None = None,
     ) -> None:
         self.ctx = ctx
         self.facts = facts
@@ -80,6 +81,21 @@ class DependencyCheck:
         self.verdicts = Verdicts(facts, lines, index)
         self.constraints = constraints or {}  # requirements file -> its -c lines
         self._unconditional_memo: dict[str, dict[str, SpecifierSet]] = {}
+        self.companions = companions or {}  # file -> requirements installed with its own (-r includes)
+
+    def _companions(self, path: str, t: Target) -> list[Direct]:
+        """The requirements installed with `path`'s on `t` that another scan reports (its -r
+        includes): in its tree, as pip resolves them, but not reported here."""
+        out = []
+        for d in self.companions.get(path, ()):
+            if d.url or d.editable or not marker_applies(d.marker, t):
+                continue
+            w = Work(d, [t])
+            w.constraint = self._unconditional(path).get(d.name)
+            spec = w.specifier()
+            if spec is not None:
+                out.append(Direct(d.name, spec, frozenset(d.extras)))
+        return out
 
     def _unconditional(self, path: str) -> dict[str, SpecifierSet]:
         """The -c lines of `path` that hold on every target (no marker)."""
@@ -228,6 +244,7 @@ class DependencyCheck:
                     spec = w.specifier()
                     if t in w.targets and spec is not None:
                         directs.append(Direct(w.dep.name, spec, frozenset(w.dep.extras)))
+                directs += self._companions(ws[0].dep.path, t)
                 if directs:
                     jobs.append((t, directs, self._constraints(ws[0].dep.path, t)))
                     owners.append((ws, t))

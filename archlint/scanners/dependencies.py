@@ -50,14 +50,17 @@ class DependencyScanner(Scanner):
         metadata = make_metadata(ctx)
         vulns = make_vulnerability_source(ctx)
         try:
-            # A -c file narrows every package of the install sets its requirements file makes.
+            # One requirements file with its -r includes is one install set: what a file reports
+            # is resolved together with the rest of its set (companions), under its -c lines.
             constraints: dict[str, list[Constraint]] = {}
+            companions: dict[str, list[Dependency]] = {}
             for _, r in results:
-                if r.constraints:
-                    for path in {d.path for d in r.dependencies}:
-                        constraints.setdefault(path, []).extend(r.constraints)
+                every = [*r.dependencies, *r.included]
+                for path in {d.path for d in r.dependencies}:
+                    constraints.setdefault(path, []).extend(r.constraints)
+                    companions.setdefault(path, []).extend(d for d in every if d.path != path)
             check = DependencyCheck(ctx, facts, index, vulns, _lines(deps, ctx), metadata, resolve=ctx.resolve,
-                                    constraints=constraints)  # fmt: skip
+                                    constraints=constraints, companions=companions)  # fmt: skip
             yield from check.run(deps, target_sets)
         finally:
             index.close()

@@ -44,6 +44,9 @@ class SourceResult:
     requires_python: str | None = None  # a PEP 440 specifier (">=3.10"), when the file states one
     python_versions: list[str] = field(default_factory=list)  # "3.11" (major.minor) from .python-version etc.
     constraints: list[Constraint] = field(default_factory=list)  # from -c files (requirements files)
+    # Requirements of -r files that are checked on their own scan (not reported here again), yet
+    # installed together with this file's: pip resolves them as one set.
+    included: list[Dependency] = field(default_factory=list)
 
     def add_index(self, url: object) -> None:
         if isinstance(url, str) and url.strip() and url.strip() not in self.index_urls:

@@ -182,6 +182,8 @@ def _parse_one(
                 walk.result.constraints.append(Constraint(dep.name, dep.specifier, dep.marker, rel, dep.line or 1))
         elif emit:
             walk.result.dependencies.append(dep)
+        else:
+            walk.result.included.append(dep)
 
 
 def _include(

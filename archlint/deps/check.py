@@ -35,6 +35,7 @@ from archlint.deps.work import Pick, Work, exact_version, sha256_hashes
 from archlint.facts import (
     NEEDS_BUILD,
     NOT_APPLICABLE,
+    OK,
     T_NONE,
     T_PURE,
     T_SDIST,
@@ -44,6 +45,7 @@ from archlint.facts import (
     UNKNOWN,
     Dependency,
     Facts,
+    Suggestion,
     Target,
 )
 from archlint.findings import Finding
@@ -175,6 +177,7 @@ class DependencyCheck:
         transitive: list[Work] = []
         if self.resolve:
             transitive = self._resolve(work, target_sets, releases)
+        self._inspect_wheels([*work, *transitive])
         for w in work:
             self._settle(w)
         for w in transitive:
@@ -330,6 +333,38 @@ class DependencyCheck:
         if result.pip_fails and t.platform == ARM64 and not explained:
             ws[0].tree_failed = f"{t.label}: {result.pip_fails}"
 
+    def _inspect_wheels(self, works: Sequence[Work]) -> None:
+        """Wheels tagged for any platform that pip installs on arm64: do they carry x86 binaries?
+        (bitsandbytes before 0.43 bundled its x86-64 libraries in a py3-none-any wheel.) One
+        range request per wheel for its central directory, a few more for ELF headers; in
+        parallel, cached for good."""
+        source = self.metadata
+        if source is None:
+            return
+        todo: dict[str, DistFile] = {}
+        for w in works:
+            for p in w.arm().values():
+                if p.kind == T_PURE and p.file is not None and p.file.filename.endswith(".whl"):
+                    todo.setdefault(p.file.filename, p.file)
+        found: dict[str, tuple[tuple[str, str], ...] | None] = {}
+        if source.cache is not None:  # a warm run: answered from the cache, no threads
+            for name, f in list(todo.items()):
+                hit = source.cache.get_binaries(f)
+                if hit is not None:
+                    found[name] = hit
+                    del todo[name]
+        if todo:
+            with ThreadPoolExecutor(max_workers=min(16, len(todo)), thread_name_prefix="archlint-wheel") as pool:
+                found.update(zip(todo, pool.map(source.wheel_binaries, todo.values()), strict=True))
+        for w in works:
+            for t, p in w.arm().items():
+                binaries = found.get(p.file.filename) if p.kind == T_PURE and p.file is not None else None
+                if not binaries:
+                    continue
+                families = {fam for _, fam in binaries}
+                if "x86" in families and "arm64" not in families:
+                    w.x86_bundled[t] = tuple(n for n, fam in binaries if fam == "x86")
+
     def _inspect_sdists(self, works: Sequence[Work]) -> None:
         """Whether the sdists pip would build on arm64 have native code, where the release's own wheels
         do not tell (sdist-only releases): a few bounded listings, in parallel, cached for good."""
@@ -367,6 +402,15 @@ class DependencyCheck:
             dep.reason = next(iter(w.picks.values())).why
         else:
             dep.reason = self.verdicts.reason(w)
+        if w.x86_bundled and dep.status == OK:
+            dep.status = UNAVAILABLE  # it installs, but cannot run: as good as missing on arm64
+            names = sorted({n.rsplit("/", 1)[-1] for ns in w.x86_bundled.values() for n in ns})
+            dep.reason += f"; its wheel carries x86-64 binaries ({', '.join(names[:3])})"
+            # The usual suggestion (wheels for every target) could be another such wheel.
+            newer = self.verdicts.first_arm_wheel(w) if not w.transitive else None
+            if newer is not None:
+                dep.suggestion = Suggestion(newer, f"{newer} is the first newer release with a linux arm64 wheel")
+            return
         if dep.status in (NEEDS_BUILD, UNAVAILABLE) and w.releases is not None and not w.transitive:
             current = w.checked_version() or exact_version(dep)
             if current:

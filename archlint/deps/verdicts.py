@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 
+from packaging.version import InvalidVersion, Version
+
 from archlint.deps import edits
 from archlint.deps.availability import classify
 from archlint.deps.index.interface import DistFile, Offline, PackageIndex, Project
@@ -140,6 +142,8 @@ class Verdicts:
             return
         if w.yanked_pin and not w.transitive:
             yield self._yanked(w)
+        if w.x86_bundled:
+            yield self._bundled(w)
         yield from self._gaps(w)
         yield from self._versions(w)
         yield from self._conflicts(w)
@@ -271,6 +275,41 @@ class Verdicts:
             msg = f"{self.display(w)} cannot be installed on {labels}: {why}{hashed}{also}{hint}"
         self.facts.evidence.append(Evidence(dep.path, dep.line, msg, blocks_arm64=True, rule="ARCH103"))
         return self.finding(w, "ARCH103", msg, fix=fix)
+
+    def _bundled(self, w: Work) -> Finding:
+        """ARCH113: a wheel tagged for any platform that carries x86 binaries only."""
+        dep = w.dep
+        labels = ", ".join(t.label for t in w.x86_bundled)
+        files = sorted({p.file.filename for t in w.x86_bundled if (p := w.picks[t]).file is not None})
+        names = sorted({n.rsplit("/", 1)[-1] for ns in w.x86_bundled.values() for n in ns})
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        what = f"its wheel {files[0]}" if len(files) == 1 else "its wheels"
+        lead = f"{self._subject(w)} installs" if w.transitive else f"{self.display(w)} installs"
+        msg = (f"{lead} on {labels}, but {what} is tagged for any platform and carries x86-64 binaries "
+               f"({shown}): they fail to load on arm64 (exec format error / wrong ELF class)")  # fmt: skip
+        newer = self.first_arm_wheel(w)
+        if newer is not None:
+            msg += f"; {dep.name} {newer} is the first newer release with a linux arm64 wheel"
+        self.facts.evidence.append(Evidence(dep.path, dep.line, msg, blocks_arm64=True, rule="ARCH113"))
+        return self.finding(w, "ARCH113", msg)
+
+    def first_arm_wheel(self, w: Work) -> str | None:
+        """The oldest release newer than the one checked with a platform wheel for every arm64
+        target (a binary wheel built for arm64, not another wheel tagged for any platform)."""
+        v = w.checked_version()
+        if w.releases is None or v is None:
+            return None
+        try:
+            current = Version(v)
+        except InvalidVersion:
+            return None
+        for ver, key in sorted(w.releases.versions):
+            if ver <= current or ver.is_prerelease:
+                continue
+            picks = [w.releases.finder(t).evaluate(ver, key)[0] for t in w.x86_bundled]
+            if picks and all(c is not None and c.kind == T_WHEEL for c in picks):
+                return str(ver)
+        return None
 
     def _nowhere(self, w: Work, none: list[Target]) -> Finding:
         why = self._why(w, none) or "no installable file"

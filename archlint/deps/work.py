@@ -42,6 +42,9 @@ class Work:
     tree_failed: str | None = None  # direct: pip could not resolve the tree (per arm64 target)
     conflicts: list[tuple[Target, str, str]] = field(default_factory=list)  # direct: (target, package, why)
     constraint: SpecifierSet | None = None  # what the -c lines without a marker allow of it
+    # arm64 targets whose pick is a wheel tagged for any platform that carries x86 ELF files
+    # (and none for arm64): pip installs it there, and it fails when it loads them
+    x86_bundled: dict[Target, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def transitive(self) -> bool:

@@ -53,6 +53,11 @@ _NATIVE = re.compile(
     re.IGNORECASE,
 )
 _FORMAT = 1  # bump when the cached layout changes
+# Wheel members that can be native: shared libraries, and executables (no extension, outside
+# the metadata); at most MAX_BINARIES_READ are opened, shared libraries and large files first.
+_SHARED_LIB = re.compile(r"\.so(?:\.[\d.]+)?$")
+_NO_EXTENSION_MIN = 16 * 1024
+MAX_BINARIES_READ = 8
 _DIST_INFO_METADATA = re.compile(r"^([^/]+)\.dist-info/METADATA$")
 
 
@@ -155,6 +160,21 @@ class MetadataCache:
 
     def put_native(self, f: DistFile, native: bool) -> None:
         self._write(self._path(f, "native:"), marshal.dumps((_FORMAT, native)))
+
+    def _binaries_path(self, f: DistFile) -> Path:
+        # Beside the metadata, not in it: what a wheel carries outlives a metadata cache reset.
+        p = self._path(f, "binaries:")
+        return self.directory.parent / "binaries-v1" / p.parent.name / p.name
+
+    def get_binaries(self, f: DistFile) -> tuple[tuple[str, str], ...] | None:
+        try:
+            fmt, found = marshal.loads(self._binaries_path(f).read_bytes())
+            return tuple((str(n), str(fam)) for n, fam in found) if fmt == _FORMAT else None
+        except (OSError, ValueError, EOFError, TypeError):
+            return None
+
+    def put_binaries(self, f: DistFile, found: tuple[tuple[str, str], ...]) -> None:
+        self._write(self._binaries_path(f), marshal.dumps((_FORMAT, list(found))))
 
     def _write(self, path: Path, data: bytes) -> None:
         try:
@@ -423,6 +443,63 @@ class MetadataSource:
         except (zipfile.BadZipFile, OSError, ValueError) as e:
             raise MetadataUnavailable(f"{f.filename}: not a readable zip ({type(e).__name__})") from None
 
+    # -- native binaries inside a wheel ----------------------------------------------------------
+
+    def wheel_binaries(self, f: DistFile) -> tuple[tuple[str, str], ...] | None:
+        """The ELF files a wheel carries, as (member, family): its central directory (one range
+        request for the tail), then the first bytes of a few members that can be native (shared
+        libraries; large files without an extension, such as bundled executables), inflated just
+        far enough for the ELF header. Never the whole wheel. None when it cannot be told."""
+        if self.cache is not None:
+            hit = self.cache.get_binaries(f)
+            if hit is not None:
+                return hit
+        if self.offline or not f.url or not f.filename.endswith(".whl"):
+            return None
+        try:
+            found = self._binaries(f)
+        except MetadataUnknowable:
+            found = ()  # a malformed zip stays malformed: say nothing, and do not ask again
+        except MetadataUnavailable:
+            return None
+        except Exception:  # one odd wheel must not stop the scan: unknown
+            if os.environ.get("ARCHLINT_RAISE"):
+                raise
+            return None
+        if self.cache is not None:
+            self.cache.put_binaries(f, found)
+        return found
+
+    def _binaries(self, f: DistFile) -> tuple[tuple[str, str], ...]:
+        from archlint.binaries import elf
+        from archlint.binaries.interface import Malformed
+
+        url = f.url
+        assert url is not None
+        if _host(url) in self._no_range and f.size is not None and f.size > NO_RANGE_LIMIT:
+            raise MetadataUnavailable(f"{_host(url)} ignores HTTP Range requests")
+        offset, data, total = self._range(url, None, TAIL)
+        sparse = _Sparse(total or len(data), lambda s, e: self._range(url, s, e)[1])
+        sparse.add(offset, data)
+        try:
+            zf = zipfile.ZipFile(sparse)
+            infos = [i for i in zf.infolist() if _may_be_binary(i)]
+        except (zipfile.BadZipFile, ValueError, EOFError) as e:
+            raise MetadataUnknowable(f"{f.filename}: not a readable zip ({type(e).__name__})") from None
+        infos.sort(key=lambda i: (not _SHARED_LIB.search(i.filename), -i.file_size))
+        found: list[tuple[str, str]] = []
+        for info in infos[:MAX_BINARIES_READ]:
+            try:
+                sparse.prefetch(info.header_offset, 30 + len(info.orig_filename.encode()) + 512 + 4096)
+                with zf.open(info) as fh:
+                    head = fh.read(elf.HEADER_BYTES)
+                found.append((info.filename, elf.parse_header(head, info.file_size).family))
+            except Malformed:
+                continue  # not ELF (a script, a Mach-O or PE library): no Linux architecture
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError, ValueError):
+                continue
+        return tuple(found)
+
     # -- tar sdists ------------------------------------------------------------------------------
 
     def _sdist_tar(self, f: DistFile) -> CoreMetadata:
@@ -514,6 +591,17 @@ def _tail_member(tail: bytes, offset: int, total: int, filename: str, sdist: boo
                 return _Member(lho, csize, usize, method, crc)
         pos = tail.rfind(b"PK\x01\x02", start, pos)
     return None
+
+
+def _may_be_binary(info: zipfile.ZipInfo) -> bool:
+    name = info.filename
+    if name.endswith("/") or info.file_size < 64 or ".dist-info/" in name:
+        return False
+    if _SHARED_LIB.search(name):
+        return True
+    base = name.rsplit("/", 1)[-1]
+    # An executable (chromedriver, ffmpeg); not LICENSE, README, Makefile, NOTICE...
+    return "." not in base and not base[:1].isupper() and info.file_size >= _NO_EXTENSION_MIN
 
 
 def _is_metadata(name: str, project: str, sdist: bool) -> bool:

@@ -1,0 +1,82 @@
+"""ARCH113: a wheel tagged for any platform that carries x86 binaries (bitsandbytes 0.41.1's
+py3-none-any wheel holds its x86-64 CUDA and CPU libraries). Served from the recorded real
+index page and the recorded bytes of the real 92 MB wheel: its central directory, METADATA and
+the first bytes of the members archlint opens."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from conftest import CliResult
+from deps_support.server import IndexServer, running
+
+from archlint.deps.index.interface import DistFile
+from archlint.deps.index.metadata import MetadataCache, MetadataSource
+
+Cli = Callable[..., CliResult]
+WHEEL = "bitsandbytes-0.41.1-py3-none-any.whl"
+
+
+def repo(tmp_path: Path, requirements: str, server: IndexServer, extra: str = "") -> Path:
+    (tmp_path / "requirements.txt").write_text(requirements)
+    (tmp_path / "archlint.toml").write_text(f'index-url = "{server.url}"\nvulnerability-service = "none"\n{extra}')
+    return tmp_path
+
+
+def check(cli: Cli, root: Path, *args: str) -> tuple[int, dict[str, Any]]:
+    res = cli(["check", "--format", "json", "--python", "3.11", *args, str(root)], cwd=root)
+    assert res.rc in (0, 1), res.err
+    return res.rc, res.json()
+
+
+def test_x86_libraries_in_a_pure_wheel_block_arm64(cli: Cli, server: IndexServer, tmp_path: Path) -> None:
+    root = repo(tmp_path, "bitsandbytes==0.41.1\n", server)
+    rc, report = check(cli, root)
+    (dep,) = [d for d in report["dependencies"] if d["name"] == "bitsandbytes"]
+    assert dep["status"] == "unavailable" and dep["suggestion"]["version"] == "0.46.0"
+    assert dep["targets"] == {"linux/arm64 cp311": "pure", "linux/amd64 cp311": "pure"}  # pip does install it
+    (f,) = [f for f in report["findings"] if f["rule"] == "ARCH113"]
+    assert rc == 1 and f["severity"] == "error" and (f["path"], f["line"]) == ("requirements.txt", 1)
+    assert WHEEL in f["message"] and "libbitsandbytes_cuda1" in f["message"]
+    assert "bitsandbytes 0.46.0 is the first newer release with a linux arm64 wheel" in f["message"]
+    # Read through ranges: never the whole wheel.
+    assert 0 < server.served_bytes[WHEEL] < 512 * 1024 < 92_000_000
+
+    # A warm run offline answers from the cache, without asking the file host again.
+    before = len(server.file_requests(WHEEL))
+    rc2, again = check(cli, root, "--offline")
+    assert [x["message"] for x in again["findings"] if x["rule"] == "ARCH113"] == [f["message"]]
+    assert len(server.file_requests(WHEEL)) == before and rc2 == 1
+
+
+def test_a_release_with_an_arm64_wheel_is_not_opened(cli: Cli, server: IndexServer, tmp_path: Path) -> None:
+    # (no tree: nothing else would read the wheel)
+    rc, report = check(cli, repo(tmp_path, "bitsandbytes==0.46.0\n", server, "resolve = false\n"))
+    assert not [f for f in report["findings"] if f["rule"] == "ARCH113"]
+    assert rc == 0 and not server.file_requests()  # a binary wheel for arm64 needs no look inside
+
+
+def test_a_wheel_that_cannot_be_read_says_nothing(cli: Cli, tmp_path: Path) -> None:
+    for server in running(IndexServer(file_faults={WHEEL: "zeros"})):
+        rc, report = check(cli, repo(tmp_path, "bitsandbytes==0.41.1\n", server))
+        assert not [f for f in report["findings"] if f["rule"] == "ARCH113"]
+        (dep,) = [d for d in report["dependencies"] if d["name"] == "bitsandbytes"]
+        assert dep["status"] == "ok" and rc == 0  # unknown contents: the tags decide, as before
+
+
+def test_pure_wheels_without_binaries_cost_one_request(server: IndexServer, tmp_path: Path) -> None:
+    rec = server.files["certifi-2026.10.19.post1-py3-none-any.whl"]
+    dist = DistFile(filename=rec.filename, url=f"http://127.0.0.1:{server.port}/files/x/{rec.filename}",
+                    size=rec.size)  # fmt: skip
+    source = MetadataSource(MetadataCache(tmp_path / "md"), timeout=10)
+    try:
+        assert source.wheel_binaries(dist) == ()
+        assert len(server.file_requests(rec.filename)) == 1
+        assert source.wheel_binaries(dist) == ()  # cached
+        assert len(server.file_requests(rec.filename)) == 1
+    finally:
+        source.close()
+    offline = MetadataSource(None, offline=True)
+    assert offline.wheel_binaries(dist) is None  # offline and not cached: unknown, no request

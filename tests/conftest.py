@@ -89,6 +89,29 @@ def _run(args: list[str], stdin: bytes | None = None, cwd: Path | None = None) -
     return CliResult(rc, out.getvalue(), err.getvalue())
 
 
+@dataclass
+class FreshRun:
+    rc: int
+    out: str
+    imported: set[str]  # which of the watched modules the run imported
+
+
+def check_in_fresh_process(args: list[str], watch: tuple[str, ...]) -> FreshRun:
+    """`archlint check ARGS` in a new interpreter: its exit code, what it printed, and which of
+    `watch` it imported (what a run loads lazily shows only in a process of its own)."""
+    import subprocess
+
+    code = (
+        "import json, sys\nfrom archlint.main import main\n"
+        f"rc = main({['check', *args]!r})\n"
+        f"print(json.dumps([rc, [m for m in {list(watch)!r} if m in sys.modules]]))\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    *lines, last = r.stdout.rstrip("\n").split("\n")
+    rc, imported = json.loads(last)
+    return FreshRun(rc, "\n".join(lines), set(imported))
+
+
 @pytest.fixture
 def cli() -> Callable[..., CliResult]:
     """Run `archlint ARGS` in-process; `.json()` validates the report against the schema."""

@@ -7,6 +7,7 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
+from conftest import check_in_fresh_process
 
 from archlint.k8s import validate as v
 from archlint.k8s.objects import POD_SPEC_PATHS, objects
@@ -119,19 +120,11 @@ def test_a_package_laid_out_otherwise_goes_through_its_own_functions(monkeypatch
 
 
 def test_valid_manifests_never_import_jsonschema(tmp_path) -> None:
-    import subprocess
-    import sys
-
     (tmp_path / "deploy.yaml").write_text(
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  selector:\n    matchLabels:\n"
         "      app: api\n  template:\n    metadata:\n      labels:\n        app: api\n    spec:\n"
         "      containers:\n      - name: api\n        image: python:3.12-slim\n"
     )
-    code = (
-        "import sys\nfrom archlint.main import main\n"
-        f"rc = main(['check', {str(tmp_path)!r}, '--offline', '--no-cache', '-q'])\n"
-        "heavy = ('jsonschema', 'kubernetes_validate', 'referencing')\n"
-        "print(','.join(m for m in heavy if m in sys.modules) or 'none')\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
-    assert out.stdout.split()[-1] == "none"
+    run = check_in_fresh_process([str(tmp_path), "--offline", "--no-cache", "-q"],
+                                 ("jsonschema", "kubernetes_validate", "referencing"))  # fmt: skip
+    assert not run.imported

@@ -11,13 +11,12 @@ import ast
 import io
 import os
 import random
-import subprocess
-import sys
 import sysconfig
 import tokenize
 from pathlib import Path
 
 import pytest
+from conftest import check_in_fresh_process
 
 from archlint.source import analyze as analyze_mod
 from archlint.source import astartifacts
@@ -171,12 +170,7 @@ def test_a_plain_artifact_is_reported_without_libcst(tmp_path: Path) -> None:
         "import subprocess\n\ndef install():\n"
         "    subprocess.run(['curl', '-LO', 'https://dl.k8s.io/release/v1.30.0/bin/linux/amd64/kubectl'])\n"
     )
-    code = (
-        "import sys\nfrom archlint.main import main\n"
-        f"rc = main(['check', {str(tmp_path)!r}, '--offline', '--no-cache', '--select', 'ARCH405', "
-        "'--output-format', 'concise'])\n"
-        "print('libcst' in sys.modules, rc)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
-    assert "fetch.py:4:" in out.stdout and "ARCH405" in out.stdout
-    assert out.stdout.split()[-2:] == ["False", "0"]
+    args = [str(tmp_path), "--offline", "--no-cache", "--select", "ARCH405", "--output-format", "concise"]
+    run = check_in_fresh_process(args, ("libcst",))
+    assert "fetch.py:4:" in run.out and "ARCH405" in run.out
+    assert run.rc == 0 and not run.imported

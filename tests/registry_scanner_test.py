@@ -75,7 +75,7 @@ def test_amd64_only_image_on_an_arm64_capable_workload(registry: Pushed, tmp_pat
     assert verdict.evidence[0] == f"registry: {ref} published for linux/amd64 (digest {digest})"
     (mine,) = wl.image_verdicts
     assert mine.ref == ref and mine.arm64 is False and mine.evidence == verdict.evidence
-    assert (wl.id, name) in facts.extra[EXTRA_CONFLICTS]
+    assert (wl.label, name) in facts.extra[EXTRA_CONFLICTS]
 
 
 @pytest.mark.parametrize(
@@ -91,6 +91,19 @@ def test_amd64_only_image_on_an_arm64_capable_workload(registry: Pushed, tmp_pat
         ("team/deep/nested/api:2.0", ["amd64", "arm64"], []),
     ],
 )
+def test_one_id_rendered_twice_is_two_workloads(registry: Pushed, tmp_path: Path) -> None:
+    # The same base through two overlays: only the arm64-capable render conflicts, and only its
+    # conflict is recorded as reported (placement still judges the other one itself).
+    ref = registry.ref("archlint/amd64only:1.0")
+    arm, amd = workload("api", [ref], ["amd64", "arm64"]), workload("api", [ref], ["amd64"])
+    arm.source, amd.source = "overlays/graviton", "overlays/x86"
+    facts = Facts(workloads=[arm, amd])
+    (finding,) = scan(context(tmp_path), facts)
+    assert finding.rule == "ARCH601" and arm.id == amd.id
+    name = f"{registry.host}/archlint/amd64only"
+    assert facts.extra[EXTRA_CONFLICTS] == {(arm.label, name)}
+
+
 def test_conflicts_by_where_the_pod_can_land(
     registry: Pushed, tmp_path: Path, image: str, current: list[str], rules: list[str]
 ) -> None:

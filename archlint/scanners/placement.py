@@ -14,7 +14,7 @@ from archlint.placement.sites import BuildSite
 from archlint.placement.verdict import Verdicts
 from archlint.scanning import ScanContext, Scanner, SourceFile
 
-REGISTRY_CONFLICTS = "registry.conflicts"  # set by the registry scanner: {(workload id, image name)}
+REGISTRY_CONFLICTS = "registry.conflicts"  # set by the registry scanner: {(workload label, image name)}
 
 
 def _verdicts(ctx: ScanContext, facts: Facts) -> Verdicts:
@@ -171,7 +171,7 @@ class PlacementScanner(Scanner):
                     key=f"unknown:{name}",
                 )
                 continue
-            if (wl.id, name) in reported:
+            if (wl.label, name) in reported:
                 continue  # the registry scanner reported this conflict from the published manifest
             arches = arches_of(v.platforms)
             # x86-only images that had a verdict before the Kubernetes scanner ran had their

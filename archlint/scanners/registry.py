@@ -24,7 +24,7 @@ from archlint.registry.interface import (
 from archlint.scanning import ScanContext, Scanner, SourceFile
 
 EXTRA_RESULTS = "registry.results"  # facts.extra: normalised ref -> ImagePlatforms | RegistryError
-EXTRA_CONFLICTS = "registry.conflicts"  # facts.extra: {(workload id, image name)} already reported here
+EXTRA_CONFLICTS = "registry.conflicts"  # facts.extra: {(workload label, image name)} already reported here
 OFFLINE_REASON = "not checked: --offline forbids network access"
 
 
@@ -198,7 +198,7 @@ class RegistryScanner(Scanner):
             for arch, rule, other in (("arm64", "ARCH601", "amd64"), ("amd64", "ARCH602", "arm64")):
                 if arch not in current or arch in res.arches:
                     continue
-                seen.add((wl.id, ref.name))
+                seen.add((wl.label, ref.name))  # the label tells two renders of one id apart
                 yield Finding(
                     rule=rule,
                     message=f"{wl.label} can be scheduled on {arch} nodes, but {written} is published only for "

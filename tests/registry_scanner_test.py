@@ -78,19 +78,6 @@ def test_amd64_only_image_on_an_arm64_capable_workload(registry: Pushed, tmp_pat
     assert (wl.label, name) in facts.extra[EXTRA_CONFLICTS]
 
 
-@pytest.mark.parametrize(
-    ("image", "current", "rules"),
-    [
-        ("archlint/multi:1.0", ["amd64", "arm64"], []),
-        ("archlint/dockerlist:1.0", ["arm64"], []),
-        ("archlint/amd64only:1.0", ["amd64"], []),
-        ("archlint/amd64only:1.0", [], []),
-        ("archlint/arm64only:1.0", ["arm64"], []),
-        ("archlint/arm64only:1.0", ["amd64", "arm64"], ["ARCH602"]),
-        ("archlint/attested:1.0", ["arm64"], ["ARCH601"]),  # the attestation entry is no arm64 build
-        ("team/deep/nested/api:2.0", ["amd64", "arm64"], []),
-    ],
-)
 def test_one_id_rendered_twice_is_two_workloads(registry: Pushed, tmp_path: Path) -> None:
     # The same base through two overlays: only the arm64-capable render conflicts, and only its
     # conflict is recorded as reported (placement still judges the other one itself).
@@ -104,6 +91,19 @@ def test_one_id_rendered_twice_is_two_workloads(registry: Pushed, tmp_path: Path
     assert facts.extra[EXTRA_CONFLICTS] == {(arm.label, name)}
 
 
+@pytest.mark.parametrize(
+    ("image", "current", "rules"),
+    [
+        ("archlint/multi:1.0", ["amd64", "arm64"], []),
+        ("archlint/dockerlist:1.0", ["arm64"], []),
+        ("archlint/amd64only:1.0", ["amd64"], []),
+        ("archlint/amd64only:1.0", [], []),
+        ("archlint/arm64only:1.0", ["arm64"], []),
+        ("archlint/arm64only:1.0", ["amd64", "arm64"], ["ARCH602"]),
+        ("archlint/attested:1.0", ["arm64"], ["ARCH601"]),  # the attestation entry is no arm64 build
+        ("team/deep/nested/api:2.0", ["amd64", "arm64"], []),
+    ],
+)
 def test_conflicts_by_where_the_pod_can_land(
     registry: Pushed, tmp_path: Path, image: str, current: list[str], rules: list[str]
 ) -> None:

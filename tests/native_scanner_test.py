@@ -183,6 +183,32 @@ def test_dispatch_sources_and_build_guarded_sources_are_x86_only(tmp_path: Path)
     assert ("CMakeLists.txt", "ARCH712", "info") in got
 
 
+def test_other_operating_systems_sources_are_not_linux_arm64_errors(tmp_path: Path) -> None:
+    # valgrind's per-OS headers: x86-only branches and an #error, compiled only on FreeBSD/Solaris
+    vki = (
+        '#if defined(VGA_x86)\n#include "vki-x86-freebsd.h"\n#elif defined(VGA_amd64)\nint a;\n#else\n'
+        "#error Unknown platform\n#endif\n"
+    )
+    kernel = "#include <immintrin.h>\nvoid k(float *x) { _mm256_storeu_ps(x, _mm256_setzero_ps()); }\n"
+    write(tmp_path, {
+        "include/vki/vki-freebsd.h": vki,
+        "coregrind/m_syswrap/syswrap-solaris.c": kernel,
+        "src/win32/timer.c": kernel,
+        "src/linux/timer.c": kernel,  # Linux's own: still an error
+        "src/sliding_window.c": kernel,  # no OS in the name
+    })  # fmt: skip
+    result = engine.run(engine.Options(paths=[str(tmp_path)], offline=True, no_cache=True))
+    errors = {f.path for f in result.findings if f.sev.label == "error"}
+    assert errors == {"src/linux/timer.c", "src/sliding_window.c"}
+    assert {f.path for f in result.findings if f.rule == "ARCH705"} >= {
+        "include/vki/vki-freebsd.h",
+        "coregrind/m_syswrap/syswrap-solaris.c",
+        "src/win32/timer.c",
+    }
+    note = next(f.message for f in result.findings if f.path == "include/vki/vki-freebsd.h")
+    assert "freebsd-specific source (vki-freebsd.h): Linux nodes never compile it" in note
+
+
 def test_guarded_native_code_does_not_block_the_image(cli: Callable[..., Any], tmp_path: Path) -> None:
     write(tmp_path, {
         "archlint.toml": '[images]\n"ghcr.io/acme/crc" = "."\n',

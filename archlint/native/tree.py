@@ -25,6 +25,13 @@ _OTHER_ARCH = re.compile(
     re.IGNORECASE,
 )
 _ARM_PART = re.compile(r"^(?:aarch64|arm64|neon|asimd|sve2?)$", re.IGNORECASE)
+# Operating systems Kubernetes' Linux nodes are not: a file or directory named for one (valgrind's
+# vki-freebsd.h, syswrap-solaris.c; src/win32/; *_darwin.c) is compiled only when building there.
+_NON_LINUX_OS = re.compile(
+    r"^(?:freebsd|netbsd|openbsd|dragonfly(?:bsd)?|solaris|sunos|illumos|darwin|macos|macosx|osx|ios"
+    r"|win32|win64|mingw(?:32|64)?|cygwin|msvc|aix|hpux|haiku|qnx|vxworks)$",
+    re.IGNORECASE,
+)
 _DISPATCH = re.compile(r"\.dispatch\.(?:c|cc|cpp|cxx|h|hpp)$|(?:^|[/_-])dispatch(?:er)?[_-]?(?:x86|avx|sse)", re.I)
 _EXT = re.compile(r"\.(?:c|cc|cpp|cxx|c\+\+|h|hh|hpp|hxx|inl|pyx|pxd|pxi|f|f90|f95|f03|f08|for)$", re.I)
 
@@ -40,6 +47,16 @@ def x86_named(component: str) -> bool:
 
 def other_arch_named(component: str) -> bool:
     return any(vocab.ARM_TOKEN.match(t) or _OTHER_ARCH.match(t) for t in _tokens(component))
+
+
+def per_os(path: str) -> str:
+    """Why `path` is another operating system's source (never compiled for a Linux node), or ""."""
+    for comp in reversed(path.split("/")):
+        tokens = _tokens(comp)
+        named = next((t for t in tokens if _NON_LINUX_OS.match(t)), None)
+        if named is not None and not any(t.lower() == "linux" for t in tokens):
+            return f"{named}-specific source ({comp}): Linux nodes never compile it"
+    return ""
 
 
 class Tree:
@@ -136,7 +153,7 @@ class Tree:
         name = path.rsplit("/", 1)[-1]
         if _DISPATCH.search(name) and x86_named(name.split(".", 1)[0]):
             return f"x86 dispatch target source ({name}): the build compiles it only for x86 targets"
-        why = self.per_arch(path)
+        why = self.per_arch(path) or per_os(path)
         if why:
             return why
         built = self.build_sources.get(path)

@@ -98,6 +98,12 @@ def name_mentions_arm(name: str) -> bool:
     return any(h in low for h in _ARM_HINTS) and _ARM_NAME.search(name) is not None
 
 
+def artifact_message(token: str) -> str:
+    """ARCH405's message (the libcst rule and the AST path say the same)."""
+    return (f"hard-coded x86-only artifact {token!r}: on arm64 this downloads or runs an x86-64 binary "
+            "(exec format error); substitute the architecture")  # fmt: skip
+
+
 def artifact(s: str) -> str | None:
     """The x86-only artifact a string names, if any."""
     if len(s) > 4096:

@@ -108,8 +108,7 @@ def artifact_hits(tree: ast.Module, text: str) -> list[Hit] | None:
         out.append(
             Hit(
                 CODE,
-                f"hard-coded x86-only artifact {token!r}: on arm64 this downloads or runs an x86-64 binary "
-                "(exec format error); substitute the architecture",
+                arch.artifact_message(token),
                 line,
                 col + 1,
                 tok.end[0],

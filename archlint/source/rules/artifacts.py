@@ -69,9 +69,7 @@ class X86Artifact(SourceRule):
             return
         seen.add(token.lower())
         ctx.report(
-            node, self.code,
-            f"hard-coded x86-only artifact {token!r}: on arm64 this downloads or runs an x86-64 binary "
-            "(exec format error); substitute the architecture",
+            node, self.code, arch.artifact_message(token),
             key=f"artifact:{token.lower()}", blocks=False, evidence=f"names x86-only artifact {token}",
         )  # fmt: skip
 

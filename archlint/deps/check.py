@@ -82,7 +82,7 @@ class DependencyCheck:
         self.resolve = resolve and metadata is not None  # --no-resolve: only the requirements as written
         self.verdicts = Verdicts(facts, lines, index)
         self.constraints = constraints or {}  # requirements file -> its -c lines
-        self._unconditional_memo: dict[str, dict[str, SpecifierSet]] = {}
+        self._constraints_memo: dict[tuple[str, Target | None], dict[str, SpecifierSet]] = {}
         self.companions = companions or {}  # file -> requirements installed with its own (-r includes)
 
     def _companions(self, path: str, t: Target) -> list[Direct]:
@@ -93,37 +93,28 @@ class DependencyCheck:
             if d.url or d.editable or not marker_applies(d.marker, t):
                 continue
             w = Work(d, [t])
-            w.constraint = self._unconditional(path).get(d.name)
+            w.constraint = self._constraints(path).get(d.name)
             spec = w.specifier()
             if spec is not None:
                 out.append(Direct(d.name, spec, frozenset(d.extras)))
         return out
 
-    def _unconditional(self, path: str) -> dict[str, SpecifierSet]:
-        """The -c lines of `path` that hold on every target (no marker)."""
-        known = self._unconditional_memo.get(path)
+    def _constraints(self, path: str, t: Target | None = None) -> dict[str, SpecifierSet]:
+        """What the -c lines of `path` allow of each package: on target `t` (markers evaluated),
+        or, without `t`, on every target (the lines without a marker)."""
+        known = self._constraints_memo.get((path, t))
         if known is not None:
             return known
-        out = self._unconditional_memo[path] = {}
-        for c in self.constraints.get(path, ()):
-            if c.marker is None:
-                try:
-                    out[c.name] = out.get(c.name, SpecifierSet()) & SpecifierSet(c.specifier)
-                except InvalidSpecifier:
-                    continue
-        return out
-
-    def _constraints(self, path: str, t: Target) -> dict[str, SpecifierSet]:
-        """What the -c lines of `path` allow of each package on `t` (their markers evaluated)."""
         out: dict[str, SpecifierSet] = {}
         for c in self.constraints.get(path, ()):
-            if not marker_applies(c.marker, t):
+            if (c.marker is not None) if t is None else not marker_applies(c.marker, t):
                 continue
             try:
                 spec = SpecifierSet(c.specifier)
             except InvalidSpecifier:
                 continue  # the constraints file's own scan reports the line
             out[c.name] = out.get(c.name, SpecifierSet()) & spec
+        self._constraints_memo[(path, t)] = out
         return out
 
     def run(self, deps: Sequence[Dependency], target_sets: Mapping[str, TargetSet]) -> Iterator[Finding]:
@@ -136,7 +127,7 @@ class DependencyCheck:
         for dep in deps:
             ts = target_sets[posixpath.dirname(dep.path) or "."]
             w = Work(dep, applicable(dep.marker, ts.targets), kb=kb.get(dep.name))
-            w.constraint = self._unconditional(dep.path).get(dep.name)
+            w.constraint = self._constraints(dep.path).get(dep.name)
             if not any(t.platform == ARM64 for t in w.targets):
                 dep.status = NOT_APPLICABLE
                 dep.reason = f"the marker {dep.marker!r} excludes every arm64 target"

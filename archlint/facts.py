@@ -62,6 +62,8 @@ class Dependency:
     marker: str | None = None
     extras: tuple[str, ...] = ()
     files: tuple[str, ...] = ()  # distribution file names known from a lockfile
+    # (file name, URL, sha256) where the lockfile records them (not in the JSON report)
+    file_refs: tuple[tuple[str, str | None, str | None], ...] = ()
     hashes: tuple[str, ...] = ()
     url: str | None = None  # direct URL / VCS reference
     editable: bool = False

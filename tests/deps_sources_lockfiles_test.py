@@ -109,6 +109,15 @@ def test_uv_lock_files_hashes_markers_index() -> None:
     assert named(r, "exceptiongroup").marker == 'python_full_version < "3.11"'
     assert named(r, "numpy").marker is None
     assert named(r, "orjson").marker is None  # extra "fast": installed when the lock is synced with it
+    # Where each file is, with its sha256: a wheel for any platform may be looked into (ARCH113).
+    (certifi,) = named(r, "certifi").file_refs
+    assert certifi == (
+        "certifi-2026.10.19.post1-py3-none-any.whl",
+        "https://files.pythonhosted.org/packages/7a/3e/9ddb6d78c2ffd17604c05745f553614bfbecd2cc6741bbaa5181bc8b2496/"
+        "certifi-2026.10.19.post1-py3-none-any.whl",
+        "1324c476b4811eff41a8bc2122cd0bbd4d9c7234c725446d99ab1612b3a7fdd2",
+    )
+    assert len(numpy.file_refs) == 55
 
 
 def test_pylock_toml() -> None:
@@ -127,9 +136,10 @@ def test_pylock_without_packaging_pylock(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(pylock, "_pylock", None)
     without = parse("uv/pylock.toml", k.PYLOCK)
     assert without.findings == []
-    assert [(d.name, d.version, d.line, d.files, d.hashes, d.marker) for d in without.dependencies] == [
-        (d.name, d.version, d.line, d.files, d.hashes, d.marker) for d in with_module.dependencies
+    assert [(d.name, d.version, d.line, d.files, d.hashes, d.marker, d.file_refs) for d in without.dependencies] == [
+        (d.name, d.version, d.line, d.files, d.hashes, d.marker, d.file_refs) for d in with_module.dependencies
     ]
+    assert named(without, "certifi").file_refs == named(parse("uv/uv.lock", k.UV_LOCK), "certifi").file_refs
 
 
 def test_pdm_lock() -> None:

@@ -80,3 +80,57 @@ def test_pure_wheels_without_binaries_cost_one_request(server: IndexServer, tmp_
         source.close()
     offline = MetadataSource(None, offline=True)
     assert offline.wheel_binaries(dist) is None  # offline and not cached: unknown, no request
+
+
+SHA = "b25228c27636367f222232ed4d1e1502eedd2064be215633734fb8ea0c1c65f4"
+PATH = "packages/1e/2c/af22cd797fc368a9f098ed03015730e6568b884fe67f9940793d944a4b7b/" + WHEEL
+
+
+def uv_lock(base: str) -> str:
+    return f"""version = 1
+requires-python = ">=3.11"
+
+[[package]]
+name = "bitsandbytes"
+version = "0.41.1"
+source = {{ registry = "https://example.invalid/simple" }}
+wheels = [
+    {{ url = "{base}{PATH}", hash = "sha256:{SHA}", size = 92575845 }},
+]
+"""
+
+
+def pylock(base: str) -> str:
+    return f"""lock-version = "1.0"
+created-by = "uv"
+requires-python = ">=3.11"
+
+[[packages]]
+name = "bitsandbytes"
+version = "0.41.1"
+wheels = [{{ url = "{base}{PATH}", size = 92575845, hashes = {{ sha256 = "{SHA}" }} }}]
+"""
+
+
+def test_a_lockfile_wheel_on_the_index_host_is_looked_into(cli: Cli, server: IndexServer, tmp_path: Path) -> None:
+    base = f"http://127.0.0.1:{server.port}/files/"
+    for name, text in (("uv.lock", uv_lock(base)), ("pylock.toml", pylock(base))):
+        root = tmp_path / name.split(".")[0]
+        root.mkdir()
+        (root / name).write_text(text)
+        (root / "archlint.toml").write_text(f'index-url = "{server.url}"\nvulnerability-service = "none"\n')
+        rc, report = check(cli, root)
+        (f,) = [f for f in report["findings"] if f["rule"] == "ARCH113"]
+        assert rc == 1 and f["path"] == name and WHEEL in f["message"]
+        (dep,) = [d for d in report["dependencies"] if d["name"] == "bitsandbytes"]
+        assert dep["status"] == "unavailable"
+
+
+def test_a_lockfile_url_on_another_host_is_never_fetched(cli: Cli, server: IndexServer, tmp_path: Path) -> None:
+    # A pull request's lockfile must not make the CI gate fetch from wherever it points.
+    for elsewhere in running(IndexServer()):
+        (tmp_path / "uv.lock").write_text(uv_lock(f"http://127.0.0.1:{elsewhere.port}/files/"))
+        (tmp_path / "archlint.toml").write_text(f'index-url = "{server.url}"\nvulnerability-service = "none"\n')
+        rc, report = check(cli, tmp_path)
+        assert not elsewhere.seen and not [f for f in report["findings"] if f["rule"] == "ARCH113"]
+        assert rc == 0

@@ -101,6 +101,11 @@ def all_wheels(per_target: Mapping[Target, str]) -> bool:
     return bool(per_target) and all(v in (T_WHEEL, T_PURE) for v in per_target.values())
 
 
-def release_files(files: Iterable[str]) -> tuple[DistFile, ...]:
-    """Lockfile file names as DistFiles (lockfiles do not list yanked files)."""
-    return tuple(DistFile(name) for name in files)
+def release_files(
+    files: Iterable[str], refs: Iterable[tuple[str, str | None, str | None]] = ()
+) -> tuple[DistFile, ...]:
+    """Lockfile file names as DistFiles (lockfiles do not list yanked files), with the URL and
+    sha256 the lockfile records for each, where it does."""
+    known = {name: (url, sha) for name, url, sha in refs}
+    return tuple(DistFile(name, url=known.get(name, (None, None))[0], sha256=known.get(name, (None, None))[1])
+                 for name in files)  # fmt: skip

@@ -13,6 +13,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
@@ -147,8 +148,11 @@ class DependencyCheck:
             version = exact_version(w.dep)
             if version and w.dep.files:
                 w.from_lock = True
-                files = release_files(w.dep.files)
-                w.picks = {t: Pick(version, classify(files, t)) for t in w.targets}
+                files = release_files(w.dep.files, w.dep.file_refs)
+                # The wheel for any platform, for a look inside (ARCH113), where the lock says where it is.
+                pure = next((f for f in files if f.filename.endswith("-any.whl") and f.url), None)
+                w.picks = {t: Pick(version, kind, pure if kind == T_PURE else None)
+                           for t in w.targets for kind in (classify(files, t),)}  # fmt: skip
                 if any(p.kind not in (T_WHEEL, T_PURE) for p in w.picks.values()):
                     need.append(w.dep.name)  # for an upgrade suggestion
             else:
@@ -333,9 +337,12 @@ class DependencyCheck:
         if source is None:
             return
         todo: dict[str, DistFile] = {}
+        hosts = self._file_hosts(works)
         for w in works:
             for p in w.arm().values():
                 if p.kind == T_PURE and p.file is not None and p.file.filename.endswith(".whl"):
+                    if w.from_lock and _netloc(p.file.url or "") not in hosts:
+                        continue  # a lockfile's URL elsewhere: a pull request must not make CI fetch it
                     todo.setdefault(p.file.filename, p.file)
         found: dict[str, tuple[tuple[str, str], ...] | None] = {}
         if source.cache is not None:  # a warm run: answered from the cache, no threads
@@ -355,6 +362,17 @@ class DependencyCheck:
                 families = {fam for _, fam in binaries}
                 if "x86" in families and "arm64" not in families:
                     w.x86_bundled[t] = tuple(n for n, fam in binaries if fam == "x86")
+
+    def _file_hosts(self, works: Sequence[Work]) -> set[str]:
+        """Hosts archlint reads distribution files from: the package index's own, those its pages
+        point to, and PyPI's file host when the index is PyPI."""
+        hosts = {_netloc(u) for u in getattr(self.index, "urls", ())}
+        if "pypi.org" in hosts:
+            hosts.add("files.pythonhosted.org")
+        for w in works:
+            if w.releases is not None:
+                hosts.update(_netloc(f.url) for fs in w.releases.project.releases.values() for f in fs if f.url)
+        return hosts
 
     def _inspect_sdists(self, works: Sequence[Work]) -> None:
         """Whether the sdists pip would build on arm64 have native code, where the release's own wheels
@@ -406,6 +424,14 @@ class DependencyCheck:
             current = w.checked_version() or exact_version(dep)
             if current:
                 dep.suggestion = suggest(w.releases.project, current, w.targets, self.vulns)
+
+
+def _netloc(url: str) -> str:
+    """host[:port] of a URL, without credentials; "" when it does not parse."""
+    try:
+        return urlsplit(url).netloc.rpartition("@")[2].lower()
+    except ValueError:
+        return ""
 
 
 def _node_pick(node: Node) -> Pick:

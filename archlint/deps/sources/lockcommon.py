@@ -50,6 +50,20 @@ def file_name(url_or_path: object) -> str | None:
     return name or None
 
 
+def file_ref(url: object, hashes: object) -> tuple[str, str | None, str | None] | None:
+    """(file name, http(s) URL, sha256) of one file a lockfile records with a URL, else None."""
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        return None
+    try:
+        name = file_name(url)
+    except ValueError:
+        return None
+    if not name:
+        return None
+    sha = next((h.split(":", 1)[1].lower() for h in hash_strings(hashes) if h.lower().startswith("sha256:")), None)
+    return name, url, sha
+
+
 def file_names(values: Iterable[object], result: SourceResult, rel: str, entry: Entry, what: str) -> list[str]:
     """`file_name` of each value; an unparsable URL is an ARCH002 on the entry, and skipped."""
     out = []
@@ -100,6 +114,7 @@ def locked(
     url: str | None = None,
     editable: bool = False,
     extras: Iterable[str] = (),
+    file_refs: Iterable[tuple[str, str | None, str | None]] = (),
 ) -> Dependency:
     """A Dependency for one locked package; the caller has checked that `name` is a string."""
     ver = version if isinstance(version, str) and version else None
@@ -113,6 +128,7 @@ def locked(
         marker=normal_marker(marker),
         extras=tuple(sorted(set(extras))),
         files=tuple(dict.fromkeys(files)),
+        file_refs=tuple(file_refs),
         hashes=tuple(dict.fromkeys(hashes)),
         url=url,
         editable=editable,

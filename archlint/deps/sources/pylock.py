@@ -11,6 +11,7 @@ from archlint.deps.sources.lockcommon import (
     bad_entry,
     entry_at,
     file_names,
+    file_ref,
     hash_strings,
     locked,
     tables,
@@ -70,6 +71,7 @@ def _from_pylock(lock: Any, rel: str, entries: list[Entry], result: SourceResult
         dists = [d for d in [pkg.sdist, *(pkg.wheels or ())] if d is not None]
         files = [d.name for d in dists if d.name]
         files += file_names((d.url or d.path for d in dists if not d.name), result, rel, entry, "pylock.toml")
+        refs = [r for d in dists if (r := file_ref(d.url, dict(d.hashes))) is not None]
         hashes = [h for d in dists for h in hash_strings(dict(d.hashes))]
         url = None
         editable = False
@@ -92,6 +94,7 @@ def _from_pylock(lock: Any, rel: str, entries: list[Entry], result: SourceResult
                 hashes=hashes,
                 url=url,
                 editable=editable,
+                file_refs=refs,
             )
         )
 
@@ -114,6 +117,7 @@ def _from_raw(data: dict[str, Any], rel: str, entries: list[Entry], result: Sour
         files = [d["name"] for d in dists if isinstance(d.get("name"), str) and d["name"]]
         unnamed = (d.get("url") or d.get("path") for d in dists if not (isinstance(d.get("name"), str) and d["name"]))
         files += file_names(unnamed, result, rel, entry, "pylock.toml")
+        refs = [r for d in dists if (r := file_ref(d.get("url"), d.get("hashes"))) is not None]
         hashes = [h for d in dists for h in hash_strings(d.get("hashes"))]
         url = None
         editable = False
@@ -137,5 +141,6 @@ def _from_raw(data: dict[str, Any], rel: str, entries: list[Entry], result: Sour
                 hashes=hashes,
                 url=url if isinstance(url, str) else None,
                 editable=editable,
+                file_refs=refs,
             )
         )

@@ -17,6 +17,7 @@ from archlint.deps.sources.lockcommon import (
     bad_entry,
     entry_at,
     file_names,
+    file_ref,
     hash_strings,
     locked,
     strings,
@@ -65,9 +66,13 @@ def parse(f: SourceFile, ctx: ScanContext, result: SourceResult) -> None:
             url = next((source[key] for key in _LOCAL if isinstance(source.get(key), str)), None)
         files: list[str] = []
         hashes: list[str] = []
+        refs = []
         for dist in [pkg.get("sdist"), *tables(pkg.get("wheels"))]:
             if not isinstance(dist, dict):
                 continue
+            ref = file_ref(dist.get("url"), dist.get("hash"))
+            if ref is not None:
+                refs.append(ref)
             files += file_names(
                 [dist.get("filename") or dist.get("url") or dist.get("path")], result, f.rel, entry, "uv.lock"
             )
@@ -86,6 +91,7 @@ def parse(f: SourceFile, ctx: ScanContext, result: SourceResult) -> None:
                 hashes=hashes,
                 url=url,
                 editable="editable" in source,
+                file_refs=refs,
             )
         )
 

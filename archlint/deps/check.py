@@ -337,11 +337,13 @@ class DependencyCheck:
         if source is None:
             return
         todo: dict[str, DistFile] = {}
-        hosts = self._file_hosts(works)
+        hosts: set[str] | None = None  # only a lockfile's URLs are checked against them
         for w in works:
             for p in w.arm().values():
                 if p.kind == T_PURE and p.file is not None and p.file.filename.endswith(".whl"):
-                    if w.from_lock and _netloc(p.file.url or "") not in hosts:
+                    if w.from_lock and hosts is None:
+                        hosts = self._file_hosts(works)
+                    if w.from_lock and _netloc(p.file.url or "") not in (hosts or ()):
                         continue  # a lockfile's URL elsewhere: a pull request must not make CI fetch it
                     todo.setdefault(p.file.filename, p.file)
         found: dict[str, tuple[tuple[str, str], ...] | None] = {}
@@ -369,9 +371,11 @@ class DependencyCheck:
         hosts = {_netloc(u) for u in getattr(self.index, "urls", ())}
         if "pypi.org" in hosts:
             hosts.add("files.pythonhosted.org")
-        for w in works:
+        for w in works:  # an index serves its files from one host or a few: a file per project says
             if w.releases is not None:
-                hosts.update(_netloc(f.url) for fs in w.releases.project.releases.values() for f in fs if f.url)
+                first = next((f for fs in w.releases.project.releases.values() for f in fs if f.url), None)
+                if first is not None and first.url:
+                    hosts.add(_netloc(first.url))
         return hosts
 
     def _inspect_sdists(self, works: Sequence[Work]) -> None:

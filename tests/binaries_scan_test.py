@@ -111,6 +111,16 @@ def test_site_packages_reported_once_per_distribution(tmp_path: Path, cli: Calla
     assert len({e.path for e in res.facts.evidence if e.rule == "ARCH501"}) == 3
 
 
+def test_a_site_packages_directory_checked_on_its_own(tmp_path: Path, cli: Callable[..., CliResult]) -> None:
+    # No repository around it (a Lambda layer, an unpacked image layer): paths start at the
+    # distribution, and it is still one finding per distribution.
+    site = _venv(tmp_path) / "lib/python3.11/site-packages"
+    found = check(cli, site).json()["findings"]
+    assert [(f["path"], f["message"].split(":")[0]) for f in found if f["rule"] == "ARCH501"] == [
+        ("fastpkg", "fastpkg in site-packages")
+    ]
+
+
 def test_dot_venv_is_skipped_unless_named(tmp_path: Path, cli: Callable[..., CliResult]) -> None:
     (tmp_path / ".git").mkdir()
     _venv(tmp_path).rename(tmp_path / ".venv")

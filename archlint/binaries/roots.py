@@ -25,6 +25,9 @@ class Roots:
     def __init__(self, root: str) -> None:
         self._root = root
         self._cache: dict[str, Group | None] = {}
+        # The tree checked is a site-packages directory itself (no repository around it): paths
+        # start at the distribution.
+        self._root_site = os.path.basename(os.path.normpath(root)) in _SITE
 
     def group(self, rel: str) -> Group | None:
         parts = rel.split("/")
@@ -33,6 +36,10 @@ class Roots:
                 site = "/".join(parts[: i + 1])
                 dist = parts[i + 1].removesuffix(".libs")  # auditwheel puts numpy's vendored libs in numpy.libs/
                 return Group(f"site:{site}/{dist}", f"{site}/{dist}", f"{dist} in {site}")
+        if self._root_site and len(parts) > 1:
+            dist = parts[0].removesuffix(".libs")
+            site = os.path.basename(os.path.normpath(self._root))
+            return Group(f"site:./{dist}", dist, f"{dist} in {site}")
         return self._dir_group(str(PurePosixPath(rel).parent))
 
     def _dir_group(self, d: str) -> Group | None:

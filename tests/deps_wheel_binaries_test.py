@@ -134,3 +134,48 @@ def test_a_lockfile_url_on_another_host_is_never_fetched(cli: Cli, server: Index
         rc, report = check(cli, tmp_path)
         assert not elsewhere.seen and not [f for f in report["findings"] if f["rule"] == "ARCH113"]
         assert rc == 0
+
+
+def _served(data: bytes) -> MetadataSource:
+    """A metadata source whose file host is `data` in memory, answering range requests."""
+    source = MetadataSource(None, timeout=10)
+
+    def ranged(url: str, start: int | None, end: int | None) -> tuple[int, bytes, int | None]:
+        assert end is not None
+        lo = max(0, len(data) - end) if start is None else start
+        hi = len(data) if start is None else min(len(data), end + 1)
+        return lo, data[lo:hi], len(data)
+
+    source._range = ranged  # type: ignore[method-assign]
+    return source
+
+
+def test_hostile_members_are_skipped_and_memory_stays_small(tmp_path: Path) -> None:
+    import io
+    import tracemalloc
+    import zipfile
+
+    from conftest import FIXTURES
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        # 64 MiB of zeros named like a library: deflated to ~64 KiB; only its first bytes are read
+        zf.writestr(zipfile.ZipInfo("bomb/libzeros.so"), b"\0" * (64 << 20), zipfile.ZIP_DEFLATED)
+        zf.writestr("pkg/libnot_elf.so", b"#!/bin/sh\necho not a library\n" * 10)
+        zf.writestr("pkg/README", b"x" * 20000)  # extensionless and capitalised: not opened
+        zf.write(FIXTURES / "elf" / "x86_64" / "libhello.so", "pkg/libhello.so")
+        zf.writestr("pkg-1.0.dist-info/METADATA", b"Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n")
+    data = bytearray(buf.getvalue())
+    source = _served(bytes(data))
+    dist = DistFile(filename="pkg-1.0-py3-none-any.whl", url="https://files.example/pkg-1.0-py3-none-any.whl")
+    tracemalloc.start()
+    try:
+        found = source.wheel_binaries(dist)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert found == (("pkg/libhello.so", "x86"),)
+    assert peak < 8 << 20  # the 64 MiB member was never inflated
+    # A wheel cut short (its central directory points past what is there): unknown, not a crash.
+    cut = bytes(data[: len(data) // 3]) + bytes(data[-200:])
+    assert _served(cut).wheel_binaries(dist) in ((), None)

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CliResult
+from deps_support.cli import Cli, check
 from deps_support.server import IndexServer, closed_port, osv_vuln
-
-Cli = Callable[..., CliResult]
 
 
 def repo(tmp_path: Path, requirements: str, index: str, osv: str | None = None, extra: str = "",
@@ -23,12 +20,6 @@ def repo(tmp_path: Path, requirements: str, index: str, osv: str | None = None, 
     cfg += "" if resolve else "resolve = false\n"
     (tmp_path / "archlint.toml").write_text(cfg)
     return tmp_path
-
-
-def check(cli: Cli, root: Path, *args: str) -> tuple[int, dict[str, Any]]:
-    res = cli(["check", "--format", "json", "--python", "3.11", *args, str(root)], cwd=root)
-    assert res.rc in (0, 1), res.err
-    return res.rc, res.json()
 
 
 def by_name(report: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -11,20 +11,17 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CliResult
+from deps_support.cli import Cli, check, repo
 from deps_support.server import IndexServer, running
 
 from archlint.deps.index.interface import DistFile
 from archlint.deps.index.metadata import NO_RANGE_LIMIT, MetadataSource, MetadataUnavailable
 from archlint.deps.targets import full_python, platform_tags
 from archlint.facts import Target
-
-Cli = Callable[..., CliResult]
 
 # fixtures/deps/wheels/record.py TREES["video-api"]: a video-understanding API.
 VIDEO_API = """\
@@ -39,18 +36,6 @@ pyyaml>=6
 """
 ARM = "linux/arm64 cp311"
 AMD = "linux/amd64 cp311"
-
-
-def repo(tmp_path: Path, requirements: str, server: IndexServer, extra: str = "") -> Path:
-    (tmp_path / "requirements.txt").write_text(requirements)
-    (tmp_path / "archlint.toml").write_text(f'index-url = "{server.url}"\nvulnerability-service = "none"\n' + extra)
-    return tmp_path
-
-
-def check(cli: Cli, root: Path, *args: str) -> tuple[int, dict[str, Any]]:
-    res = cli(["check", "--format", "json", "--python", "3.11", *args, str(root)], cwd=root)
-    assert res.rc in (0, 1), res.err
-    return res.rc, res.json()
 
 
 def tree(report: dict[str, Any]) -> dict[str, dict[str, Any]]:

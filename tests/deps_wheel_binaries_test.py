@@ -5,30 +5,15 @@ the first bytes of the members archlint opens."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from conftest import CliResult
+from deps_support.cli import Cli, check, repo
 from deps_support.server import IndexServer, running
 
 from archlint.deps.index.interface import DistFile
 from archlint.deps.index.metadata import MetadataCache, MetadataSource
 
-Cli = Callable[..., CliResult]
 WHEEL = "bitsandbytes-0.41.1-py3-none-any.whl"
-
-
-def repo(tmp_path: Path, requirements: str, server: IndexServer, extra: str = "") -> Path:
-    (tmp_path / "requirements.txt").write_text(requirements)
-    (tmp_path / "archlint.toml").write_text(f'index-url = "{server.url}"\nvulnerability-service = "none"\n{extra}')
-    return tmp_path
-
-
-def check(cli: Cli, root: Path, *args: str) -> tuple[int, dict[str, Any]]:
-    res = cli(["check", "--format", "json", "--python", "3.11", *args, str(root)], cwd=root)
-    assert res.rc in (0, 1), res.err
-    return res.rc, res.json()
 
 
 def test_x86_libraries_in_a_pure_wheel_block_arm64(cli: Cli, server: IndexServer, tmp_path: Path) -> None:

@@ -287,7 +287,8 @@ class Verdicts:
         lead = f"{self._subject(w)} installs" if w.transitive else f"{self.display(w)} installs"
         msg = (f"{lead} on {labels}, but {what} is tagged for any platform and carries x86-64 binaries "
                f"({shown}): they fail to load on arm64 (exec format error / wrong ELF class)")  # fmt: skip
-        newer = self.first_arm_wheel(w)
+        # (a direct requirement's suggestion already names it)
+        newer = dep.suggestion.version if dep.suggestion is not None else self.first_arm_wheel(w)
         if newer is not None:
             msg += f"; {dep.name} {newer} is the first newer release with a linux arm64 wheel"
         self.facts.evidence.append(Evidence(dep.path, dep.line, msg, blocks_arm64=True, rule="ARCH113"))

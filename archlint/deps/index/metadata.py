@@ -352,16 +352,10 @@ class MetadataSource:
     def _wheel(self, f: DistFile) -> CoreMetadata:
         return self._zip_member(f, sdist=False)
 
-    def _sparse_tail(self, url: str) -> tuple[_Sparse, int, bytes, int | None]:
+    def _sparse_tail(self, f: DistFile) -> tuple[_Sparse, int, bytes, int | None]:
         """A remote zip as a seekable view holding its last TAIL bytes (end-of-central-directory and,
         usually, the central directory), fetching the rest by range on demand; with the tail's
         offset, bytes and the file's total size (None when the host does not say)."""
-        offset, data, total = self._range(url, None, TAIL)
-        sparse = _Sparse(total or len(data), lambda s, e: self._range(url, s, e)[1])
-        sparse.add(offset, data)
-        return sparse, offset, data, total
-
-    def _zip_member(self, f: DistFile, sdist: bool) -> CoreMetadata:
         url = f.url
         assert url is not None
         host = _host(url)
@@ -369,7 +363,14 @@ class MetadataSource:
             raise MetadataUnavailable(
                 f"{host} ignores HTTP Range requests and {f.filename} is {f.size // 1024} KiB: not downloaded"
             )
-        sparse, offset, data, total = self._sparse_tail(url)
+        offset, data, total = self._range(url, None, TAIL)
+        sparse = _Sparse(total or len(data), lambda s, e: self._range(url, s, e)[1])
+        sparse.add(offset, data)
+        return sparse, offset, data, total
+
+    def _zip_member(self, f: DistFile, sdist: bool) -> CoreMetadata:
+        sparse, offset, data, total = self._sparse_tail(f)
+        host = _host(f.url or "")
         if total is None:
             raise MetadataUnavailable(f"{host}: the range answer does not give the file's size")
         how = "whole small file (no Range support)" if host in self._no_range else "range requests"
@@ -440,9 +441,7 @@ class MetadataSource:
         return names
 
     def _zip_names(self, f: DistFile) -> list[str]:
-        url = f.url
-        assert url is not None
-        sparse = self._sparse_tail(url)[0]
+        sparse = self._sparse_tail(f)[0]
         try:
             return zipfile.ZipFile(sparse).namelist()
         except (zipfile.BadZipFile, OSError, ValueError) as e:
@@ -479,11 +478,7 @@ class MetadataSource:
         from archlint.binaries import elf
         from archlint.binaries.interface import Malformed
 
-        url = f.url
-        assert url is not None
-        if _host(url) in self._no_range and f.size is not None and f.size > NO_RANGE_LIMIT:
-            raise MetadataUnavailable(f"{_host(url)} ignores HTTP Range requests")
-        sparse = self._sparse_tail(url)[0]
+        sparse = self._sparse_tail(f)[0]
         try:
             zf = zipfile.ZipFile(sparse)
             infos = [i for i in zf.infolist() if _may_be_binary(i)]
